@@ -1,0 +1,38 @@
+/**
+ * The contract between the pipeline and every exporter (OTLP/HTTP, remote
+ * write, Pushgateway, OpenSearch).
+ *
+ * The pipeline hands each exporter complete OTLP protobuf export requests as
+ * they arrive. An exporter owns what it was given until it is delivered or
+ * dropped: it keeps its own bounded queue, translates as it needs, retries,
+ * and accounts every item in the extension's self counters. This keeps one
+ * slow backend from holding back another, and lets an exporter keep the
+ * ordering its backend needs (remote write rejects out-of-order samples).
+ */
+import type { Signal } from '../otlp/types.js';
+
+/** One OTLP Export*ServiceRequest in protobuf, as received (or built by the platform module). */
+export interface OtlpPayload {
+  readonly signal: Signal;
+  readonly bytes: Uint8Array;
+  /** Spans, data points or log records inside, for accounting. */
+  readonly items: number;
+}
+
+export interface Exporter {
+  /** Short name used in logs and self metrics, e.g. "otlp", "remote-write". */
+  readonly name: string;
+  /** The signals this exporter takes; the pipeline offers it nothing else. */
+  readonly signals: readonly Signal[];
+  /** Takes ownership of a payload. Never throws; drops (and counts) the oldest data to stay bounded. */
+  enqueue(payload: OtlpPayload): void;
+  /** Items accepted but not yet delivered or dropped. */
+  pendingItems(): number;
+  /**
+   * Sends what is pending. Resolves before `deadlineMs` (epoch milliseconds) and never rejects;
+   * what could not be sent in time stays queued for the next flush.
+   */
+  flush(deadlineMs: number): Promise<void>;
+  /** Last call, at SHUTDOWN, after the final flush: staleness markers, grouping deletes, closing sockets. */
+  shutdown(deadlineMs: number): Promise<void>;
+}
