@@ -1,0 +1,61 @@
+/**
+ * Detects the Lambda resource attributes of this execution environment
+ * (OpenTelemetry semantic conventions: faas.*, cloud.*, service.name).
+ *
+ * Environment variables give the function's name, version, memory, log
+ * stream and region. The account id is not in the environment: it comes from
+ * the register response's `accountId` (sent by Lambda when the extension
+ * registers with the header `Lambda-Extension-Accept-Feature: accountId`) or,
+ * failing that, from the function ARN of the first INVOKE event
+ * (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]).
+ */
+import type { KeyValue } from '../otlp/types.js';
+import { toAttributes } from './attributes.js';
+
+export interface LambdaIdentity {
+  /** From the register response (`accountId`) when the accountId feature was requested. */
+  accountId?: string;
+  /** `invokedFunctionArn` of an INVOKE event. */
+  functionArn?: string;
+}
+
+const BYTES_PER_MB = 1024 * 1024;
+
+/** Parts of a Lambda function ARN, or undefined when it is not one. */
+export function parseFunctionArn(
+  arn: string | undefined,
+): { region: string; accountId: string; functionName: string; qualifier?: string; unqualifiedArn: string } | undefined {
+  if (!arn) return undefined;
+  const parts = arn.split(':');
+  if (parts.length < 7 || parts[0] !== 'arn' || parts[2] !== 'lambda' || parts[5] !== 'function') return undefined;
+  const [, partition, , region, accountId, , functionName, qualifier] = parts;
+  if (!/^\d{12}$/.test(accountId)) return undefined;
+  return {
+    region,
+    accountId,
+    functionName,
+    qualifier,
+    unqualifiedArn: `arn:${partition}:lambda:${region}:${accountId}:function:${functionName}`,
+  };
+}
+
+/** The Lambda resource attributes, as far as they are known now. */
+export function detectLambdaResource(env: NodeJS.ProcessEnv = process.env, identity: LambdaIdentity = {}): KeyValue[] {
+  const arn = parseFunctionArn(identity.functionArn);
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME || arn?.functionName;
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const accountId = identity.accountId || arn?.accountId;
+  return toAttributes({
+    'cloud.provider': 'aws',
+    'cloud.platform': 'aws_lambda',
+    'cloud.region': env.AWS_REGION || env.AWS_DEFAULT_REGION || arn?.region,
+    'cloud.account.id': accountId,
+    'cloud.resource_id': arn?.unqualifiedArn,
+    'faas.name': functionName,
+    'faas.version': env.AWS_LAMBDA_FUNCTION_VERSION,
+    'faas.instance': env.AWS_LAMBDA_LOG_STREAM_NAME,
+    'faas.max_memory': Number.isFinite(memoryMb) && memoryMb > 0 ? memoryMb * BYTES_PER_MB : undefined,
+    // The SDK's default service.name is "unknown_service:<process>"; the function name says more.
+    'service.name': env.OTEL_SERVICE_NAME || functionName,
+  });
+}
