@@ -1,0 +1,131 @@
+/**
+ * Prometheus remote write 1.0 request body: a `prometheus.WriteRequest`
+ * (prompb/remote.proto, types.proto) in protobuf, snappy block-compressed.
+ *
+ *   WriteRequest  { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
+ *   TimeSeries    { repeated Label labels = 1; repeated Sample samples = 2;
+ *                   repeated Exemplar exemplars = 3; repeated Histogram histograms = 4; }
+ *   Label         { string name = 1; string value = 2; }
+ *   Sample        { double value = 1; int64 timestamp = 2; }
+ *   Exemplar      { repeated Label labels = 1; double value = 2; int64 timestamp = 3; }
+ *   Histogram     { uint64 count_int = 1; double sum = 3; sint32 schema = 4; double zero_threshold = 5;
+ *                   uint64 zero_count_int = 6; repeated BucketSpan negative_spans = 8;
+ *                   repeated sint64 negative_deltas = 9; repeated BucketSpan positive_spans = 11;
+ *                   repeated sint64 positive_deltas = 12; ResetHint reset_hint = 14; int64 timestamp = 15; }
+ *   BucketSpan    { sint32 offset = 1; uint32 length = 2; }
+ *   MetricMetadata{ MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
+ */
+import snappy from 'snappyjs';
+import type { Label } from '../../translate/labels.js';
+import {
+  type BucketSpan,
+  type MetricFamily,
+  type NativeHistogram,
+  type PromExemplar,
+  STALE_NAN_HIGH,
+  STALE_NAN_LOW,
+} from '../../translate/series.js';
+import type { ProtoWriter } from './proto-writer.js';
+
+/** One series of a request: its labels and the points to send, oldest first. */
+export interface WriteSeries {
+  readonly labels: readonly Label[];
+  readonly points: readonly WritePoint[];
+}
+
+export interface WritePoint {
+  readonly timestampMs: number;
+  readonly value: number;
+  readonly histogram?: NativeHistogram;
+  readonly stale?: boolean;
+  readonly exemplars?: readonly PromExemplar[];
+}
+
+const METRIC_TYPES: Record<MetricFamily['type'], number> = {
+  unknown: 0,
+  counter: 1,
+  gauge: 2,
+  histogram: 3,
+  summary: 5,
+  info: 6,
+};
+
+function writeLabels(w: ProtoWriter, field: number, labels: readonly Label[]): void {
+  for (const l of labels) {
+    const at = w.begin(field);
+    w.string(1, l.name);
+    w.string(2, l.value);
+    w.end(at);
+  }
+}
+
+function writeSpans(w: ProtoWriter, field: number, spans: readonly BucketSpan[]): void {
+  for (const s of spans) {
+    const at = w.begin(field);
+    w.sint(1, s.offset);
+    w.tag(2, 0);
+    w.varint(s.length);
+    w.end(at);
+  }
+}
+
+function writeHistogram(w: ProtoWriter, h: NativeHistogram, timestampMs: number, stale: boolean): void {
+  const at = w.begin(4);
+  w.uint64(1, h.count);
+  if (stale) w.doubleBits(3, STALE_NAN_HIGH, STALE_NAN_LOW);
+  else w.double(3, h.sum);
+  w.sint(4, h.schema);
+  w.double(5, h.zeroThreshold);
+  w.uint64(6, h.zeroCount);
+  writeSpans(w, 8, h.negativeSpans);
+  w.packedSint(9, h.negativeDeltas);
+  writeSpans(w, 11, h.positiveSpans);
+  w.packedSint(12, h.positiveDeltas);
+  w.int64(15, timestampMs);
+  w.end(at);
+}
+
+/** Appends one TimeSeries message (field 1 of WriteRequest). */
+export function writeSeries(w: ProtoWriter, series: WriteSeries): void {
+  const at = w.begin(1);
+  writeLabels(w, 1, series.labels);
+  let hasExemplars = false;
+  for (const p of series.points) {
+    if (p.exemplars) hasExemplars = true;
+    if (p.histogram) continue;
+    const s = w.begin(2);
+    if (p.stale) w.doubleBits(1, STALE_NAN_HIGH, STALE_NAN_LOW);
+    else w.double(1, p.value);
+    w.int64(2, p.timestampMs);
+    w.end(s);
+  }
+  if (hasExemplars) {
+    for (const p of series.points) {
+      for (const e of p.exemplars ?? []) {
+        const x = w.begin(3);
+        writeLabels(w, 1, e.labels);
+        w.double(2, e.value);
+        w.int64(3, e.timestampMs);
+        w.end(x);
+      }
+    }
+  }
+  for (const p of series.points) if (p.histogram) writeHistogram(w, p.histogram, p.timestampMs, p.stale === true);
+  w.end(at);
+}
+
+/** Appends one MetricMetadata message (field 3 of WriteRequest). */
+export function writeMetadata(w: ProtoWriter, family: MetricFamily): void {
+  const at = w.begin(3);
+  w.tag(1, 0);
+  w.varint(METRIC_TYPES[family.type]);
+  w.string(2, family.name);
+  if (family.help) w.string(4, family.help);
+  if (family.unit) w.string(5, family.unit);
+  w.end(at);
+}
+
+/** Snappy block format, as remote write's `Content-Encoding: snappy` means. */
+export function compress(body: Uint8Array): Uint8Array {
+  return snappy.compress(body);
+}

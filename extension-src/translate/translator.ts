@@ -1,0 +1,664 @@
+/**
+ * OTLP metrics to Prometheus series, following the OpenTelemetry "Prometheus
+ * and OpenMetrics compatibility" specification:
+ *
+ * - monotonic sums are counters named `..._total`; non-monotonic sums and
+ *   gauges are gauges;
+ * - explicit-bucket histograms are `_bucket{le}` (cumulative, ending in
+ *   `+Inf`), `_sum` and `_count`; summaries are `{quantile}`, `_sum`, `_count`;
+ * - exponential histograms are native histograms, or classic buckets when the
+ *   target has no native histograms;
+ * - delta temporality is turned into running totals (see accumulate.ts);
+ * - the resource becomes `job` (`service.namespace/service.name`), `instance`
+ *   and a `target_info` series holding the other resource attributes;
+ * - scope name and version become `otel_scope_name` / `otel_scope_version`;
+ * - exemplars carry `trace_id` and `span_id`;
+ * - a point flagged NoRecordedValue becomes a staleness marker.
+ *
+ * Where this departs from the specification, on purpose:
+ * - `instance` falls back to `faas.instance` (Lambda's log stream name, unique
+ *   per execution environment) when `service.instance.id` is absent, because
+ *   an empty instance would merge the series of concurrent environments;
+ * - delta non-monotonic sums and delta exponential histograms are
+ *   accumulated, not dropped (the whole stream is seen from its start);
+ * - no `_created` series (remote write receivers would store them as extra
+ *   series; Prometheus 2.x does not use them).
+ */
+
+import type {
+  Exemplar,
+  ExponentialHistogramDataPoint,
+  ExportMetricsServiceRequest,
+  HistogramDataPoint,
+  KeyValue,
+  Metric,
+  NumberDataPoint,
+  Resource,
+  SummaryDataPoint,
+} from '../otlp/types.js';
+import { AggregationTemporality, FLAG_NO_RECORDED_VALUE } from '../otlp/types.js';
+import { DeltaAccumulator } from './accumulate.js';
+import {
+  type DenseBuckets,
+  downscale,
+  lowerBound,
+  MAX_NATIVE_SCHEMA,
+  MIN_NATIVE_SCHEMA,
+  toSpans,
+  upperBound,
+} from './exponential.js';
+import { int64ToNumber, nanosToMillis, nanosToNumber } from './int64.js';
+import { anyValueToString, attributesToLabels, type Label, labelsKey, sortedLabels, withLabel } from './labels.js';
+import { metricFamilyName, sanitizeLabelName, unitWord } from './names.js';
+import type { MetricFamily, MetricType, NativeHistogram, PromExemplar, SeriesSample } from './series.js';
+
+export interface TranslateOptions {
+  /** Exponential histograms as native histograms (true) or classic `le` buckets (false). */
+  readonly nativeHistograms: boolean;
+  /** Added to every series unless the series already has the label (like Prometheus's external_labels). */
+  readonly externalLabels: readonly Label[];
+  /** Resource attributes copied onto every series as labels (names sanitized). */
+  readonly promotedResourceAttributes: readonly string[];
+  /** `otel_scope_name` and `otel_scope_version` labels (the specification's default). */
+  readonly scopeLabels: boolean;
+  /** One `target_info` series per resource with its other attributes. */
+  readonly targetInfo: boolean;
+}
+
+export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {
+  nativeHistograms: true,
+  externalLabels: [],
+  promotedResourceAttributes: [],
+  scopeLabels: true,
+  targetInfo: true,
+};
+
+export type DropReason = 'out_of_order' | 'type_conflict' | 'invalid_point' | 'unsupported_scale' | 'unsupported_type';
+
+/** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
+const IDENTIFYING_ATTRIBUTES = new Set(['service.name', 'service.namespace', 'service.instance.id']);
+
+const MAX_EXEMPLAR_LABEL_RUNES = 128;
+const TARGET_INFO: MetricFamily = { name: 'target_info', type: 'gauge', help: 'Target metadata', unit: '' };
+
+interface ScopeContext {
+  /** Sorted labels every point of this scope starts from (external, promoted, scope, job, instance). */
+  readonly base: Label[];
+  readonly baseMap: Map<string, string>;
+  /** job and instance, which point attributes may not replace. */
+  readonly identity: readonly Label[];
+  readonly keyPrefix: string;
+}
+
+export class PrometheusTranslator {
+  readonly options: TranslateOptions;
+  private readonly accumulator = new DeltaAccumulator();
+  private readonly familyTypes = new Map<string, MetricFamily>();
+  private readonly warned = new Set<string>();
+  readonly dropped = new Map<DropReason, number>();
+  /** Called once per distinct problem (metric name and reason), for a log line. */
+  onWarning: (message: string) => void = () => {};
+
+  constructor(options: Partial<TranslateOptions> = {}) {
+    this.options = { ...DEFAULT_TRANSLATE_OPTIONS, ...options };
+  }
+
+  /** Number of delta streams whose running totals are kept. */
+  get deltaStreams(): number {
+    return this.accumulator.size;
+  }
+
+  /** Appends the samples of one request to `out` and returns it. Never throws on odd input; drops and counts. */
+  translate(request: ExportMetricsServiceRequest, out: SeriesSample[] = []): SeriesSample[] {
+    for (const rm of request.resourceMetrics ?? []) {
+      const resource = this.resourceIdentity(rm.resource);
+      let latestMs = 0;
+      for (const sm of rm.scopeMetrics ?? []) {
+        const scope = this.scopeContext(resource, sm.scope?.name ?? '', sm.scope?.version ?? '');
+        for (const metric of sm.metrics ?? []) {
+          const ms = this.translateMetric(metric, scope, out);
+          if (ms > latestMs) latestMs = ms;
+        }
+      }
+      if (this.options.targetInfo && latestMs > 0 && resource.infoLabels.size > 0) {
+        const map = new Map([...resource.infoLabels, ...resource.identity]);
+        for (const l of this.options.externalLabels) if (!map.has(l.name)) map.set(l.name, l.value);
+        map.set('__name__', TARGET_INFO.name);
+        const labels = sortedLabels(map);
+        out.push({
+          key: `target_info\u0002${labelsKey(labels)}`,
+          labels,
+          family: TARGET_INFO,
+          role: 'value',
+          timestampMs: latestMs,
+          value: 1,
+        });
+      }
+    }
+    return out;
+  }
+
+  private resourceIdentity(resource: Resource | null | undefined): {
+    identity: Map<string, string>;
+    infoLabels: Map<string, string>;
+    promoted: Map<string, string>;
+  } {
+    const attrs = new Map<string, string>();
+    for (const kv of resource?.attributes ?? []) attrs.set(kv.key, anyValueToString(kv.value));
+    const name = attrs.get('service.name') ?? '';
+    const namespace = attrs.get('service.namespace') ?? '';
+    const job = namespace !== '' && name !== '' ? `${namespace}/${name}` : name || namespace;
+    const instance = attrs.get('service.instance.id') || attrs.get('faas.instance') || '';
+    const identity = new Map<string, string>();
+    if (job !== '') identity.set('job', job);
+    if (instance !== '') identity.set('instance', instance);
+    const infoAttributes: KeyValue[] = (resource?.attributes ?? []).filter((kv) => !IDENTIFYING_ATTRIBUTES.has(kv.key));
+    const infoLabels = new Map<string, string>();
+    attributesToLabels(infoAttributes, infoLabels);
+    infoLabels.delete('job');
+    infoLabels.delete('instance');
+    const promoted = new Map<string, string>();
+    for (const key of this.options.promotedResourceAttributes) {
+      const value = attrs.get(key);
+      if (value) promoted.set(sanitizeLabelName(key), value);
+    }
+    return { identity, infoLabels, promoted };
+  }
+
+  private scopeContext(
+    resource: { identity: Map<string, string>; promoted: Map<string, string> },
+    scopeName: string,
+    scopeVersion: string,
+  ): ScopeContext {
+    const map = new Map<string, string>();
+    for (const l of this.options.externalLabels) map.set(l.name, l.value);
+    for (const [k, v] of resource.promoted) map.set(k, v);
+    if (this.options.scopeLabels) {
+      if (scopeName) map.set('otel_scope_name', scopeName);
+      if (scopeVersion) map.set('otel_scope_version', scopeVersion);
+    }
+    for (const [k, v] of resource.identity) map.set(k, v);
+    const base = sortedLabels(map);
+    return { base, baseMap: map, identity: sortedLabels(resource.identity), keyPrefix: labelsKey(base) };
+  }
+
+  /** Point labels: scope base, then the point's attributes, with job/instance kept. */
+  private pointLabels(scope: ScopeContext, attributes: KeyValue[] | undefined): { labels: Label[]; key: string } {
+    if (!attributes || attributes.length === 0) return { labels: scope.base, key: scope.keyPrefix };
+    const map = new Map(scope.baseMap);
+    attributesToLabels(attributes, map);
+    for (const l of scope.identity) map.set(l.name, l.value);
+    // External labels never replace a label the series already has.
+    const labels = sortedLabels(map);
+    return { labels, key: labelsKey(labels) };
+  }
+
+  private family(metric: Metric, type: MetricType, kind: 'counter' | 'gauge' | 'other'): MetricFamily | undefined {
+    const name = metricFamilyName(metric.name ?? '', metric.unit, kind);
+    const known = this.familyTypes.get(name);
+    if (known !== undefined) {
+      if (known.type === type) return known;
+      this.drop(
+        'type_conflict',
+        name,
+        `metric ${name} arrived as ${type} but was first seen as ${known.type}; dropped`,
+      );
+      return undefined;
+    }
+    const family: MetricFamily = {
+      name,
+      type,
+      help: metric.description ?? '',
+      unit: unitWord(metric.unit, kind === 'gauge'),
+    };
+    this.familyTypes.set(name, family);
+    return family;
+  }
+
+  private drop(reason: DropReason, subject: string, message: string, count = 1): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + count);
+    const key = `${reason}\u0000${subject}`;
+    if (!this.warned.has(key) && this.warned.size < 1000) {
+      this.warned.add(key);
+      this.onWarning(message);
+    }
+  }
+
+  /** Returns the latest sample time written (ms), 0 if none. */
+  private translateMetric(metric: Metric, scope: ScopeContext, out: SeriesSample[]): number {
+    let latest = 0;
+    if (metric.gauge) {
+      const unknown = metadataType(metric) === 'unknown';
+      const family = this.family(metric, unknown ? 'unknown' : 'gauge', 'gauge');
+      if (!family) return 0;
+      for (const p of metric.gauge.dataPoints ?? []) latest = Math.max(latest, this.numberPoint(family, p, scope, out));
+    } else if (metric.sum) {
+      const monotonic = metric.sum.isMonotonic === true;
+      const delta = metric.sum.aggregationTemporality === AggregationTemporality.DELTA;
+      const family = this.family(metric, monotonic ? 'counter' : 'gauge', monotonic ? 'counter' : 'gauge');
+      if (!family) return 0;
+      for (const p of metric.sum.dataPoints ?? []) {
+        latest = Math.max(latest, this.numberPoint(family, p, scope, out, delta));
+      }
+    } else if (metric.histogram) {
+      const family = this.family(metric, 'histogram', 'other');
+      if (!family) return 0;
+      const delta = metric.histogram.aggregationTemporality === AggregationTemporality.DELTA;
+      for (const p of metric.histogram.dataPoints ?? []) {
+        latest = Math.max(latest, this.histogramPoint(family, p, scope, out, delta));
+      }
+    } else if (metric.exponentialHistogram) {
+      const family = this.family(metric, 'histogram', 'other');
+      if (!family) return 0;
+      const delta = metric.exponentialHistogram.aggregationTemporality === AggregationTemporality.DELTA;
+      for (const p of metric.exponentialHistogram.dataPoints ?? []) {
+        latest = Math.max(latest, this.exponentialPoint(family, p, scope, out, delta));
+      }
+    } else if (metric.summary) {
+      const family = this.family(metric, 'summary', 'other');
+      if (!family) return 0;
+      for (const p of metric.summary.dataPoints ?? [])
+        latest = Math.max(latest, this.summaryPoint(family, p, scope, out));
+    } else {
+      this.drop('unsupported_type', metric.name ?? '', `metric ${metric.name} has no data of a known type; dropped`);
+    }
+    return latest;
+  }
+
+  private numberPoint(
+    family: MetricFamily,
+    p: NumberDataPoint,
+    scope: ScopeContext,
+    out: SeriesSample[],
+    delta = false,
+  ): number {
+    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const timestampMs = nanosToMillis(p.timeUnixNano);
+    const labels = withLabel(base, { name: '__name__', value: family.name });
+    const key = `${family.name}\u0002${baseKey}`;
+    const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
+    if (stale) {
+      if (delta) this.accumulator.forget(key);
+      out.push({ key, labels, family, role: 'value', timestampMs, value: Number.NaN, stale: true });
+      return timestampMs;
+    }
+    let value = p.asDouble != null ? p.asDouble : int64ToNumber(p.asInt);
+    if (delta) {
+      const total = this.accumulator.addSum(key, nanosToNumber(p.timeUnixNano), value);
+      if (total === undefined) {
+        this.drop('out_of_order', family.name, `delta point of ${family.name} at or before the previous one; dropped`);
+        return 0;
+      }
+      value = total;
+    }
+    const exemplars = family.type === 'counter' ? this.exemplars(p.exemplars) : undefined;
+    out.push({ key, labels, family, role: 'value', timestampMs, value, exemplars });
+    return timestampMs;
+  }
+
+  private histogramPoint(
+    family: MetricFamily,
+    p: HistogramDataPoint,
+    scope: ScopeContext,
+    out: SeriesSample[],
+    delta: boolean,
+  ): number {
+    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const timestampMs = nanosToMillis(p.timeUnixNano);
+    const streamKey = `${family.name}\u0002${baseKey}`;
+    const bounds = p.explicitBounds ?? [];
+    const rawCounts = p.bucketCounts ?? [];
+    const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
+    if (!stale && rawCounts.length !== 0 && rawCounts.length !== bounds.length + 1) {
+      this.drop(
+        'invalid_point',
+        family.name,
+        `histogram ${family.name} has ${rawCounts.length} buckets for ${bounds.length} bounds; dropped`,
+      );
+      return 0;
+    }
+    let counts = rawCounts.length === 0 ? new Array<number>(bounds.length + 1).fill(0) : rawCounts.map(int64ToNumber);
+    let count = int64ToNumber(p.count);
+    let sum: number | undefined = p.sum ?? undefined;
+    if (stale) {
+      if (delta) this.accumulator.forget(streamKey);
+    } else if (delta) {
+      const state = this.accumulator.addHistogram(streamKey, nanosToNumber(p.timeUnixNano), bounds, counts, count, sum);
+      if (!state) {
+        this.drop('out_of_order', family.name, `delta point of ${family.name} at or before the previous one; dropped`);
+        return 0;
+      }
+      counts = state.counts;
+      count = state.count;
+      sum = state.hasSum ? state.sum : undefined;
+    }
+    const leValues: string[] = bounds.map(formatFloat);
+    leValues.push('+Inf');
+    const cumulative: number[] = new Array(counts.length);
+    let running = 0;
+    for (let i = 0; i < counts.length; i++) {
+      running += counts[i];
+      cumulative[i] = running;
+    }
+    const bucketExemplars = stale ? undefined : this.bucketExemplars(p.exemplars, bounds);
+    this.classicHistogram(
+      family,
+      base,
+      baseKey,
+      timestampMs,
+      leValues,
+      cumulative,
+      count,
+      sum,
+      stale,
+      bucketExemplars,
+      out,
+    );
+    return timestampMs;
+  }
+
+  private classicHistogram(
+    family: MetricFamily,
+    base: Label[],
+    baseKey: string,
+    timestampMs: number,
+    leValues: string[],
+    cumulative: number[],
+    count: number,
+    sum: number | undefined,
+    stale: boolean,
+    bucketExemplars: (PromExemplar[] | undefined)[] | undefined,
+    out: SeriesSample[],
+  ): void {
+    const bucketName = `${family.name}_bucket`;
+    const withName = withLabel(base, { name: '__name__', value: bucketName });
+    for (let i = 0; i < leValues.length; i++) {
+      const le = leValues[i];
+      out.push({
+        key: `${bucketName}\u0002${baseKey}\u0003${le}`,
+        labels: withLabel(withName, { name: 'le', value: le }),
+        family,
+        role: 'bucket',
+        timestampMs,
+        value: stale ? Number.NaN : cumulative[i],
+        stale: stale || undefined,
+        exemplars: bucketExemplars?.[i],
+      });
+    }
+    if (sum !== undefined || stale) {
+      const sumName = `${family.name}_sum`;
+      out.push({
+        key: `${sumName}\u0002${baseKey}`,
+        labels: withLabel(base, { name: '__name__', value: sumName }),
+        family,
+        role: 'sum',
+        timestampMs,
+        value: stale ? Number.NaN : (sum as number),
+        stale: stale || undefined,
+      });
+    }
+    const countName = `${family.name}_count`;
+    out.push({
+      key: `${countName}\u0002${baseKey}`,
+      labels: withLabel(base, { name: '__name__', value: countName }),
+      family,
+      role: 'count',
+      timestampMs,
+      value: stale ? Number.NaN : count,
+      stale: stale || undefined,
+    });
+  }
+
+  private exponentialPoint(
+    family: MetricFamily,
+    p: ExponentialHistogramDataPoint,
+    scope: ScopeContext,
+    out: SeriesSample[],
+    delta: boolean,
+  ): number {
+    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const timestampMs = nanosToMillis(p.timeUnixNano);
+    const streamKey = `${family.name}\u0002${baseKey}`;
+    const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
+    let point = {
+      scale: p.scale ?? 0,
+      zeroThreshold: p.zeroThreshold ?? 0,
+      zeroCount: int64ToNumber(p.zeroCount),
+      count: int64ToNumber(p.count),
+      sum: p.sum ?? 0,
+      hasSum: p.sum != null,
+      positive: dense(p.positive),
+      negative: dense(p.negative),
+    };
+    if (stale) {
+      if (delta) this.accumulator.forget(streamKey);
+    } else if (delta) {
+      const state = this.accumulator.addExponential(streamKey, nanosToNumber(p.timeUnixNano), point);
+      if (!state) {
+        this.drop('out_of_order', family.name, `delta point of ${family.name} at or before the previous one; dropped`);
+        return 0;
+      }
+      point = state;
+    }
+    if (this.options.nativeHistograms) {
+      const key = `${family.name}\u0002${baseKey}`;
+      const labels = withLabel(base, { name: '__name__', value: family.name });
+      if (stale) {
+        out.push({
+          key,
+          labels,
+          family,
+          role: 'value',
+          timestampMs,
+          value: Number.NaN,
+          histogram: EMPTY_NATIVE,
+          stale,
+        });
+        return timestampMs;
+      }
+      let { scale, positive, negative } = point;
+      if (scale > MAX_NATIVE_SCHEMA) {
+        positive = downscale(positive, scale - MAX_NATIVE_SCHEMA);
+        negative = downscale(negative, scale - MAX_NATIVE_SCHEMA);
+        scale = MAX_NATIVE_SCHEMA;
+      }
+      if (scale < MIN_NATIVE_SCHEMA) {
+        this.drop(
+          'unsupported_scale',
+          family.name,
+          `exponential histogram ${family.name} has scale ${scale} (< -4); dropped`,
+        );
+        return 0;
+      }
+      const pos = toSpans(positive);
+      const neg = toSpans(negative);
+      const histogram: NativeHistogram = {
+        count: point.count,
+        sum: point.hasSum ? point.sum : 0,
+        schema: scale,
+        zeroThreshold: point.zeroThreshold > 0 ? point.zeroThreshold : 1e-128,
+        zeroCount: point.zeroCount,
+        positiveSpans: pos.spans,
+        positiveDeltas: pos.deltas,
+        negativeSpans: neg.spans,
+        negativeDeltas: neg.deltas,
+      };
+      const exemplars = this.exemplars(p.exemplars);
+      out.push({ key, labels, family, role: 'value', timestampMs, value: Number.NaN, histogram, exemplars });
+      return timestampMs;
+    }
+    // Classic buckets: negative buckets (most negative first), the zero bucket, positive buckets, +Inf.
+    const leValues: string[] = [];
+    const cumulative: number[] = [];
+    let running = 0;
+    const { scale, negative, positive } = point;
+    for (let i = negative.counts.length - 1; i >= 0; i--) {
+      running += negative.counts[i];
+      leValues.push(formatFloat(-lowerBound(negative.offset + i, scale)));
+      cumulative.push(running);
+    }
+    running += point.zeroCount;
+    leValues.push(formatFloat(point.zeroThreshold));
+    cumulative.push(running);
+    for (let i = 0; i < positive.counts.length; i++) {
+      running += positive.counts[i];
+      leValues.push(formatFloat(upperBound(positive.offset + i, scale)));
+      cumulative.push(running);
+    }
+    leValues.push('+Inf');
+    cumulative.push(point.count);
+    this.classicHistogram(
+      family,
+      base,
+      baseKey,
+      timestampMs,
+      leValues,
+      cumulative,
+      point.count,
+      point.hasSum ? point.sum : undefined,
+      stale,
+      undefined,
+      out,
+    );
+    return timestampMs;
+  }
+
+  private summaryPoint(family: MetricFamily, p: SummaryDataPoint, scope: ScopeContext, out: SeriesSample[]): number {
+    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const timestampMs = nanosToMillis(p.timeUnixNano);
+    const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
+    const withName = withLabel(base, { name: '__name__', value: family.name });
+    const quantiles = [...(p.quantileValues ?? [])].sort((a, b) => (a.quantile ?? 0) - (b.quantile ?? 0));
+    for (const q of quantiles) {
+      const quantile = formatFloat(q.quantile ?? 0);
+      out.push({
+        key: `${family.name}\u0002${baseKey}\u0004${quantile}`,
+        labels: withLabel(withName, { name: 'quantile', value: quantile }),
+        family,
+        role: 'quantile',
+        timestampMs,
+        value: stale ? Number.NaN : (q.value ?? 0),
+        stale: stale || undefined,
+      });
+    }
+    const sumName = `${family.name}_sum`;
+    out.push({
+      key: `${sumName}\u0002${baseKey}`,
+      labels: withLabel(base, { name: '__name__', value: sumName }),
+      family,
+      role: 'sum',
+      timestampMs,
+      value: stale ? Number.NaN : (p.sum ?? 0),
+      stale: stale || undefined,
+    });
+    const countName = `${family.name}_count`;
+    out.push({
+      key: `${countName}\u0002${baseKey}`,
+      labels: withLabel(base, { name: '__name__', value: countName }),
+      family,
+      role: 'count',
+      timestampMs,
+      value: stale ? Number.NaN : int64ToNumber(p.count),
+      stale: stale || undefined,
+    });
+    return timestampMs;
+  }
+
+  private exemplars(exemplars: Exemplar[] | undefined): PromExemplar[] | undefined {
+    if (!exemplars || exemplars.length === 0) return undefined;
+    return exemplars.map(toPromExemplar);
+  }
+
+  /** Each exemplar goes to the first bucket whose upper bound holds its value. */
+  private bucketExemplars(
+    exemplars: Exemplar[] | undefined,
+    bounds: number[],
+  ): (PromExemplar[] | undefined)[] | undefined {
+    if (!exemplars || exemplars.length === 0) return undefined;
+    const perBucket: (PromExemplar[] | undefined)[] = new Array(bounds.length + 1);
+    for (const e of exemplars) {
+      const ex = toPromExemplar(e);
+      let i = 0;
+      while (i < bounds.length && ex.value > bounds[i]) i++;
+      let bucket = perBucket[i];
+      if (!bucket) {
+        bucket = [];
+        perBucket[i] = bucket;
+      }
+      bucket.push(ex);
+    }
+    return perBucket;
+  }
+}
+
+const EMPTY_NATIVE: NativeHistogram = {
+  count: 0,
+  sum: 0,
+  schema: 0,
+  zeroThreshold: 0,
+  zeroCount: 0,
+  positiveSpans: [],
+  positiveDeltas: [],
+  negativeSpans: [],
+  negativeDeltas: [],
+};
+
+function byName(a: Label, b: Label): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function metadataType(metric: Metric): string | undefined {
+  for (const kv of metric.metadata ?? []) if (kv.key === 'prometheus.type') return anyValueToString(kv.value);
+  return undefined;
+}
+
+function dense(
+  buckets: { offset?: number; bucketCounts?: import('../otlp/types.js').Int64[] } | null | undefined,
+): DenseBuckets {
+  if (!buckets?.bucketCounts || buckets.bucketCounts.length === 0) return { offset: 0, counts: [] };
+  return { offset: buckets.offset ?? 0, counts: buckets.bucketCounts.map(int64ToNumber) };
+}
+
+function hex(bytes: Uint8Array | undefined): string {
+  if (!bytes || bytes.length === 0) return '';
+  let allZero = true;
+  for (const b of bytes) if (b !== 0) allZero = false;
+  return allZero ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function toPromExemplar(e: Exemplar): PromExemplar {
+  const labels: Label[] = [];
+  const spanId = hex(e.spanId);
+  const traceId = hex(e.traceId);
+  let runes = 0;
+  if (spanId) {
+    labels.push({ name: 'span_id', value: spanId });
+    runes += 7 + spanId.length;
+  }
+  if (traceId) {
+    labels.push({ name: 'trace_id', value: traceId });
+    runes += 8 + traceId.length;
+  }
+  const filtered = new Map<string, string>();
+  attributesToLabels(e.filteredAttributes, filtered);
+  let extraRunes = 0;
+  for (const [k, v] of filtered) extraRunes += [...k].length + [...v].length;
+  // OpenMetrics caps an exemplar's label set at 128 characters; the ids matter most.
+  if (runes + extraRunes <= MAX_EXEMPLAR_LABEL_RUNES) {
+    for (const [name, value] of filtered) if (name !== 'trace_id' && name !== 'span_id') labels.push({ name, value });
+  }
+  labels.sort(byName);
+  return {
+    labels,
+    value: e.asDouble != null ? e.asDouble : int64ToNumber(e.asInt),
+    timestampMs: nanosToMillis(e.timeUnixNano),
+  };
+}
+
+/** Floats as label values: shortest round-trip form, `+Inf`/`-Inf`/`NaN` spelt as Prometheus does. */
+export function formatFloat(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  if (Number.isNaN(value)) return 'NaN';
+  return String(value);
+}
