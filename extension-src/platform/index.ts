@@ -1,0 +1,262 @@
+/**
+ * The platform module: Telemetry API events in, OTLP payloads out.
+ *
+ * How the extension core uses it:
+ * - `noteInvoke(...)` for every INVOKE event from the Extensions API /next
+ *   (request id, invokedFunctionArn, tracing): it fixes the order of requests
+ *   and the trace header the runtime got.
+ * - `handleEvents(batch)` with the parsed JSON array of every Telemetry API
+ *   POST. Log lines leave at once as one logs payload per batch; an
+ *   invocation whose events are all in leaves as one traces payload and is
+ *   counted in the metrics. Returns the request ids whose runtimeDone was in
+ *   the batch, so the lifecycle knows those invocations are over.
+ * - `flush()` before each pipeline flush: completes invocations whose grace
+ *   period has passed and emits the cumulative metrics when they changed.
+ *   `flush({ final: true })` at SHUTDOWN completes everything still open.
+ * Payloads carry the detected Lambda resource (`resource()` is read at every
+ * emit, so an account id learned later is used from then on).
+ */
+import type { OtlpPayload } from '../exporters/types.js';
+import { encodeRequest } from '../otlp/proto.js';
+import type { InstrumentationScope, KeyValue, LogRecord, Span } from '../otlp/types.js';
+import { type AccumulatorOptions, type InitRecord, type InvokeInfo, TelemetryAccumulator } from './accumulator.js';
+import { readEvent } from './events.js';
+import { logRecordFromEvent } from './logs.js';
+import { PlatformMetrics } from './metrics.js';
+import { type InvocationIds, initSpan, invocationSpans, invocationStatus } from './spans.js';
+
+export type { InvokeInfo } from './accumulator.js';
+
+export const PLATFORM_SCOPE: InstrumentationScope = { name: 'observed-lambda/platform' };
+
+export interface PlatformTelemetryOptions extends AccumulatorOptions {
+  /** Hands a payload to the pipeline. */
+  emit(payload: OtlpPayload): void;
+  /** The detected Lambda resource attributes. */
+  resource(): KeyValue[];
+  /** Name of the invoke span (the function name, per the FaaS conventions). */
+  functionName?: string;
+  /** Which signals to produce (default: all). */
+  signals?: { traces?: boolean; metrics?: boolean; logs?: boolean };
+  /** Start of the cumulative metrics (default: now). */
+  startTimeMs?: number;
+  now?: () => number;
+}
+
+export interface PlatformStats {
+  events: number;
+  malformed: number;
+  invocations: number;
+  spans: number;
+  logRecords: number;
+  duplicates: number;
+  late: number;
+  forced: number;
+  open: number;
+}
+
+export class PlatformTelemetry {
+  readonly metrics: PlatformMetrics;
+  private readonly accumulator: TelemetryAccumulator;
+  private readonly now: () => number;
+  private readonly signals: { traces: boolean; metrics: boolean; logs: boolean };
+  private pendingInit: InitRecord | undefined;
+  private coldCandidate: { requestId?: string; initType?: string } | undefined;
+  private firstInvocationDone = false;
+  /** The environment's init duration was taken from a report's initDurationMs (its initReport came late or never). */
+  private initTakenFromReport = false;
+  private readonly counts = { events: 0, malformed: 0, invocations: 0, spans: 0, logRecords: 0 };
+
+  constructor(private readonly options: PlatformTelemetryOptions) {
+    this.now = options.now ?? Date.now;
+    this.accumulator = new TelemetryAccumulator(options);
+    this.metrics = new PlatformMetrics(options.startTimeMs ?? this.now());
+    this.signals = {
+      traces: options.signals?.traces ?? true,
+      metrics: options.signals?.metrics ?? true,
+      logs: options.signals?.logs ?? true,
+    };
+  }
+
+  noteInvoke(info: InvokeInfo): void {
+    this.accumulator.noteInvoke(info, this.now());
+  }
+
+  /** Takes one Telemetry API batch (the parsed POST body). Never throws. */
+  handleEvents(batch: unknown): string[] {
+    const now = this.now();
+    const logs: LogRecord[] = [];
+    const runtimeDone: string[] = [];
+    const events = Array.isArray(batch) ? batch : [batch];
+    for (const raw of events) {
+      this.counts.events++;
+      const event = readEvent(raw);
+      if (!event) {
+        this.counts.malformed++;
+        continue;
+      }
+      switch (event.kind) {
+        case 'start':
+        case 'report':
+          this.accumulator.addInvocationEvent(event.kind, event.requestId, event.record, now);
+          break;
+        case 'runtimeDone':
+          runtimeDone.push(event.requestId);
+          this.accumulator.addInvocationEvent('runtimeDone', event.requestId, event.record, now);
+          break;
+        case 'initStart':
+        case 'initRuntimeDone':
+        case 'initReport':
+        case 'restoreStart':
+        case 'restoreRuntimeDone':
+        case 'restoreReport': {
+          const restore = event.kind.startsWith('restore');
+          const part = event.kind.replace(/^(init|restore)/, '');
+          const key = (part.charAt(0).toLowerCase() + part.slice(1)) as 'start' | 'runtimeDone' | 'report';
+          this.accumulator.addInitEvent(restore ? 'restore' : 'init', key, event.record, now);
+          break;
+        }
+        case 'logsDropped':
+          this.metrics.recordDroppedTelemetry(event.droppedRecords);
+          if (this.signals.logs) {
+            logs.push(
+              logRecordFromEvent(
+                'extension',
+                event.timeMs,
+                `WARN: Lambda dropped ${event.droppedRecords} telemetry records (${event.droppedBytes} bytes): ${event.reason}`,
+              ),
+            );
+          }
+          break;
+        case 'log':
+          if (this.signals.logs) logs.push(logRecordFromEvent(event.source, event.timeMs, event.record));
+          break;
+        default:
+          break;
+      }
+    }
+    if (logs.length > 0) this.emitLogs(logs);
+    this.process(now, false);
+    return runtimeDone;
+  }
+
+  /** Completes what is due and emits the metrics if they changed (or always, with `final`). */
+  flush(options: { final?: boolean } = {}): void {
+    const now = this.now();
+    this.process(now, options.final ?? false);
+    if (options.final && this.pendingInit) {
+      this.emitSpans(this.initSpans(this.pendingInit, undefined));
+      this.pendingInit = undefined;
+    }
+    if (this.signals.metrics && (this.metrics.dirty || options.final)) {
+      this.metrics.dirty = false;
+      const metrics = this.metrics.toMetrics(now);
+      const bytes = encodeRequest('metrics', {
+        resourceMetrics: [
+          { resource: { attributes: this.options.resource() }, scopeMetrics: [{ scope: PLATFORM_SCOPE, metrics }] },
+        ],
+      });
+      this.options.emit({ signal: 'metrics', bytes, items: this.metrics.pointCount() });
+    }
+  }
+
+  stats(): PlatformStats {
+    const a = this.accumulator.stats;
+    return { ...this.counts, duplicates: a.duplicates, late: a.late, forced: a.forced, open: a.open };
+  }
+
+  private process(now: number, all: boolean): void {
+    const { invocations, inits } = this.accumulator.take(now, all);
+    const spans: Span[] = [];
+    for (const init of inits) {
+      const durationMs = init.report?.durationMs;
+      const type = init.start?.initializationType ?? init.report?.initializationType;
+      const phase = init.start?.phase ?? init.report?.phase;
+      const alreadyCounted = this.initTakenFromReport && phase !== 'invoke';
+      if (init.kind === 'init' && durationMs !== undefined && !alreadyCounted) this.metrics.recordInit(durationMs);
+      // An on-demand init in the init phase precedes the environment's first request: that one is the cold start.
+      if (
+        init.kind === 'init' &&
+        !this.firstInvocationDone &&
+        phase !== 'invoke' &&
+        type !== 'provisioned-concurrency'
+      ) {
+        this.coldCandidate = { initType: type };
+        this.pendingInit = init;
+      } else {
+        spans.push(...this.initSpans(init, undefined));
+      }
+    }
+    for (const record of invocations) {
+      this.counts.invocations++;
+      const reportedInit = record.report?.metrics.initDurationMs;
+      const first = !this.firstInvocationDone && (record.sequence === undefined || record.sequence === 1);
+      const coldStart = reportedInit !== undefined || (first && this.coldCandidate !== undefined);
+      if (first) this.firstInvocationDone = true;
+      // A cold start Lambda reported but whose initReport never came still counts its init duration.
+      if (reportedInit !== undefined && !this.pendingInit && this.metrics.initDuration.count === 0) {
+        this.metrics.recordInit(reportedInit);
+        this.initTakenFromReport = true;
+      }
+      const { status } = invocationStatus(record);
+      const runtimeMs = record.runtimeDone?.durationMs;
+      const reportMs = record.report?.metrics.durationMs;
+      const phase = (name: string) => record.runtimeDone?.spans.find((s) => s.name === name)?.durationMs;
+      this.metrics.recordInvocation({
+        status,
+        coldStart,
+        durationMs: reportMs ?? runtimeMs,
+        billedDurationMs: record.report?.metrics.billedDurationMs,
+        runtimeDurationMs: runtimeMs,
+        postRuntimeDurationMs:
+          reportMs !== undefined && runtimeMs !== undefined ? Math.max(0, reportMs - runtimeMs) : undefined,
+        maxMemoryUsedMB: record.report?.metrics.maxMemoryUsedMB,
+        producedBytes: record.runtimeDone?.producedBytes,
+        responseLatencyMs: phase('responseLatency'),
+        responseDurationMs: phase('responseDuration'),
+      });
+      if (!this.signals.traces) continue;
+      const built = invocationSpans(record, this.functionName(), coldStart);
+      if (!built) continue;
+      spans.push(...built.spans);
+      if (coldStart && this.pendingInit) {
+        spans.push(...this.initSpans(this.pendingInit, built.ids));
+        this.pendingInit = undefined;
+      }
+    }
+    if (spans.length > 0) this.emitSpans(spans);
+  }
+
+  private initSpans(init: InitRecord, parent: InvocationIds | undefined): Span[] {
+    if (!this.signals.traces) return [];
+    const span = initSpan(init, parent);
+    return span ? [span] : [];
+  }
+
+  private functionName(): string {
+    if (this.options.functionName) return this.options.functionName;
+    const name = this.options.resource().find((a) => a.key === 'faas.name')?.value?.stringValue;
+    return name ?? 'lambda.invoke';
+  }
+
+  private emitSpans(spans: Span[]): void {
+    if (spans.length === 0) return;
+    this.counts.spans += spans.length;
+    const bytes = encodeRequest('traces', {
+      resourceSpans: [
+        { resource: { attributes: this.options.resource() }, scopeSpans: [{ scope: PLATFORM_SCOPE, spans }] },
+      ],
+    });
+    this.options.emit({ signal: 'traces', bytes, items: spans.length });
+  }
+
+  private emitLogs(logRecords: LogRecord[]): void {
+    this.counts.logRecords += logRecords.length;
+    const bytes = encodeRequest('logs', {
+      resourceLogs: [
+        { resource: { attributes: this.options.resource() }, scopeLogs: [{ scope: PLATFORM_SCOPE, logRecords }] },
+      ],
+    });
+    this.options.emit({ signal: 'logs', bytes, items: logRecords.length });
+  }
+}

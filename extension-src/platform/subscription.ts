@@ -1,0 +1,100 @@
+/**
+ * What the extension subscribes to on the Telemetry API, from OBSERVED_* variables,
+ * validated against Lambda's accepted ranges. The lifecycle module sends it:
+ *
+ *   PUT http://${AWS_LAMBDA_RUNTIME_API}/2022-07-01/telemetry
+ *   Lambda-Extension-Identifier: <id>
+ *   { schemaVersion, types, buffering: { maxItems, maxBytes, timeoutMs },
+ *     destination: { protocol: "HTTP", URI: "http://sandbox.localdomain:<port>" } }
+ *
+ * Variables:
+ * - OBSERVED_TELEMETRY_TYPES: comma-separated subset of platform,function,extension
+ *   (default all three); `none` subscribes to nothing (no platform telemetry at all).
+ * - OBSERVED_TELEMETRY_MAX_ITEMS: 1000..10000 (default 1000).
+ * - OBSERVED_TELEMETRY_MAX_BYTES: 262144..1048576 (default 262144).
+ * - OBSERVED_TELEMETRY_TIMEOUT_MS: 25..30000 (default 25): how long Lambda
+ *   buffers before it delivers. A function without the flushed notice makes
+ *   the extension wait for platform.runtimeDone, so this delay is paid on
+ *   every such invocation; 25 ms is Lambda's minimum.
+ */
+export const TELEMETRY_SCHEMA_VERSION = '2022-12-13';
+
+export const TELEMETRY_TYPES = ['platform', 'function', 'extension'] as const;
+export type TelemetryType = (typeof TELEMETRY_TYPES)[number];
+
+export interface TelemetryBuffering {
+  maxItems: number;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+export interface TelemetrySubscription {
+  types: TelemetryType[];
+  buffering: TelemetryBuffering;
+}
+
+export const BUFFERING_LIMITS: { [K in keyof TelemetryBuffering]: { min: number; max: number; default: number } } = {
+  maxItems: { min: 1_000, max: 10_000, default: 1_000 },
+  maxBytes: { min: 262_144, max: 1_048_576, default: 262_144 },
+  timeoutMs: { min: 25, max: 30_000, default: 25 },
+};
+
+const VARIABLES: { [K in keyof TelemetryBuffering]: string } = {
+  maxItems: 'OBSERVED_TELEMETRY_MAX_ITEMS',
+  maxBytes: 'OBSERVED_TELEMETRY_MAX_BYTES',
+  timeoutMs: 'OBSERVED_TELEMETRY_TIMEOUT_MS',
+};
+
+/**
+ * The subscription the environment asks for. Invalid values fall back to
+ * their default and are listed in `errors` (messages name the variable and
+ * what it accepts), so bad configuration never stops the extension.
+ */
+export function telemetrySubscriptionFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  subscription: TelemetrySubscription;
+  errors: string[];
+} {
+  const errors: string[] = [];
+  let types: TelemetryType[] = [...TELEMETRY_TYPES];
+  const rawTypes = env.OBSERVED_TELEMETRY_TYPES?.trim();
+  if (rawTypes) {
+    if (rawTypes.toLowerCase() === 'none') types = [];
+    else {
+      const wanted = rawTypes.split(',').map((t) => t.trim().toLowerCase());
+      const unknown = wanted.filter((t) => !(TELEMETRY_TYPES as readonly string[]).includes(t));
+      if (unknown.length > 0) {
+        errors.push(
+          `OBSERVED_TELEMETRY_TYPES: unknown type(s) ${unknown.join(', ')}; accepted: a comma-separated subset of ${TELEMETRY_TYPES.join(',')}, or none`,
+        );
+      }
+      types = TELEMETRY_TYPES.filter((t) => wanted.includes(t));
+      if (types.length === 0 && unknown.length > 0) types = [...TELEMETRY_TYPES];
+    }
+  }
+  const buffering = {} as TelemetryBuffering;
+  for (const key of Object.keys(BUFFERING_LIMITS) as (keyof TelemetryBuffering)[]) {
+    const limits = BUFFERING_LIMITS[key];
+    const raw = env[VARIABLES[key]]?.trim();
+    buffering[key] = limits.default;
+    if (!raw) continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < limits.min || value > limits.max) {
+      errors.push(
+        `${VARIABLES[key]}: "${raw}" is not an integer from ${limits.min} to ${limits.max}; using ${limits.default}`,
+      );
+      continue;
+    }
+    buffering[key] = value;
+  }
+  return { subscription: { types, buffering }, errors };
+}
+
+/** The body of the Telemetry API subscribe request. */
+export function subscribeRequestBody(subscription: TelemetrySubscription, destinationUri: string) {
+  return {
+    schemaVersion: TELEMETRY_SCHEMA_VERSION,
+    types: subscription.types,
+    buffering: subscription.buffering,
+    destination: { protocol: 'HTTP', URI: destinationUri },
+  };
+}
