@@ -1,0 +1,387 @@
+/**
+ * The remote write exporter: OTLP metrics in, Prometheus remote write 1.0
+ * requests out (protobuf, snappy, optional SigV4 for Amazon Managed Service
+ * for Prometheus).
+ *
+ * Payloads are translated as they arrive (running totals for delta streams
+ * need every point in order) and the samples wait in a bounded queue grouped
+ * by series. A flush cuts the queue into requests below the size and sample
+ * limits and sends them one after another; what cannot be sent before the
+ * deadline goes back to the front of the queue. So samples of one series leave
+ * in time order and are never sent out of order, which remote write refuses.
+ *
+ * Nothing is lost silently: every sample dropped (queue full, rejected by the
+ * backend, out of order, undecodable input) is counted by reason, and each
+ * kind of drop is logged once, with its count.
+ *
+ * At shutdown every series this environment wrote gets a staleness marker, so
+ * a finished execution environment disappears from instant queries at once
+ * instead of lingering for Prometheus's five-minute lookback.
+ */
+
+import { credentialsFromEnv } from '../../aws/credentials.js';
+import { RequestSigner } from '../../aws/sigv4.js';
+import { decodeRequest } from '../../otlp/proto.js';
+import type { Signal } from '../../otlp/types.js';
+import type { Label } from '../../translate/labels.js';
+import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translate/series.js';
+import { PrometheusTranslator } from '../../translate/translator.js';
+import type { Exporter, OtlpPayload } from '../types.js';
+import type { RemoteWriteOptions } from './config.js';
+import { compress, type WritePoint, writeMetadata, writeSeries } from './encode.js';
+import { ProtoWriter } from './proto-writer.js';
+import { type HttpCall, type RetryPolicy, sendWithRetry, userAgent } from './send.js';
+
+export type RemoteWriteDropReason =
+  | 'queue_full'
+  | 'rejected'
+  | 'out_of_order'
+  | 'duplicate_timestamp'
+  | 'undecodable'
+  | 'translation';
+
+export interface RemoteWriteCounters {
+  /** OTLP data points taken in. */
+  pointsReceived: number;
+  /** Samples (floats and native histograms) produced by translation and queued. */
+  samplesQueued: number;
+  samplesSent: number;
+  samplesDropped: Record<string, number>;
+  requestsSent: number;
+  requestsRetried: number;
+}
+
+export interface RemoteWriteDeps {
+  /** One line per event worth a human's attention. */
+  readonly log?: (message: string) => void;
+  /** Where AWS credentials are read from (the process environment by default). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+interface PendingSeries {
+  readonly key: string;
+  readonly labels: readonly Label[];
+  readonly family: MetricFamily;
+  points: WritePoint[];
+}
+
+interface WrittenSeries {
+  readonly labels: readonly Label[];
+  readonly family: MetricFamily;
+  lastMs: number;
+  nativeHistogram: boolean;
+  /** A staleness marker was the last thing queued. */
+  ended: boolean;
+}
+
+interface Batch {
+  readonly body: Uint8Array;
+  readonly series: PendingSeries[];
+  readonly samples: number;
+}
+
+const STALE_HISTOGRAM: NativeHistogram = {
+  count: 0,
+  sum: 0,
+  schema: 0,
+  zeroThreshold: 0,
+  zeroCount: 0,
+  positiveSpans: [],
+  positiveDeltas: [],
+  negativeSpans: [],
+  negativeDeltas: [],
+};
+
+export class RemoteWriteExporter implements Exporter {
+  readonly name = 'remote-write';
+  readonly signals: readonly Signal[] = ['metrics'];
+  readonly translator: PrometheusTranslator;
+  private pending = new Map<string, PendingSeries>();
+  private pendingSamples = 0;
+  private readonly written = new Map<string, WrittenSeries>();
+  private readonly writer = new ProtoWriter();
+  private readonly signer: RequestSigner | undefined;
+  private readonly log: (message: string) => void;
+  private readonly retry: RetryPolicy;
+  private readonly logged = new Set<string>();
+  private flushing: Promise<void> | undefined;
+  private readonly counters: RemoteWriteCounters = {
+    pointsReceived: 0,
+    samplesQueued: 0,
+    samplesSent: 0,
+    samplesDropped: {},
+    requestsSent: 0,
+    requestsRetried: 0,
+  };
+
+  constructor(
+    readonly options: RemoteWriteOptions,
+    deps: RemoteWriteDeps = {},
+  ) {
+    this.translator = new PrometheusTranslator(options.translate);
+    this.log = deps.log ?? ((message) => console.log(`[observed-lambda] remote-write: ${message}`));
+    this.translator.onWarning = (message) => this.log(message);
+    this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
+    if (options.sigv4Region) {
+      const env = deps.env ?? process.env;
+      this.signer = new RequestSigner('aps', options.sigv4Region, () => credentialsFromEnv(env));
+    }
+  }
+
+  /** A snapshot of the exporter's counters, translation drops included. */
+  stats(): RemoteWriteCounters {
+    const samplesDropped = { ...this.counters.samplesDropped };
+    for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
+    return { ...this.counters, samplesDropped };
+  }
+
+  enqueue(payload: OtlpPayload): void {
+    if (payload.signal !== 'metrics') return;
+    this.counters.pointsReceived += payload.items;
+    let samples: SeriesSample[];
+    try {
+      samples = this.translator.translate(decodeRequest('metrics', payload.bytes));
+    } catch (error) {
+      this.drop('undecodable', payload.items, `an OTLP metrics payload could not be decoded (${String(error)})`);
+      return;
+    }
+    for (const sample of samples) this.add(sample);
+    this.trim();
+  }
+
+  pendingItems(): number {
+    return this.pendingSamples;
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    if (this.flushing) {
+      // One flush at a time keeps each series' samples in order; wait for it within our own deadline.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flushing,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.isFlushing()) return;
+    }
+    if (this.pendingSamples === 0) return;
+    const run = this.sendPending(deadlineMs).finally(() => {
+      this.flushing = undefined;
+    });
+    this.flushing = run;
+    await run;
+  }
+
+  private isFlushing(): boolean {
+    return this.flushing !== undefined;
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [key, series] of this.written) {
+      if (series.ended) continue;
+      this.add({
+        key,
+        labels: series.labels,
+        family: series.family,
+        role: 'value',
+        timestampMs: Math.max(now, series.lastMs + 1),
+        value: Number.NaN,
+        stale: true,
+        histogram: series.nativeHistogram ? STALE_HISTOGRAM : undefined,
+      });
+    }
+    await this.flush(deadlineMs);
+    if (this.pendingSamples > 0) {
+      this.drop('queue_full', this.pendingSamples, 'samples still queued at shutdown could not be sent in time');
+      this.pending = new Map();
+      this.pendingSamples = 0;
+    }
+  }
+
+  private add(sample: SeriesSample): void {
+    const known = this.written.get(sample.key);
+    if (known) {
+      if (sample.timestampMs <= known.lastMs) {
+        // target_info repeats with every payload of a resource; an equal timestamp is not news.
+        if (sample.family.name === 'target_info') return;
+        const reason = sample.timestampMs === known.lastMs ? 'duplicate_timestamp' : 'out_of_order';
+        this.drop(reason, 1, `a sample of ${sample.family.name} is not newer than the last one of its series`);
+        return;
+      }
+      known.lastMs = sample.timestampMs;
+      known.ended = sample.stale === true;
+      if (sample.histogram && !sample.stale) known.nativeHistogram = true;
+    } else {
+      this.written.set(sample.key, {
+        labels: sample.labels,
+        family: sample.family,
+        lastMs: sample.timestampMs,
+        nativeHistogram: sample.histogram !== undefined,
+        ended: sample.stale === true,
+      });
+    }
+    let series = this.pending.get(sample.key);
+    if (!series) {
+      series = { key: sample.key, labels: sample.labels, family: sample.family, points: [] };
+      this.pending.set(sample.key, series);
+    }
+    series.points.push(sample);
+    this.pendingSamples++;
+    this.counters.samplesQueued++;
+  }
+
+  /** Bounded queue: beyond the limit the oldest series' samples go first. */
+  private trim(): void {
+    if (this.pendingSamples <= this.options.maxQueuedSamples) return;
+    let dropped = 0;
+    for (const [key, series] of this.pending) {
+      if (this.pendingSamples <= this.options.maxQueuedSamples) break;
+      this.pending.delete(key);
+      this.pendingSamples -= series.points.length;
+      dropped += series.points.length;
+    }
+    this.drop(
+      'queue_full',
+      dropped,
+      `queue over ${this.options.maxQueuedSamples} samples (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES); oldest dropped`,
+    );
+  }
+
+  private drop(reason: RemoteWriteDropReason, count: number, message: string): void {
+    if (count <= 0) return;
+    this.counters.samplesDropped[reason] = (this.counters.samplesDropped[reason] ?? 0) + count;
+    const key = `${reason}:${message}`;
+    if (this.logged.has(key) || this.logged.size > 500) return;
+    this.logged.add(key);
+    this.log(`dropped ${count} sample(s), ${reason}: ${message} (further drops of this kind are only counted)`);
+  }
+
+  private async sendPending(deadlineMs: number): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    this.pendingSamples = 0;
+    const requests = this.buildRequests(batch.values());
+    let index = 0;
+    for (; index < requests.length; index++) {
+      const request = requests[index];
+      const result = await sendWithRetry(this.call(request.body), deadlineMs, this.retry, () => {
+        this.counters.requestsRetried++;
+      });
+      if (result.outcome === 'delivered') {
+        this.counters.requestsSent++;
+        this.counters.samplesSent += request.samples;
+      } else if (result.outcome === 'rejected') {
+        this.counters.requestsSent++;
+        const detail = result.message.split('\n')[0];
+        this.drop('rejected', request.samples, `HTTP ${result.status} from ${this.options.url.host}: ${detail}`);
+      } else {
+        const left = requests.slice(index).reduce((n, r) => n + r.samples, 0);
+        this.logOnce(`deferred:${result.reason}`, `${left} sample(s) kept for the next flush: ${result.reason}`);
+        break;
+      }
+    }
+    if (index < requests.length) this.requeue(requests.slice(index));
+  }
+
+  private logOnce(key: string, message: string): void {
+    if (this.logged.has(key) || this.logged.size > 500) return;
+    this.logged.add(key);
+    this.log(message);
+  }
+
+  /** Undelivered series go back in front of anything queued since, so order is kept. */
+  private requeue(batches: Batch[]): void {
+    const newer = this.pending;
+    this.pending = new Map();
+    this.pendingSamples = 0;
+    const put = (series: PendingSeries) => {
+      const existing = this.pending.get(series.key);
+      if (existing) existing.points = existing.points.concat(series.points);
+      else this.pending.set(series.key, { ...series, points: series.points.slice() });
+      this.pendingSamples += series.points.length;
+    };
+    for (const b of batches) for (const s of b.series) put(s);
+    for (const s of newer.values()) put(s);
+    this.trim();
+  }
+
+  private call(body: Uint8Array): HttpCall {
+    const url = this.options.url;
+    const base: Record<string, string> = {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+      'x-prometheus-remote-write-version': '0.1.0',
+      'user-agent': userAgent(),
+      ...this.options.headers,
+    };
+    const signer = this.signer;
+    if (!signer) return { method: 'POST', url, body, headers: () => base };
+    return { method: 'POST', url, body, headers: () => signer.sign({ method: 'POST', url, headers: base, body }) };
+  }
+
+  /** Cuts the queued series into requests within the sample and byte limits (metadata included). */
+  buildRequests(series: Iterable<PendingSeries>): Batch[] {
+    const { maxSamples, maxBytes } = this.options;
+    const w = this.writer;
+    const out: Batch[] = [];
+    let current: PendingSeries[] = [];
+    let samples = 0;
+    let families = new Map<string, MetricFamily>();
+    let metadataBytes = 0;
+    w.reset();
+    const finish = () => {
+      if (current.length === 0) return;
+      for (const f of families.values()) writeMetadata(w, f);
+      out.push({ body: compress(w.bytes()), series: current, samples });
+      w.reset();
+      current = [];
+      samples = 0;
+      families = new Map();
+      metadataBytes = 0;
+    };
+    for (const s of series) {
+      let points = s.points;
+      let take = Math.min(points.length, maxSamples);
+      while (points.length > 0) {
+        if (samples + take > maxSamples) {
+          if (current.length > 0) finish();
+          take = Math.min(take, maxSamples);
+        }
+        const slice = take === points.length ? points : points.slice(0, take);
+        const newFamily = !families.has(s.family.name);
+        const extraMetadata = newFamily
+          ? 24 + (s.family.name.length + s.family.help.length + s.family.unit.length) * 3
+          : 0;
+        const before = w.pos;
+        writeSeries(w, { labels: s.labels, points: slice });
+        if (w.pos + metadataBytes + extraMetadata > maxBytes) {
+          if (current.length > 0) {
+            w.pos = before;
+            finish();
+            continue;
+          }
+          if (take > 1) {
+            // A single series too large for one request: send it in halves.
+            w.pos = before;
+            take = Math.ceil(take / 2);
+            continue;
+          }
+        }
+        if (newFamily) {
+          families.set(s.family.name, s.family);
+          metadataBytes += extraMetadata;
+        }
+        current.push({ ...s, points: slice });
+        samples += slice.length;
+        points = slice.length === points.length ? [] : points.slice(slice.length);
+        take = Math.min(points.length, maxSamples);
+      }
+    }
+    finish();
+    return out;
+  }
+}
