@@ -12,7 +12,7 @@ export function classicQuantile(q: number, bounds: number[], values: number[]): 
   let i = cumulative.findIndex((c) => c >= rank);
   if (i === upper.length - 1) return upper[upper.length - 2];
   if (i < 0) i = upper.length - 1;
-  const start = i === 0 ? (upper[0] > 0 ? 0 : upper[0]) : upper[i - 1];
+  const start = i === 0 ? Math.min(upper[0], 0) : upper[i - 1];
   const below = i === 0 ? 0 : cumulative[i - 1];
   const inBucket = cumulative[i] - below;
   return start + (upper[i] - start) * ((rank - below) / inBucket);

@@ -25,7 +25,8 @@ export class OtlpCapture {
   private server: Server | undefined;
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/v1/metrics`;
+    const address = this.server?.address() as AddressInfo | undefined;
+    return `http://127.0.0.1:${address?.port}/v1/metrics`;
   }
 
   async start(): Promise<this> {

@@ -1,0 +1,187 @@
+/**
+ * Delivery behaviour of the remote write exporter against a scripted endpoint:
+ * retries on 5xx and 429 (honouring Retry-After), drops with a counter and one
+ * log line on other 4xx, keeps data for the next flush when the deadline comes
+ * first, splits requests below the configured limits, and sends the headers
+ * remote write 1.0 requires.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
+import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
+import { encodeRequest } from '../../extension-src/otlp/proto.js';
+import type { ExportMetricsServiceRequest } from '../../extension-src/otlp/types.js';
+import { version } from '../../package.json';
+import { type Answer, ScriptedRemoteWrite } from './remote-write-server.js';
+
+const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
+
+/** One OTLP request with `series` gauge series, each one point at `timeMs`. */
+function gauges(series: number, timeMs: number, value = 1): Uint8Array {
+  const request: ExportMetricsServiceRequest = {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'load',
+                gauge: {
+                  dataPoints: Array.from({ length: series }, (_, i) => ({
+                    timeUnixNano: ns(timeMs),
+                    asDouble: value + i,
+                    attributes: [{ key: 'worker', value: { stringValue: `w${i}` } }],
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  return encodeRequest('metrics', request);
+}
+
+describe('remote write delivery', () => {
+  let server: ScriptedRemoteWrite | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  function exporter(url: string, env: Record<string, string> = {}, logs: string[] = []): RemoteWriteExporter {
+    const parsed = parseRemoteWriteOptions({
+      OBSERVED_REMOTE_WRITE_URL: url,
+      OBSERVED_PROMETHEUS_TARGET_INFO: 'false',
+      ...env,
+    });
+    if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
+    return new RemoteWriteExporter(parsed.options, { log: (m) => logs.push(m), retry: { initialBackoffMs: 20 } });
+  }
+
+  it('retries 500, waits for 429 Retry-After, then drops and counts a 400 with one log line', async () => {
+    const script: Answer[] = [
+      { status: 500, body: 'internal' },
+      { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' },
+      { status: 204 },
+      { status: 400, body: 'out of order sample' },
+      { status: 400, body: 'out of order sample' },
+    ];
+    server = await new ScriptedRemoteWrite((n) => script[n] ?? { status: 204 }).start();
+    const logs: string[] = [];
+    const rw = exporter(server.url, {}, logs);
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(3, t0), items: 3 });
+    await rw.flush(Date.now() + 10_000);
+    expect(server.attempts).toHaveLength(3);
+    // The same request three times: the first two failed retryably.
+    expect(server.samplesIn([server.attempts[2]])).toBe(3);
+    expect(server.attempts[2].body).toEqual(server.attempts[0].body);
+    expect(server.attempts[2].at - server.attempts[1].at).toBeGreaterThanOrEqual(950);
+    expect(rw.stats()).toMatchObject({ samplesSent: 3, requestsRetried: 2, samplesDropped: {} });
+
+    rw.enqueue({ signal: 'metrics', bytes: gauges(3, t0 + 1000), items: 3 });
+    await rw.flush(Date.now() + 10_000);
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, t0 + 2000), items: 2 });
+    await rw.flush(Date.now() + 10_000);
+    expect(server.attempts).toHaveLength(5);
+    expect(rw.stats().samplesDropped).toEqual({ rejected: 5 });
+    expect(rw.pendingItems()).toBe(0);
+    const rejections = logs.filter((l) => l.includes('rejected'));
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]).toMatch(/dropped 3 sample\(s\), rejected: HTTP 400 .*out of order sample/);
+  });
+
+  it('keeps samples queued when the deadline comes first, and sends them in order later', async () => {
+    let failing = true;
+    server = await new ScriptedRemoteWrite(() => (failing ? { status: 503 } : { status: 204 })).start();
+    const rw = exporter(server.url);
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, t0, 10), items: 2 });
+    await rw.flush(Date.now() + 300);
+    expect(rw.pendingItems()).toBe(2);
+    expect(rw.stats().samplesDropped).toEqual({});
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, t0 + 1000, 20), items: 2 });
+    failing = false;
+    await rw.flush(Date.now() + 5_000);
+    expect(rw.pendingItems()).toBe(0);
+    const delivered = server.attempts[server.attempts.length - 1].body;
+    const w0 = delivered.timeseries.find((ts) => ts.labels.some((l) => l.value === 'w0'));
+    expect(w0?.samples).toEqual([
+      { value: 10, timestamp: t0 },
+      { value: 20, timestamp: t0 + 1000 },
+    ]);
+    expect(rw.stats().samplesSent).toBe(4);
+  });
+
+  it('splits requests below the sample and byte limits and sends remote write 1.0 headers', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const rw = exporter(server.url, {
+      OBSERVED_REMOTE_WRITE_MAX_SAMPLES: '40',
+      OBSERVED_REMOTE_WRITE_MAX_BYTES: '4096',
+    });
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(100, t0), items: 100 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(100, t0 + 1), items: 100 });
+    await rw.flush(Date.now() + 10_000);
+    expect(server.samplesIn(server.attempts)).toBe(200);
+    for (const a of server.attempts) {
+      expect(server.samplesIn([a])).toBeLessThanOrEqual(40);
+      expect(a.uncompressedBytes).toBeLessThanOrEqual(4096);
+      expect(a.headers).toMatchObject({
+        'content-encoding': 'snappy',
+        'content-type': 'application/x-protobuf',
+        'x-prometheus-remote-write-version': '0.1.0',
+        'user-agent': `observed-lambda/${version}`,
+      });
+      expect(a.body.metadata).toEqual([{ type: 2, metricFamilyName: 'load' }]);
+      for (const ts of a.body.timeseries) {
+        const names = ts.labels.map((l) => l.name);
+        expect(names).toEqual([...names].sort());
+      }
+    }
+    // Each series' two samples arrive in time order, even across requests.
+    const seen = new Map<string, number[]>();
+    for (const a of server.attempts) {
+      for (const ts of a.body.timeseries) {
+        const key = JSON.stringify(ts.labels);
+        seen.set(key, [...(seen.get(key) ?? []), ...(ts.samples ?? []).map((s) => s.timestamp)]);
+      }
+    }
+    expect(seen.size).toBe(100);
+    for (const times of seen.values()) expect(times).toEqual([t0, t0 + 1]);
+  });
+
+  it('drops the oldest samples beyond the queue bound and says so', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const logs: string[] = [];
+    const rw = exporter(
+      server.url,
+      { OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES: '1000', OBSERVED_REMOTE_WRITE_MAX_SAMPLES: '500' },
+      logs,
+    );
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(800, t0), items: 800 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(800, t0 + 1), items: 800 });
+    expect(rw.pendingItems()).toBeLessThanOrEqual(1000);
+    const dropped = rw.stats().samplesDropped.queue_full;
+    expect(dropped).toBe(1600 - rw.pendingItems());
+    await rw.flush(Date.now() + 10_000);
+    expect(server.samplesIn(server.attempts) + dropped).toBe(1600);
+    expect(logs.some((l) => l.includes('OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES'))).toBe(true);
+  });
+
+  it('counts out-of-order and undecodable input instead of sending it', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const rw = exporter(server.url);
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, t0 + 1000), items: 1 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, t0), items: 1 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, t0 + 1000), items: 1 });
+    rw.enqueue({ signal: 'metrics', bytes: new Uint8Array([0x0a, 0xff, 0xff]), items: 4 });
+    await rw.flush(Date.now() + 10_000);
+    expect(rw.stats().samplesDropped).toEqual({ out_of_order: 1, duplicate_timestamp: 1, undecodable: 4 });
+    expect(server.samplesIn(server.attempts)).toBe(1);
+  });
+});
