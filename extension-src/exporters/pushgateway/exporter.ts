@@ -1,0 +1,217 @@
+/**
+ * The Pushgateway exporter. The Pushgateway keeps what was last pushed per
+ * grouping key, and a PUT replaces the whole group, so this exporter keeps the
+ * current value of every series (running totals included, see the
+ * translator) and pushes the full state of each changed group at a flush.
+ *
+ * Grouping key: `job` and `instance` from the resource (service.namespace /
+ * service.name and service.instance.id or faas.instance), in the URL path
+ * `/metrics/job/<job>/instance/<instance>`; values with a `/` (or anything
+ * but plain characters) use the Pushgateway's base64url form (`job@base64`).
+ */
+import { decodeRequest } from '../../otlp/proto.js';
+import type { Signal } from '../../otlp/types.js';
+import type { SeriesSample } from '../../translate/series.js';
+import { PrometheusTranslator } from '../../translate/translator.js';
+import { type RetryPolicy, sendWithRetry, userAgent } from '../prometheus-remote-write/send.js';
+import type { Exporter, OtlpPayload } from '../types.js';
+import type { PushgatewayOptions } from './config.js';
+import { renderText } from './text-format.js';
+
+const GROUPING_LABELS: ReadonlySet<string> = new Set(['job', 'instance']);
+const DEFAULT_JOB = 'observed-lambda';
+
+interface Group {
+  readonly job: string;
+  readonly instance: string;
+  readonly series: Map<string, SeriesSample>;
+  /** Samples taken in since the last successful push. */
+  unpushed: number;
+}
+
+export interface PushgatewayCounters {
+  pointsReceived: number;
+  pushes: number;
+  pushesRetried: number;
+  deletes: number;
+  /** Samples not delivered, by reason. */
+  samplesDropped: Record<string, number>;
+}
+
+export interface PushgatewayDeps {
+  readonly log?: (message: string) => void;
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+/** One grouping key segment: `/name/value`, or `/name@base64/<base64url>` when the value needs it. */
+export function groupingSegment(name: string, value: string): string {
+  if (value !== '' && /^[A-Za-z0-9_.:-]+$/.test(value)) return `/${name}/${value}`;
+  // An empty value is written as "=" (the base64 of nothing, padded), as the Pushgateway documents.
+  const encoded = value === '' ? '=' : Buffer.from(value, 'utf8').toString('base64url');
+  return `/${name}@base64/${encoded}`;
+}
+
+export class PushgatewayExporter implements Exporter {
+  readonly name = 'pushgateway';
+  readonly signals: readonly Signal[] = ['metrics'];
+  readonly translator: PrometheusTranslator;
+  private readonly groups = new Map<string, Group>();
+  private readonly log: (message: string) => void;
+  private readonly retry: RetryPolicy;
+  private readonly logged = new Set<string>();
+  private flushing: Promise<void> | undefined;
+  private readonly counters: PushgatewayCounters = {
+    pointsReceived: 0,
+    pushes: 0,
+    pushesRetried: 0,
+    deletes: 0,
+    samplesDropped: {},
+  };
+
+  constructor(
+    readonly options: PushgatewayOptions,
+    deps: PushgatewayDeps = {},
+  ) {
+    this.translator = new PrometheusTranslator({ ...options.translate, nativeHistograms: false });
+    this.log = deps.log ?? ((message) => console.log(`[observed-lambda] pushgateway: ${message}`));
+    this.translator.onWarning = (message) => this.log(message);
+    this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
+  }
+
+  stats(): PushgatewayCounters {
+    const samplesDropped = { ...this.counters.samplesDropped };
+    for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
+    return { ...this.counters, samplesDropped };
+  }
+
+  enqueue(payload: OtlpPayload): void {
+    if (payload.signal !== 'metrics') return;
+    this.counters.pointsReceived += payload.items;
+    let samples: SeriesSample[];
+    try {
+      samples = this.translator.translate(decodeRequest('metrics', payload.bytes));
+    } catch (error) {
+      this.drop('undecodable', payload.items, `an OTLP metrics payload could not be decoded (${String(error)})`);
+      return;
+    }
+    for (const sample of samples) this.apply(sample);
+  }
+
+  pendingItems(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.unpushed;
+    return n;
+  }
+
+  private apply(sample: SeriesSample): void {
+    let job = DEFAULT_JOB;
+    let instance = '';
+    for (const l of sample.labels) {
+      if (l.name === 'job') job = l.value;
+      else if (l.name === 'instance') instance = l.value;
+    }
+    const groupKey = `${job}\u0000${instance}`;
+    let group = this.groups.get(groupKey);
+    if (!group) {
+      group = { job, instance, series: new Map(), unpushed: 0 };
+      this.groups.set(groupKey, group);
+    }
+    const previous = group.series.get(sample.key);
+    if (previous && previous.timestampMs > sample.timestampMs) return;
+    // A staleness marker ends the series: it leaves the group at the next push.
+    if (sample.stale) group.series.delete(sample.key);
+    else group.series.set(sample.key, sample);
+    group.unpushed++;
+  }
+
+  private groupUrl(group: Group): URL {
+    const base = this.options.url.href.replace(/\/+$/, '');
+    return new URL(`${base}/metrics${groupingSegment('job', group.job)}${groupingSegment('instance', group.instance)}`);
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    if (this.flushing) {
+      // One push round at a time; wait for it within our own deadline.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flushing,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.isFlushing()) return;
+    }
+    const run = this.pushChanged(deadlineMs).finally(() => {
+      this.flushing = undefined;
+    });
+    this.flushing = run;
+    await run;
+  }
+
+  private isFlushing(): boolean {
+    return this.flushing !== undefined;
+  }
+
+  private async pushChanged(deadlineMs: number): Promise<void> {
+    for (const group of this.groups.values()) {
+      if (group.unpushed === 0) continue;
+      const taken = group.unpushed;
+      const body = Buffer.from(renderText(group.series.values(), GROUPING_LABELS), 'utf8');
+      const url = this.groupUrl(group);
+      const headers = { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'user-agent': userAgent() };
+      const result = await sendWithRetry(
+        { method: 'PUT', url, body, headers: () => headers },
+        deadlineMs,
+        this.retry,
+        () => {
+          this.counters.pushesRetried++;
+        },
+      );
+      if (result.outcome === 'delivered') {
+        this.counters.pushes++;
+        group.unpushed -= taken;
+      } else if (result.outcome === 'rejected') {
+        this.counters.pushes++;
+        group.unpushed -= taken;
+        this.drop('rejected', taken, `HTTP ${result.status} from ${url.host}: ${result.message.split('\n')[0]}`);
+      } else {
+        this.logOnce(
+          `deferred:${result.reason}`,
+          `push of ${group.job}/${group.instance} kept for the next flush: ${result.reason}`,
+        );
+        return;
+      }
+    }
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    await this.flush(deadlineMs);
+    if (!this.options.deleteOnShutdown) return;
+    for (const group of this.groups.values()) {
+      const url = this.groupUrl(group);
+      const headers = { 'user-agent': userAgent() };
+      const result = await sendWithRetry({ method: 'DELETE', url, headers: () => headers }, deadlineMs, this.retry);
+      if (result.outcome === 'delivered') this.counters.deletes++;
+      else
+        this.logOnce(
+          `delete:${url.href}`,
+          `could not delete group ${url.pathname}: ${'reason' in result ? result.reason : `HTTP ${result.status}`}`,
+        );
+    }
+  }
+
+  private drop(reason: string, count: number, message: string): void {
+    this.counters.samplesDropped[reason] = (this.counters.samplesDropped[reason] ?? 0) + count;
+    this.logOnce(
+      `${reason}:${message}`,
+      `dropped ${count} sample(s), ${reason}: ${message} (further drops of this kind are only counted)`,
+    );
+  }
+
+  private logOnce(key: string, message: string): void {
+    if (this.logged.has(key) || this.logged.size > 500) return;
+    this.logged.add(key);
+    this.log(message);
+  }
+}
