@@ -11,7 +11,7 @@ export interface ParsedText {
   help: Record<string, string>;
 }
 
-function unescape(value: string): string {
+function unescapeLabelValue(value: string): string {
   return value.replace(/\\(\\|"|n)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
@@ -30,7 +30,7 @@ export function parseText(text: string): ParsedText {
     if (!m) throw new Error(`unparsable line: ${line}`);
     const labels: Record<string, string> = {};
     const labelRe = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?/g;
-    for (const lm of (m[3] ?? '').matchAll(labelRe)) labels[lm[1]] = unescape(lm[2]);
+    for (const lm of (m[3] ?? '').matchAll(labelRe)) labels[lm[1]] = unescapeLabelValue(lm[2]);
     out.samples.push({ name: m[1], labels, value: Number(m[4]) });
   }
   return out;
