@@ -1,0 +1,367 @@
+/**
+ * The OpenSearch exporter: OTLP logs (and spans, when a traces index is set)
+ * in, `_bulk` requests out (NDJSON, `create` actions, so data streams work as
+ * well as plain indices), to OpenSearch, Amazon OpenSearch Service (SigV4,
+ * service `es`), OpenSearch Serverless (`aoss`) or Elasticsearch.
+ *
+ * Documents are built when a payload arrives (documents.ts) and wait in a
+ * bounded queue as ready NDJSON; beyond the bound the oldest are dropped and
+ * counted. A flush sends them in requests below the size limit, one after
+ * another, until the queue is empty or the deadline is near.
+ *
+ * `_bulk` can succeed as a request and still fail documents: the answer then
+ * says `errors: true` and gives each item a status. Items refused with 429 or
+ * a 5xx are retried (within the deadline, at most MAX_ITEM_ATTEMPTS times,
+ * then dropped); any other refusal (a mapping conflict, a bad index name) is
+ * final: the document is dropped and counted by the error type the backend
+ * gave, logged once per type. A whole request refused with 429/5xx or a
+ * network error is retried with jittered exponential backoff (or Retry-After);
+ * refused with another status (401, 403, 400, 413) it is dropped and counted.
+ */
+import { createHash } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { gzipSync } from 'node:zlib';
+import { credentialsFromEnv } from '../../aws/credentials.js';
+import { RequestSigner } from '../../aws/sigv4.js';
+import { decodeRequest } from '../../otlp/proto.js';
+import type { Signal } from '../../otlp/types.js';
+import { isRetryable, retryAfterMs, userAgent } from '../prometheus-remote-write/send.js';
+import type { Exporter, OtlpPayload } from '../types.js';
+import type { OpenSearchOptions } from './config.js';
+import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';
+
+/** Attempts per document before a retryable item failure becomes a drop. */
+export const MAX_ITEM_ATTEMPTS = 5;
+
+export interface OpenSearchCounters {
+  documentsReceived: number;
+  documentsSent: number;
+  documentsRetried: number;
+  /** By reason: queue_full, undecodable, rejected_<status>, retries_exhausted, shutdown, or the backend's error.type. */
+  documentsDropped: Record<string, number>;
+  requestsSent: number;
+  requestsRetried: number;
+}
+
+export interface OpenSearchDeps {
+  readonly log?: (message: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+interface QueuedDocument {
+  /** Action and source lines, newline-terminated. */
+  readonly ndjson: string;
+  readonly bytes: number;
+  attempts: number;
+}
+
+interface BulkResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+interface BulkItemResult {
+  status: number;
+  errorType?: string;
+  reason?: string;
+}
+
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 2 });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 2 });
+
+function post(url: URL, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<BulkResponse> {
+  return new Promise((resolve, reject) => {
+    const https = url.protocol === 'https:';
+    const req = (https ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(body.byteLength) },
+        agent: https ? httpsAgent : httpAgent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The per-item outcomes of a _bulk answer, in request order; undefined when the body is not a _bulk answer. */
+export function parseBulkResponse(body: string): { errors: boolean; items: BulkItemResult[] } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { items?: unknown }).items)) {
+    return undefined;
+  }
+  const { errors, items } = parsed as { errors?: unknown; items: unknown[] };
+  return {
+    errors: errors === true,
+    items: items.map((item) => {
+      const result = item && typeof item === 'object' ? Object.values(item as Record<string, unknown>)[0] : undefined;
+      const r = (result ?? {}) as { status?: unknown; error?: { type?: unknown; reason?: unknown } };
+      return {
+        status: typeof r.status === 'number' ? r.status : 0,
+        errorType: typeof r.error?.type === 'string' ? r.error.type : undefined,
+        reason: typeof r.error?.reason === 'string' ? r.error.reason : undefined,
+      };
+    }),
+  };
+}
+
+export class OpenSearchExporter implements Exporter {
+  readonly name = 'opensearch';
+  readonly signals: readonly Signal[];
+  private queue: QueuedDocument[] = [];
+  private readonly bulkUrl: URL;
+  private readonly signer: RequestSigner | undefined;
+  private readonly log: (message: string) => void;
+  private readonly logged = new Set<string>();
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private flushing: Promise<void> | undefined;
+  private readonly counters: OpenSearchCounters = {
+    documentsReceived: 0,
+    documentsSent: 0,
+    documentsRetried: 0,
+    documentsDropped: {},
+    requestsSent: 0,
+    requestsRetried: 0,
+  };
+
+  constructor(
+    readonly options: OpenSearchOptions,
+    deps: OpenSearchDeps = {},
+  ) {
+    this.signals = options.tracesIndex ? ['logs', 'traces'] : ['logs'];
+    this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint);
+    this.log = deps.log ?? ((message) => console.log(`[observed-lambda] opensearch: ${message}`));
+    this.initialBackoffMs = deps.initialBackoffMs ?? 100;
+    this.maxBackoffMs = deps.maxBackoffMs ?? 5_000;
+    if (options.auth.kind === 'sigv4') {
+      const env = deps.env ?? process.env;
+      this.signer = new RequestSigner(options.auth.service, options.auth.region, () => credentialsFromEnv(env));
+    }
+  }
+
+  stats(): OpenSearchCounters {
+    return { ...this.counters, documentsDropped: { ...this.counters.documentsDropped } };
+  }
+
+  enqueue(payload: OtlpPayload): void {
+    if (!this.signals.includes(payload.signal)) return;
+    let docs: Document[];
+    let template: string;
+    try {
+      if (payload.signal === 'logs') {
+        docs = logDocuments(decodeRequest('logs', payload.bytes));
+        template = this.options.logsIndex;
+      } else {
+        docs = spanDocuments(decodeRequest('traces', payload.bytes));
+        template = this.options.tracesIndex ?? '';
+      }
+    } catch (error) {
+      this.counters.documentsReceived += payload.items;
+      this.drop('undecodable', payload.items, `an OTLP ${payload.signal} payload could not be decoded (${error})`);
+      return;
+    }
+    this.counters.documentsReceived += docs.length;
+    for (const doc of docs) {
+      const action = JSON.stringify({ create: { _index: indexName(template, doc.timeMs) } });
+      const ndjson = `${action}\n${JSON.stringify(doc.source)}\n`;
+      this.queue.push({ ndjson, bytes: Buffer.byteLength(ndjson), attempts: 0 });
+    }
+    const excess = this.queue.length - this.options.maxQueuedDocuments;
+    if (excess > 0) {
+      this.queue.splice(0, excess);
+      this.drop('queue_full', excess, 'the queue is full; the oldest documents were dropped');
+    }
+  }
+
+  pendingItems(): number {
+    return this.queue.length;
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    if (this.flushing) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.flushing,
+        new Promise<void>((r) => {
+          timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.isFlushing()) return;
+    }
+    if (this.queue.length === 0) return;
+    const run = this.sendQueued(deadlineMs).finally(() => {
+      this.flushing = undefined;
+    });
+    this.flushing = run;
+    await run;
+  }
+
+  private isFlushing(): boolean {
+    return this.flushing !== undefined;
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    await this.flush(deadlineMs);
+    if (this.queue.length > 0) {
+      const left = this.queue.length;
+      this.queue = [];
+      this.drop('shutdown', left, 'documents still queued at shutdown could not be sent in time');
+    }
+    httpAgent.destroy();
+    httpsAgent.destroy();
+  }
+
+  private drop(reason: string, count: number, message: string): void {
+    if (count <= 0) return;
+    this.counters.documentsDropped[reason] = (this.counters.documentsDropped[reason] ?? 0) + count;
+    if (!this.logged.has(reason)) {
+      this.logged.add(reason);
+      this.log(`dropped ${count} document(s): ${message} (logged once; see the self metrics for totals)`);
+    }
+  }
+
+  private takeBatch(): QueuedDocument[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || bytes + this.queue[n].bytes <= this.options.maxBytes)) {
+      bytes += this.queue[n].bytes;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async headers(body: Uint8Array): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-ndjson',
+      'user-agent': userAgent(),
+    };
+    if (this.options.gzip) headers['content-encoding'] = 'gzip';
+    const auth = this.options.auth;
+    if (auth.kind === 'basic') {
+      headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    }
+    if (this.signer) {
+      // OpenSearch Serverless requires the payload hash header; managed domains accept it.
+      headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
+      return this.signer.sign({ method: 'POST', url: this.bulkUrl, headers, body });
+    }
+    return headers;
+  }
+
+  private async sendQueued(deadlineMs: number): Promise<void> {
+    let backoff = this.initialBackoffMs;
+    const wait = async (serverDelay?: number): Promise<boolean> => {
+      const delay = serverDelay ?? Math.round(backoff / 2 + (Math.random() * backoff) / 2);
+      backoff = Math.min(backoff * 2, this.maxBackoffMs);
+      if (Date.now() + delay >= deadlineMs) return false;
+      await new Promise((r) => setTimeout(r, delay));
+      return true;
+    };
+    while (this.queue.length > 0) {
+      const left = deadlineMs - Date.now();
+      if (left <= 0) return;
+      const batch = this.takeBatch();
+      const ndjson = Buffer.from(batch.map((d) => d.ndjson).join(''));
+      const body = this.options.gzip ? gzipSync(ndjson) : ndjson;
+      let response: BulkResponse;
+      try {
+        this.counters.requestsSent++;
+        response = await post(this.bulkUrl, await this.headers(body), body, Math.min(this.options.timeoutMs, left));
+      } catch (error) {
+        this.queue.unshift(...batch);
+        this.logOnce('network', `request failed: ${error instanceof Error ? error.message : error}; retrying`);
+        this.counters.requestsRetried++;
+        if (!(await wait())) return;
+        continue;
+      }
+      if (isRetryable(response.status)) {
+        this.queue.unshift(...batch);
+        this.counters.requestsRetried++;
+        this.logOnce(`http_${response.status}`, `HTTP ${response.status} from _bulk; retrying`);
+        if (!(await wait(retryAfterMs(response.headers['retry-after'])))) return;
+        continue;
+      }
+      if (response.status < 200 || response.status >= 300) {
+        this.drop(
+          `rejected_${response.status}`,
+          batch.length,
+          `_bulk refused with HTTP ${response.status}: ${response.body.trim().slice(0, 300)}`,
+        );
+        continue;
+      }
+      const retry = this.settleItems(batch, response.body);
+      if (retry.length > 0) {
+        this.queue.unshift(...retry);
+        this.counters.documentsRetried += retry.length;
+        if (!(await wait())) return;
+      } else {
+        backoff = this.initialBackoffMs;
+      }
+    }
+  }
+
+  /** Counts delivered and dropped documents of a 2xx _bulk answer; returns those to retry. */
+  private settleItems(batch: QueuedDocument[], body: string): QueuedDocument[] {
+    const parsed = parseBulkResponse(body);
+    if (!parsed) {
+      this.logOnce('unparsable', 'a _bulk answer could not be read; counting its documents as delivered');
+      this.counters.documentsSent += batch.length;
+      return [];
+    }
+    if (!parsed.errors && parsed.items.length === batch.length) {
+      this.counters.documentsSent += batch.length;
+      return [];
+    }
+    const retry: QueuedDocument[] = [];
+    batch.forEach((doc, i) => {
+      const item = parsed.items[i];
+      if (!item) {
+        // An answer with fewer items than documents: the missing ones are unaccounted for, so retry them.
+        retry.push(doc);
+        return;
+      }
+      if (item.status >= 200 && item.status < 300) {
+        this.counters.documentsSent++;
+      } else if (isRetryable(item.status)) {
+        doc.attempts++;
+        if (doc.attempts >= MAX_ITEM_ATTEMPTS) {
+          this.drop('retries_exhausted', 1, `a document was refused ${MAX_ITEM_ATTEMPTS} times (last: ${item.status})`);
+        } else {
+          retry.push(doc);
+        }
+      } else {
+        const reason = item.errorType ?? `rejected_${item.status}`;
+        this.drop(reason, 1, `${reason} (HTTP ${item.status}): ${item.reason ?? 'no reason given'}`);
+      }
+    });
+    return retry;
+  }
+
+  private logOnce(key: string, message: string): void {
+    if (this.logged.has(key)) return;
+    this.logged.add(key);
+    this.log(`${message} (logged once)`);
+  }
+}
