@@ -81,6 +81,27 @@ const IDENTIFYING_ATTRIBUTES = new Set(['service.name', 'service.namespace', 'se
 const MAX_EXEMPLAR_LABEL_RUNES = 128;
 const TARGET_INFO: MetricFamily = { name: 'target_info', type: 'gauge', help: 'Target metadata', unit: '' };
 
+interface SeriesId {
+  readonly labels: Label[];
+  readonly key: string;
+}
+
+interface PointLabels {
+  readonly labels: Label[];
+  readonly key: string;
+  readonly series: Map<string, SeriesId>;
+  /** Bucket series by histogram name, valid while the bucket bounds stay the same. */
+  readonly buckets: Map<string, { bounds: number[]; ids: SeriesId[] }>;
+}
+
+interface FamilyNames {
+  readonly bucket: string;
+  readonly sum: string;
+  readonly count: string;
+}
+
+const POINT_CACHE_LIMIT = 50_000;
+
 interface ScopeContext {
   /** Sorted labels every point of this scope starts from (external, promoted, scope, job, instance). */
   readonly base: Label[];
@@ -94,6 +115,8 @@ export class PrometheusTranslator {
   readonly options: TranslateOptions;
   private readonly accumulator = new DeltaAccumulator();
   private readonly familyTypes = new Map<string, MetricFamily>();
+  private readonly pointCache = new Map<string, PointLabels>();
+  private readonly familyNames = new Map<string, FamilyNames>();
   private readonly warned = new Set<string>();
   readonly dropped = new Map<DropReason, number>();
   /** Called once per distinct problem (metric name and reason), for a log line. */
@@ -182,15 +205,63 @@ export class PrometheusTranslator {
     return { base, baseMap: map, identity: sortedLabels(resource.identity), keyPrefix: labelsKey(base) };
   }
 
-  /** Point labels: scope base, then the point's attributes, with job/instance kept. */
-  private pointLabels(scope: ScopeContext, attributes: KeyValue[] | undefined): { labels: Label[]; key: string } {
-    if (!attributes || attributes.length === 0) return { labels: scope.base, key: scope.keyPrefix };
-    const map = new Map(scope.baseMap);
-    attributesToLabels(attributes, map);
-    for (const l of scope.identity) map.set(l.name, l.value);
-    // External labels never replace a label the series already has.
-    const labels = sortedLabels(map);
-    return { labels, key: labelsKey(labels) };
+  /**
+   * Point labels: scope base, then the point's attributes, with job/instance
+   * kept. Cached by content, since the same series come back with every
+   * export; the cache also holds each series' full label set.
+   */
+  private pointLabels(scope: ScopeContext, attributes: KeyValue[] | undefined): PointLabels {
+    let signature = scope.keyPrefix;
+    if (attributes) for (const kv of attributes) signature += `\u0005${kv.key}\u0000${anyValueToString(kv.value)}`;
+    const cached = this.pointCache.get(signature);
+    if (cached) return cached;
+    let labels: Label[];
+    let key: string;
+    if (!attributes || attributes.length === 0) {
+      labels = scope.base;
+      key = scope.keyPrefix;
+    } else {
+      const map = new Map(scope.baseMap);
+      attributesToLabels(attributes, map);
+      for (const l of scope.identity) map.set(l.name, l.value);
+      labels = sortedLabels(map);
+      key = labelsKey(labels);
+    }
+    const point: PointLabels = { labels, key, series: new Map(), buckets: new Map() };
+    if (this.pointCache.size >= POINT_CACHE_LIMIT) this.pointCache.clear();
+    this.pointCache.set(signature, point);
+    return point;
+  }
+
+  private namesOf(family: MetricFamily): FamilyNames {
+    let names = this.familyNames.get(family.name);
+    if (!names) {
+      names = { bucket: `${family.name}_bucket`, sum: `${family.name}_sum`, count: `${family.name}_count` };
+      this.familyNames.set(family.name, names);
+    }
+    return names;
+  }
+
+  /** Bucket series of a histogram point, one per upper bound (the last is +Inf). */
+  private bucketIds(point: PointLabels, bucketName: string, bounds: number[]): SeriesId[] {
+    const cached = point.buckets.get(bucketName);
+    if (cached && sameNumbers(cached.bounds, bounds)) return cached.ids;
+    const ids = bounds.map((b) => this.seriesOf(point, bucketName, { name: 'le', value: formatFloat(b) }));
+    point.buckets.set(bucketName, { bounds, ids });
+    return ids;
+  }
+
+  /** The full label set and key of one series of a point: `__name__` and perhaps `le` or `quantile`. */
+  private seriesOf(point: PointLabels, name: string, extra?: Label): SeriesId {
+    const cacheKey = extra ? `${name}\u0003${extra.name}\u0003${extra.value}` : name;
+    let id = point.series.get(cacheKey);
+    if (!id) {
+      let labels = withLabel(point.labels, { name: '__name__', value: name });
+      if (extra) labels = withLabel(labels, extra);
+      id = { labels, key: extra ? `${name}\u0002${point.key}\u0003${extra.value}` : `${name}\u0002${point.key}` };
+      point.series.set(cacheKey, id);
+    }
+    return id;
   }
 
   private family(metric: Metric, type: MetricType, kind: 'counter' | 'gauge' | 'other'): MetricFamily | undefined {
@@ -272,10 +343,9 @@ export class PrometheusTranslator {
     out: SeriesSample[],
     delta = false,
   ): number {
-    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const point = this.pointLabels(scope, p.attributes);
     const timestampMs = nanosToMillis(p.timeUnixNano);
-    const labels = withLabel(base, { name: '__name__', value: family.name });
-    const key = `${family.name}\u0002${baseKey}`;
+    const { labels, key } = this.seriesOf(point, family.name);
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
     if (stale) {
       if (delta) this.accumulator.forget(key);
@@ -303,9 +373,9 @@ export class PrometheusTranslator {
     out: SeriesSample[],
     delta: boolean,
   ): number {
-    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const point = this.pointLabels(scope, p.attributes);
     const timestampMs = nanosToMillis(p.timeUnixNano);
-    const streamKey = `${family.name}\u0002${baseKey}`;
+    const streamKey = `${family.name}\u0002${point.key}`;
     const bounds = p.explicitBounds ?? [];
     const rawCounts = p.bucketCounts ?? [];
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
@@ -332,8 +402,7 @@ export class PrometheusTranslator {
       count = state.count;
       sum = state.hasSum ? state.sum : undefined;
     }
-    const leValues: string[] = bounds.map(formatFloat);
-    leValues.push('+Inf');
+    const upper = bounds.concat(Number.POSITIVE_INFINITY);
     const cumulative: number[] = new Array(counts.length);
     let running = 0;
     for (let i = 0; i < counts.length; i++) {
@@ -341,28 +410,15 @@ export class PrometheusTranslator {
       cumulative[i] = running;
     }
     const bucketExemplars = stale ? undefined : this.bucketExemplars(p.exemplars, bounds);
-    this.classicHistogram(
-      family,
-      base,
-      baseKey,
-      timestampMs,
-      leValues,
-      cumulative,
-      count,
-      sum,
-      stale,
-      bucketExemplars,
-      out,
-    );
+    this.classicHistogram(family, point, timestampMs, upper, cumulative, count, sum, stale, bucketExemplars, out);
     return timestampMs;
   }
 
   private classicHistogram(
     family: MetricFamily,
-    base: Label[],
-    baseKey: string,
+    point: PointLabels,
     timestampMs: number,
-    leValues: string[],
+    upperBounds: number[],
     cumulative: number[],
     count: number,
     sum: number | undefined,
@@ -370,13 +426,12 @@ export class PrometheusTranslator {
     bucketExemplars: (PromExemplar[] | undefined)[] | undefined,
     out: SeriesSample[],
   ): void {
-    const bucketName = `${family.name}_bucket`;
-    const withName = withLabel(base, { name: '__name__', value: bucketName });
-    for (let i = 0; i < leValues.length; i++) {
-      const le = leValues[i];
+    const names = this.namesOf(family);
+    const ids = this.bucketIds(point, names.bucket, upperBounds);
+    for (let i = 0; i < ids.length; i++) {
       out.push({
-        key: `${bucketName}\u0002${baseKey}\u0003${le}`,
-        labels: withLabel(withName, { name: 'le', value: le }),
+        key: ids[i].key,
+        labels: ids[i].labels,
         family,
         role: 'bucket',
         timestampMs,
@@ -386,10 +441,10 @@ export class PrometheusTranslator {
       });
     }
     if (sum !== undefined || stale) {
-      const sumName = `${family.name}_sum`;
+      const { labels, key } = this.seriesOf(point, names.sum);
       out.push({
-        key: `${sumName}\u0002${baseKey}`,
-        labels: withLabel(base, { name: '__name__', value: sumName }),
+        key,
+        labels,
         family,
         role: 'sum',
         timestampMs,
@@ -397,10 +452,10 @@ export class PrometheusTranslator {
         stale: stale || undefined,
       });
     }
-    const countName = `${family.name}_count`;
+    const { labels, key } = this.seriesOf(point, names.count);
     out.push({
-      key: `${countName}\u0002${baseKey}`,
-      labels: withLabel(base, { name: '__name__', value: countName }),
+      key,
+      labels,
       family,
       role: 'count',
       timestampMs,
@@ -416,9 +471,9 @@ export class PrometheusTranslator {
     out: SeriesSample[],
     delta: boolean,
   ): number {
-    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const ids = this.pointLabels(scope, p.attributes);
     const timestampMs = nanosToMillis(p.timeUnixNano);
-    const streamKey = `${family.name}\u0002${baseKey}`;
+    const streamKey = `${family.name}\u0002${ids.key}`;
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
     let point = {
       scale: p.scale ?? 0,
@@ -441,8 +496,7 @@ export class PrometheusTranslator {
       point = state;
     }
     if (this.options.nativeHistograms) {
-      const key = `${family.name}\u0002${baseKey}`;
-      const labels = withLabel(base, { name: '__name__', value: family.name });
+      const { labels, key } = this.seriesOf(ids, family.name);
       if (stale) {
         out.push({
           key,
@@ -488,31 +542,30 @@ export class PrometheusTranslator {
       return timestampMs;
     }
     // Classic buckets: negative buckets (most negative first), the zero bucket, positive buckets, +Inf.
-    const leValues: string[] = [];
+    const upper: number[] = [];
     const cumulative: number[] = [];
     let running = 0;
     const { scale, negative, positive } = point;
     for (let i = negative.counts.length - 1; i >= 0; i--) {
       running += negative.counts[i];
-      leValues.push(formatFloat(-lowerBound(negative.offset + i, scale)));
+      upper.push(-lowerBound(negative.offset + i, scale));
       cumulative.push(running);
     }
     running += point.zeroCount;
-    leValues.push(formatFloat(point.zeroThreshold));
+    upper.push(point.zeroThreshold);
     cumulative.push(running);
     for (let i = 0; i < positive.counts.length; i++) {
       running += positive.counts[i];
-      leValues.push(formatFloat(upperBound(positive.offset + i, scale)));
+      upper.push(upperBound(positive.offset + i, scale));
       cumulative.push(running);
     }
-    leValues.push('+Inf');
+    upper.push(Number.POSITIVE_INFINITY);
     cumulative.push(point.count);
     this.classicHistogram(
       family,
-      base,
-      baseKey,
+      ids,
       timestampMs,
-      leValues,
+      upper,
       cumulative,
       point.count,
       point.hasSum ? point.sum : undefined,
@@ -524,16 +577,18 @@ export class PrometheusTranslator {
   }
 
   private summaryPoint(family: MetricFamily, p: SummaryDataPoint, scope: ScopeContext, out: SeriesSample[]): number {
-    const { labels: base, key: baseKey } = this.pointLabels(scope, p.attributes);
+    const point = this.pointLabels(scope, p.attributes);
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
-    const withName = withLabel(base, { name: '__name__', value: family.name });
     const quantiles = [...(p.quantileValues ?? [])].sort((a, b) => (a.quantile ?? 0) - (b.quantile ?? 0));
     for (const q of quantiles) {
-      const quantile = formatFloat(q.quantile ?? 0);
+      const { labels, key } = this.seriesOf(point, family.name, {
+        name: 'quantile',
+        value: formatFloat(q.quantile ?? 0),
+      });
       out.push({
-        key: `${family.name}\u0002${baseKey}\u0004${quantile}`,
-        labels: withLabel(withName, { name: 'quantile', value: quantile }),
+        key,
+        labels,
         family,
         role: 'quantile',
         timestampMs,
@@ -541,20 +596,21 @@ export class PrometheusTranslator {
         stale: stale || undefined,
       });
     }
-    const sumName = `${family.name}_sum`;
+    const names = this.namesOf(family);
+    const sumId = this.seriesOf(point, names.sum);
     out.push({
-      key: `${sumName}\u0002${baseKey}`,
-      labels: withLabel(base, { name: '__name__', value: sumName }),
+      key: sumId.key,
+      labels: sumId.labels,
       family,
       role: 'sum',
       timestampMs,
       value: stale ? Number.NaN : (p.sum ?? 0),
       stale: stale || undefined,
     });
-    const countName = `${family.name}_count`;
+    const countId = this.seriesOf(point, names.count);
     out.push({
-      key: `${countName}\u0002${baseKey}`,
-      labels: withLabel(base, { name: '__name__', value: countName }),
+      key: countId.key,
+      labels: countId.labels,
       family,
       role: 'count',
       timestampMs,
@@ -602,6 +658,12 @@ const EMPTY_NATIVE: NativeHistogram = {
   negativeSpans: [],
   negativeDeltas: [],
 };
+
+function sameNumbers(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function byName(a: Label, b: Label): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;

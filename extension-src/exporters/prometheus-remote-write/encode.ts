@@ -29,6 +29,8 @@ import type { ProtoWriter } from './proto-writer.js';
 
 /** One series of a request: its labels and the points to send, oldest first. */
 export interface WriteSeries {
+  /** Identifies the label set, for the encoded-labels cache. */
+  readonly key?: string;
   readonly labels: readonly Label[];
   readonly points: readonly WritePoint[];
 }
@@ -85,19 +87,72 @@ function writeHistogram(w: ProtoWriter, h: NativeHistogram, timestampMs: number,
   w.end(at);
 }
 
+/**
+ * Encoded label blocks by series key. The same series come back at every
+ * flush, and their labels are most of the bytes, so they are encoded once.
+ */
+export class LabelBlockCache {
+  private readonly blocks = new Map<string, Uint8Array>();
+
+  constructor(private readonly limit = 50_000) {}
+
+  get(key: string): Uint8Array | undefined {
+    return this.blocks.get(key);
+  }
+
+  set(key: string, block: Uint8Array): void {
+    if (this.blocks.size >= this.limit) this.blocks.clear();
+    this.blocks.set(key, block);
+  }
+}
+
+function varintLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function isPlain(points: readonly WritePoint[]): boolean {
+  for (const p of points) if (p.histogram || p.exemplars || p.timestampMs < 0) return false;
+  return true;
+}
+
+function writeSample(w: ProtoWriter, p: WritePoint): void {
+  const s = w.begin(2);
+  if (p.stale) w.doubleBits(1, STALE_NAN_HIGH, STALE_NAN_LOW);
+  else w.double(1, p.value);
+  w.int64(2, p.timestampMs);
+  w.end(s);
+}
+
 /** Appends one TimeSeries message (field 1 of WriteRequest). */
-export function writeSeries(w: ProtoWriter, series: WriteSeries): void {
+export function writeSeries(w: ProtoWriter, series: WriteSeries, cache?: LabelBlockCache): void {
+  const block = cache && series.key !== undefined ? cache.get(series.key) : undefined;
+  if (block && isPlain(series.points)) {
+    // The common case, sized up front so nothing moves: cached labels, then float samples.
+    let size = block.length;
+    for (const p of series.points) size += 12 + varintLength(p.timestampMs);
+    w.tag(1, 2);
+    w.varint(size);
+    w.raw(block);
+    for (const p of series.points) writeSample(w, p);
+    return;
+  }
   const at = w.begin(1);
-  writeLabels(w, 1, series.labels);
+  if (block) {
+    w.raw(block);
+  } else {
+    const start = w.pos;
+    writeLabels(w, 1, series.labels);
+    if (cache && series.key !== undefined) cache.set(series.key, w.copy(start, w.pos));
+  }
   let hasExemplars = false;
   for (const p of series.points) {
     if (p.exemplars) hasExemplars = true;
-    if (p.histogram) continue;
-    const s = w.begin(2);
-    if (p.stale) w.doubleBits(1, STALE_NAN_HIGH, STALE_NAN_LOW);
-    else w.double(1, p.value);
-    w.int64(2, p.timestampMs);
-    w.end(s);
+    if (!p.histogram) writeSample(w, p);
   }
   if (hasExemplars) {
     for (const p of series.points) {

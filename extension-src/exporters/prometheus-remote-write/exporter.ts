@@ -28,7 +28,7 @@ import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translat
 import { PrometheusTranslator } from '../../translate/translator.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { RemoteWriteOptions } from './config.js';
-import { compress, type WritePoint, writeMetadata, writeSeries } from './encode.js';
+import { compress, LabelBlockCache, type WritePoint, writeMetadata, writeSeries } from './encode.js';
 import { ProtoWriter } from './proto-writer.js';
 import { type HttpCall, type RetryPolicy, sendWithRetry, userAgent } from './send.js';
 
@@ -101,6 +101,7 @@ export class RemoteWriteExporter implements Exporter {
   private pendingSamples = 0;
   private readonly written = new Map<string, WrittenSeries>();
   private readonly writer = new ProtoWriter();
+  private readonly labelBlocks = new LabelBlockCache();
   private readonly signer: RequestSigner | undefined;
   private readonly log: (message: string) => void;
   private readonly retry: RetryPolicy;
@@ -357,7 +358,7 @@ export class RemoteWriteExporter implements Exporter {
           ? 24 + (s.family.name.length + s.family.help.length + s.family.unit.length) * 3
           : 0;
         const before = w.pos;
-        writeSeries(w, { labels: s.labels, points: slice });
+        writeSeries(w, { key: s.key, labels: s.labels, points: slice }, this.labelBlocks);
         if (w.pos + metadataBytes + extraMetadata > maxBytes) {
           if (current.length > 0) {
             w.pos = before;

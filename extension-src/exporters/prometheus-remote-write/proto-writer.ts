@@ -132,6 +132,18 @@ export class ProtoWriter {
     this.pos += length;
   }
 
+  /** Bytes already encoded elsewhere (e.g. a cached block of fields). */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** A copy of bytes written between two positions. */
+  copy(start: number, end: number): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, start, end);
+  }
+
   /** A packed repeated sint64/sint32 field. */
   packedSint(field: number, values: readonly number[]): void {
     if (values.length === 0) return;
