@@ -154,7 +154,7 @@ function asPeerSeries(
 ): { labels: { __name__: string; [k: string]: string }; samples: { value: number; timestamp: number }[] }[] {
   return samples.map((s) => ({
     labels: Object.fromEntries(s.labels.map((l) => [l.name, l.value])) as { __name__: string },
-    samples: [{ value: s.value, timestamp: s.timestamp }],
+    samples: [{ value: s.value, timestamp: s.timestampMs }],
   }));
 }
 
