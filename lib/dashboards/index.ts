@@ -1,0 +1,2 @@
+export * from './lambda.js';
+export * from './model.js';

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const PACKAGE_NAME = 'observed-lambda';
+
+let cachedRoot: string | undefined;
+
+/**
+ * The root of this package: the compiled library lives in dist/lib and the
+ * sources in lib/, so walk up to the package.json that names this package.
+ */
+export function packageRoot(): string {
+  if (cachedRoot !== undefined) return cachedRoot;
+  let dir = __dirname;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+      if (parsed.name === PACKAGE_NAME) {
+        cachedRoot = dir;
+        return dir;
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`observed-lambda: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+/** A prebuilt artifact of the package, with a message that says how to build it when it is missing. */
+export function packagedPath(relative: string, buildScript: string): string {
+  const path = join(packageRoot(), relative);
+  if (!existsSync(path)) {
+    throw new Error(
+      `observed-lambda: ${relative} is missing from the package. In a checkout of the repository, run \`npm run ${buildScript}\` first.`,
+    );
+  }
+  return path;
+}
