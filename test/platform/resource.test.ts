@@ -104,3 +104,22 @@ describe('resource enrichment', () => {
     expect(() => enrichPayload(full.subarray(0, full.length - 3), detected)).toThrow();
   });
 });
+
+describe('LambdaResource', () => {
+  it('learns the account id and ARN later and enriches payloads with them, leaving garbage as it is', async () => {
+    const { LambdaResource } = await import('../../extension-src/resource/lambda-resource.js');
+    const resource = new LambdaResource(LAMBDA_ENV);
+    expect(attributeValue(resource.attributes(), 'cloud.account.id')).toBeUndefined();
+    resource.noteFunctionArn(ARN);
+    resource.noteFunctionArn('arn:aws:lambda:eu-west-1:999999999999:function:other');
+    expect(attributeValue(resource.attributes(), 'cloud.account.id')).toBe('123456789012');
+    resource.setAccountId('210987654321');
+    const bytes = encodeRequest('logs', {
+      resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityText: 'INFO' }] }] }],
+    });
+    const enriched = decodeRequest('logs', resource.enrich(bytes));
+    expect(attributeValue(enriched.resourceLogs?.[0].resource?.attributes, 'cloud.account.id')).toBe('210987654321');
+    const garbage = Uint8Array.from([0x0a, 0x7f, 0x01]);
+    expect(resource.enrich(garbage)).toBe(garbage);
+  });
+});
