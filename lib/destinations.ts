@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -184,8 +184,8 @@ class OpenSearchDestination extends TelemetryDestination {
     const environment: { [name: string]: string } = {};
     const domain = this.options.domain;
     if (domain !== undefined) {
-      // The extension sends every document through `<endpoint>/_bulk`: that path is all it needs.
-      domain.grantPathWrite('_bulk', grantee);
+      // The extension POSTs every document to `<endpoint>/_bulk`: that is all it needs.
+      iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [`${domain.domainArn}/_bulk`] });
       environment[ENV.openSearchEndpoint] = `https://${domain.domainEndpoint}`;
     } else {
       environment[ENV.openSearchEndpoint] = this.options.endpoint!;

@@ -17,10 +17,13 @@ function isExcluded(node: IConstruct): boolean {
   return node.node.scopes.some((scope) => excluded.has(scope));
 }
 
-/** The function's environment as given so far (lambda.Function keeps it private). */
-function currentEnvironment(fn: lambda.Function): Record<string, { value: string }> {
-  const env = (fn as unknown as { environment?: Record<string, { value: string }> }).environment;
-  return env ?? {};
+/** A variable of the function's environment as given so far (lambda.Function keeps it private). */
+function environmentValue(fn: lambda.Function, name: string): string | undefined {
+  const env = (fn as unknown as { environment?: { entries?: () => Iterable<[string, { value?: string }]> } })
+    .environment;
+  if (typeof env?.entries !== 'function') return undefined;
+  for (const [key, entry] of env.entries()) if (key === name) return entry?.value;
+  return undefined;
 }
 
 /**
@@ -73,7 +76,7 @@ function observeFunction(fn: lambda.Function, options: TelemetryOptions): boolea
     );
     return false;
   }
-  const wrapper = currentEnvironment(fn)[ENV.execWrapper]?.value;
+  const wrapper = environmentValue(fn, ENV.execWrapper);
   if (wrapper !== undefined && wrapper !== EXEC_WRAPPER_PATH) {
     Annotations.of(fn).addWarningV2(
       'observed-lambda:exec-wrapper-taken',

@@ -1,0 +1,152 @@
+import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { describe, expect, it } from 'vitest';
+import {
+  ExtensionLogLevel,
+  FlushStrategy,
+  ObserveFunctions,
+  PrometheusWorkspace,
+  TelemetryDestination,
+} from '../../lib/index.js';
+import { inlineFunction, newStack, roleStatements } from './helpers.js';
+
+function environmentOf(template: Template): Record<string, unknown> {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+  return fn.Properties.Environment.Variables as Record<string, unknown>;
+}
+
+describe('TelemetryDestination', () => {
+  it('prometheus: remote write URL of the workspace and aps:RemoteWrite on that workspace only', () => {
+    const { stack } = newStack();
+    const workspace = new PrometheusWorkspace(stack, 'Prom', { rules: false });
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, { destinations: [TelemetryDestination.prometheus(workspace)] });
+    const template = Template.fromStack(stack);
+    const workspaceId = stack.getLogicalId(workspace.cfnWorkspace);
+    expect(environmentOf(template).OBSERVED_REMOTE_WRITE_URL).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [workspaceId, 'PrometheusEndpoint'] }, 'api/v1/remote_write']],
+    });
+    expect(roleStatements(template, stack, fn)).toEqual([
+      { Action: 'aps:RemoteWrite', Effect: 'Allow', Resource: { 'Fn::GetAtt': [workspaceId, 'Arn'] } },
+    ]);
+  });
+
+  it('otlp: endpoint, the headers secret ARN, and read access to that secret only', () => {
+    const { stack } = newStack();
+    const secret = new secretsmanager.Secret(stack, 'Headers');
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, {
+      destinations: [TelemetryDestination.otlp({ endpoint: 'https://otlp.example.com:4318', headersSecret: secret })],
+    });
+    const template = Template.fromStack(stack);
+    const secretId = stack.getLogicalId(secret.node.defaultChild as secretsmanager.CfnSecret);
+    const env = environmentOf(template);
+    expect(env.OBSERVED_OTLP_ENDPOINT).toBe('https://otlp.example.com:4318');
+    expect(env.OBSERVED_OTLP_HEADERS_SECRET_ARN).toEqual({ Ref: secretId });
+    expect(roleStatements(template, stack, fn)).toEqual([
+      {
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Effect: 'Allow',
+        Resource: { Ref: secretId },
+      },
+    ]);
+  });
+
+  it('pushgateway: the URL and no IAM', () => {
+    const { stack } = newStack();
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, {
+      destinations: [TelemetryDestination.pushgateway({ url: 'http://pushgateway.internal:9091' })],
+    });
+    const template = Template.fromStack(stack);
+    expect(environmentOf(template).OBSERVED_PUSHGATEWAY_URL).toBe('http://pushgateway.internal:9091');
+    expect(roleStatements(template, stack, fn)).toEqual([]);
+  });
+
+  it('openSearch with a domain: its endpoint and POST on its _bulk path only', () => {
+    const { stack } = newStack();
+    const domain = opensearch.Domain.fromDomainAttributes(stack, 'Domain', {
+      domainArn: 'arn:aws:es:eu-west-1:111122223333:domain/logs',
+      domainEndpoint: 'https://search-logs-abc123.eu-west-1.es.amazonaws.com',
+    });
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, {
+      destinations: [TelemetryDestination.openSearch({ domain, tracesIndex: 'otel-traces-%{yyyy.MM.dd}' })],
+    });
+    const template = Template.fromStack(stack);
+    const env = environmentOf(template);
+    expect(env.OBSERVED_OPENSEARCH_ENDPOINT).toBe('https://search-logs-abc123.eu-west-1.es.amazonaws.com');
+    expect(env.OBSERVED_OPENSEARCH_TRACES_INDEX).toBe('otel-traces-%{yyyy.MM.dd}');
+    expect(roleStatements(template, stack, fn)).toEqual([
+      {
+        Action: 'es:ESHttpPost',
+        Effect: 'Allow',
+        Resource: 'arn:aws:es:eu-west-1:111122223333:domain/logs/_bulk',
+      },
+    ]);
+  });
+
+  it('several destinations at once, with the flush strategy and log level', () => {
+    const { stack } = newStack();
+    const workspace = new PrometheusWorkspace(stack, 'Prom', { rules: false });
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, {
+      destinations: [
+        TelemetryDestination.prometheus(workspace),
+        TelemetryDestination.otlp({ endpoint: 'https://otlp.example.com' }),
+        TelemetryDestination.openSearch({ endpoint: 'https://logs.example.com' }),
+      ],
+      flush: FlushStrategy.periodic(Duration.seconds(30)),
+      logLevel: ExtensionLogLevel.DEBUG,
+    });
+    const env = environmentOf(Template.fromStack(stack));
+    expect(Object.keys(env).sort()).toEqual([
+      'AWS_LAMBDA_EXEC_WRAPPER',
+      'OBSERVED_FLUSH',
+      'OBSERVED_LOG_LEVEL',
+      'OBSERVED_OPENSEARCH_ENDPOINT',
+      'OBSERVED_OTLP_ENDPOINT',
+      'OBSERVED_REMOTE_WRITE_URL',
+    ]);
+    expect(env.OBSERVED_FLUSH).toBe('periodic:30000');
+    expect(env.OBSERVED_LOG_LEVEL).toBe('debug');
+  });
+
+  it('refuses destinations without their required fields, with a message that says what to give', () => {
+    expect(() => TelemetryDestination.otlp({} as never)).toThrow(
+      'TelemetryDestination.otlp: `endpoint` is required (the base URL of an OTLP/HTTP endpoint, e.g. https://otlp.example.com:4318)',
+    );
+    expect(() => TelemetryDestination.otlp({ endpoint: 'otlp.example.com' })).toThrow(
+      'TelemetryDestination.otlp: `endpoint` must be an http(s) URL',
+    );
+    expect(() => TelemetryDestination.pushgateway({} as never)).toThrow(
+      'TelemetryDestination.pushgateway: `url` is required',
+    );
+    expect(() => TelemetryDestination.openSearch({})).toThrow(
+      'TelemetryDestination.openSearch: give exactly one of `domain` (an OpenSearch Service domain) or `endpoint` (a base URL)',
+    );
+    expect(() => TelemetryDestination.prometheus(undefined as never)).toThrow(
+      'TelemetryDestination.prometheus: a workspace is required',
+    );
+    expect(() => FlushStrategy.periodic(Duration.millis(10))).toThrow(
+      'FlushStrategy.periodic: the interval must be from 100 ms to 15 minutes; got 10 ms',
+    );
+  });
+
+  it('refuses no destination and two of a kind', () => {
+    const { stack } = newStack();
+    const fn = inlineFunction(stack, 'Fn');
+    expect(() => ObserveFunctions.observe(fn, { destinations: [] })).toThrow(
+      'observe: telemetry.destinations needs at least one destination',
+    );
+    const twice = [
+      TelemetryDestination.otlp({ endpoint: 'https://a.example.com' }),
+      TelemetryDestination.otlp({ endpoint: 'https://b.example.com' }),
+    ];
+    expect(() => new ObserveFunctions({ destinations: twice })).toThrow(
+      'ObserveFunctions: telemetry.destinations has two otlp destinations; the extension sends to one of each kind',
+    );
+  });
+});
