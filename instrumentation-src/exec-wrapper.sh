@@ -1,0 +1,49 @@
+#!/bin/sh
+# observed-lambda exec wrapper, installed in the layer as /opt/observed-instrument.
+# Set AWS_LAMBDA_EXEC_WRAPPER=/opt/observed-instrument on a Node.js function: Lambda then
+# starts the runtime through this script, which preloads the instrumentation (the
+# OpenTelemetry SDK and the handler wrapper) through NODE_OPTIONS and starts the runtime.
+# The bundle is found next to this script, wherever the layer was unpacked.
+
+case "$0" in
+  */*) here=${0%/*} ;;
+  *) here=. ;;
+esac
+here=$(cd -- "$here" && pwd)
+preload="$here/observed-instrument.d/preload.cjs"
+
+if [ "${OTEL_SDK_DISABLED:-}" = "true" ] || [ ! -f "$preload" ]; then
+  [ -f "$preload" ] || echo "observed-lambda instrumentation: $preload is missing; the function runs without it" >&2
+  exec "$@"
+fi
+
+# An ES module handler (.mjs, or .js under a package.json with "type": "module") gets the
+# preload through --import, a CommonJS handler through --require. The preload checks again
+# the way the runtime does and installs the matching hook either way.
+handler=${_HANDLER:-}
+name=${handler##*/}
+module="${LAMBDA_TASK_ROOT:-.}/${handler%"$name"}${name%%.*}"
+format=commonjs
+if [ -f "$module.mjs" ] && [ ! -f "$module" ] && [ ! -f "$module.js" ]; then
+  format=module
+elif [ -f "$module.js" ] && [ ! -f "$module" ]; then
+  dir=$(dirname -- "$module.js")
+  while [ -n "$dir" ]; do
+    case "$dir" in */node_modules) break ;; esac
+    if [ -f "$dir/package.json" ]; then
+      if grep -Eq '"type"[[:space:]]*:[[:space:]]*"module"' "$dir/package.json"; then format=module; fi
+      break
+    fi
+    [ "$dir" = / ] || [ "$dir" = . ] && break
+    dir=$(dirname -- "$dir")
+  done
+fi
+
+if [ "$format" = module ]; then
+  option="--import \"$preload\""
+else
+  option="--require \"$preload\""
+fi
+export OBSERVED_INSTRUMENT_NODE_OPTION="$option"
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }$option"
+exec "$@"

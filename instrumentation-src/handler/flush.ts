@@ -1,0 +1,48 @@
+/**
+ * The end-of-invocation flush: traces, metrics and logs are exported to the
+ * extension before the handler's result goes back to the runtime, because
+ * Lambda may freeze the environment right after. The wait is bounded by the
+ * configured flush timeout and by the invocation's remaining time, so
+ * telemetry never makes an invocation time out.
+ */
+import type { Telemetry } from '../sdk/start.js';
+import type { LambdaContext } from './lambda-types.js';
+
+export type FlushOutcome = 'flushed' | 'timed-out' | 'skipped';
+
+/** Time kept back for the runtime to post the response after the flush. */
+const RESERVED_MS = 50;
+/** Below this, a flush cannot finish anyway; leave it to a later invocation or the shutdown. */
+const MINIMUM_BUDGET_MS = 10;
+
+export function flushBudgetMs(flushTimeoutMs: number, lambdaContext: LambdaContext | undefined): number {
+  let remaining = Number.POSITIVE_INFINITY;
+  try {
+    const value = lambdaContext?.getRemainingTimeInMillis?.();
+    if (typeof value === 'number' && Number.isFinite(value)) remaining = value;
+  } catch {
+    // A context without a usable clock: the configured timeout alone bounds the flush.
+  }
+  return Math.min(flushTimeoutMs, remaining - RESERVED_MS);
+}
+
+export async function flushTelemetry(telemetry: Telemetry, budgetMs: number): Promise<FlushOutcome> {
+  const providers = [telemetry.tracerProvider, telemetry.meterProvider, telemetry.loggerProvider].filter(
+    (p) => p !== undefined,
+  );
+  if (providers.length === 0 || budgetMs < MINIMUM_BUDGET_MS) return 'skipped';
+  const deadline = Math.floor(budgetMs);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<FlushOutcome>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), deadline);
+  });
+  // forceFlush settles even when an export fails (the SDK reports export errors itself).
+  const flushed = Promise.allSettled(providers.map((p) => p.forceFlush({ timeoutMillis: deadline }))).then(
+    () => 'flushed' as const,
+  );
+  try {
+    return await Promise.race([flushed, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The span of one invocation: started before the handler runs, with the FaaS
+ * attributes of the invocation and its trigger, parented or linked to the
+ * incoming trace; ended with the handler's outcome.
+ */
+import { type Attributes, type Context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { takeColdStart } from './cold-start.js';
+import type { LambdaContext } from './lambda-types.js';
+import { incomingTraceContext } from './trace-context.js';
+import { describeTrigger, responseAttributes, type Trigger } from './triggers.js';
+
+export const TRACER_NAME = 'observed-lambda';
+
+export interface Invocation {
+  readonly span: Span;
+  /** The context the handler runs in (the invocation span active). */
+  readonly context: Context;
+  readonly trigger: Trigger;
+}
+
+export function beginInvocation(event: unknown, lambdaContext: LambdaContext | undefined): Invocation {
+  const trigger = describeTrigger(event);
+  const incoming = incomingTraceContext(event, trigger);
+  const functionName = lambdaContext?.functionName || process.env.AWS_LAMBDA_FUNCTION_NAME;
+  const span = trace.getTracer(TRACER_NAME).startSpan(
+    trigger.spanName ?? functionName ?? 'lambda invocation',
+    {
+      kind: trigger.spanKind,
+      links: incoming.links,
+      attributes: {
+        ...invocationAttributes(lambdaContext, functionName),
+        ...trigger.attributes,
+        'faas.trigger': trigger.faasTrigger,
+      },
+    },
+    incoming.parent,
+  );
+  return { span, context: trace.setSpan(incoming.parent, span), trigger };
+}
+
+function invocationAttributes(lambdaContext: LambdaContext | undefined, functionName: string | undefined): Attributes {
+  const attributes: Attributes = { 'faas.coldstart': takeColdStart() };
+  if (functionName) attributes['faas.name'] = functionName;
+  if (lambdaContext?.awsRequestId) attributes['faas.invocation_id'] = lambdaContext.awsRequestId;
+  const invokedArn = lambdaContext?.invokedFunctionArn;
+  if (invokedArn) {
+    attributes['aws.lambda.invoked_arn'] = invokedArn;
+    const parts = invokedArn.split(':');
+    if (parts.length >= 7 && parts[2] === 'lambda') {
+      attributes['cloud.account.id'] = parts[4];
+      // The function ARN with the version that runs, not the alias that was invoked.
+      const version = lambdaContext?.functionVersion || process.env.AWS_LAMBDA_FUNCTION_VERSION;
+      const unqualified = parts.slice(0, 7).join(':');
+      attributes['cloud.resource_id'] = version ? `${unqualified}:${version}` : unqualified;
+    }
+  }
+  return attributes;
+}
+
+/** Ends the span with the handler's outcome: an error (thrown, rejected or passed to the callback) or a result. */
+export function endInvocation(invocation: Invocation, error: unknown, result: unknown): void {
+  const { span, trigger } = invocation;
+  if (error !== undefined && error !== null) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setAttribute('error.type', error instanceof Error ? error.name || error.constructor.name : '_OTHER');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  } else {
+    const attributes = responseAttributes(trigger, result);
+    span.setAttributes(attributes);
+    const status = attributes['http.response.status_code'];
+    // A server span is an error only for 5xx: a 4xx is the caller's mistake.
+    if (typeof status === 'number' && status >= 500) {
+      span.setAttribute('error.type', String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  }
+  span.end();
+}

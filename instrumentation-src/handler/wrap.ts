@@ -1,0 +1,124 @@
+/**
+ * wrapHandler: the Lambda handler as the runtime sees it, with an invocation
+ * span around the user's handler and the telemetry flushed before the result
+ * is handed back. Works for async handlers (a returned promise) and
+ * callback-style handlers (the third argument), keeps the handler's arity
+ * (the runtime tells the two styles apart by it), and never changes the
+ * handler's result: every telemetry step is guarded and time-bounded.
+ */
+import { context as otelContext } from '@opentelemetry/api';
+import { describeError, warnOnce } from '../log.js';
+import { currentTelemetry, startTelemetry, type Telemetry } from '../sdk/start.js';
+import { flushBudgetMs, flushTelemetry } from './flush.js';
+import { sendFlushedNotice } from './flushed-notice.js';
+import { beginInvocation, endInvocation, type Invocation } from './invocation.js';
+import type { LambdaCallback, LambdaContext, LambdaHandler } from './lambda-types.js';
+
+const WRAPPED = Symbol.for('observed-lambda.wrapped-handler');
+const NOTICE_TIMEOUT_MS = 250;
+
+type Wrapped<H> = H & { [WRAPPED]?: true };
+
+/**
+ * Returns the handler wrapped with an invocation span and an end-of-invocation flush. Starts the SDK
+ * with default options if nothing started it. Wrapping twice returns the first wrapper; a value that
+ * is not a function is returned unchanged (the runtime then reports it as it would).
+ */
+export function wrapHandler<H extends LambdaHandler>(handler: H): H {
+  if (typeof handler !== 'function' || (handler as Wrapped<H>)[WRAPPED]) return handler;
+  const telemetry = currentTelemetry() ?? startTelemetry();
+
+  function run(this: unknown, event: unknown, lambdaContext: LambdaContext, callback: LambdaCallback | undefined) {
+    const invocation = guard('begin', () => beginInvocation(event, lambdaContext));
+    let finished: Promise<void> | undefined;
+    const finish = (error: unknown, result: unknown): Promise<void> => {
+      finished ??= completeInvocation(telemetry, invocation, lambdaContext, error, result);
+      return finished;
+    };
+    const wrappedCallback: LambdaCallback = (error, result) => {
+      void finish(error, result).then(() => callback?.(error, result));
+    };
+
+    let returned: unknown;
+    try {
+      const call = () => handler.call(this, event, lambdaContext, wrappedCallback);
+      returned = invocation ? otelContext.with(invocation.context, call) : call();
+    } catch (error) {
+      return finish(error, undefined).then(() => {
+        throw error;
+      });
+    }
+    if (!isThenable(returned)) return returned;
+    return Promise.resolve(returned).then(
+      (result) => finish(undefined, result).then(() => result),
+      (error) =>
+        finish(error ?? new Error('handler rejected'), undefined).then(() => {
+          throw error;
+        }),
+    );
+  }
+
+  // Same arity as the handler: a callback handler keeps its third parameter, an async one does not.
+  const wrapped: LambdaHandler =
+    handler.length >= 3
+      ? function observedHandler(
+          this: unknown,
+          event: unknown,
+          lambdaContext: LambdaContext,
+          callback: LambdaCallback,
+        ) {
+          return run.call(this, event, lambdaContext, callback);
+        }
+      : function observedHandler(this: unknown, event: unknown, lambdaContext: LambdaContext) {
+          // biome-ignore lint/complexity/noArguments: the runtime still passes a callback to two-parameter handlers.
+          return run.call(this, event, lambdaContext, arguments[2] as LambdaCallback | undefined);
+        };
+  Object.defineProperty(wrapped, 'name', { value: handler.name || 'handler' });
+  Object.defineProperty(wrapped, WRAPPED, { value: true });
+  return wrapped as H;
+}
+
+async function completeInvocation(
+  telemetry: Telemetry,
+  invocation: Invocation | undefined,
+  lambdaContext: LambdaContext | undefined,
+  error: unknown,
+  result: unknown,
+): Promise<void> {
+  try {
+    if (invocation) guard('end', () => endInvocation(invocation, error, result));
+    const started = Date.now();
+    const budget = flushBudgetMs(telemetry.config.flushTimeoutMs, lambdaContext);
+    const outcome = await flushTelemetry(telemetry, budget);
+    if (outcome === 'timed-out') {
+      warnOnce(
+        'flush-timeout',
+        `flushing telemetry took longer than ${Math.floor(budget)} ms; it continues after the response.`,
+      );
+    }
+    const requestId = lambdaContext?.awsRequestId;
+    if (outcome === 'flushed' && telemetry.config.noticeUrl && requestId) {
+      const left = budget - (Date.now() - started);
+      if (left > 0) await sendFlushedNotice(telemetry.config.noticeUrl, requestId, Math.min(NOTICE_TIMEOUT_MS, left));
+    }
+  } catch (failure) {
+    warnOnce('complete', `ending the invocation's telemetry failed: ${describeError(failure)}`);
+  }
+}
+
+function guard<T>(step: string, action: () => T): T | undefined {
+  try {
+    return action();
+  } catch (failure) {
+    warnOnce(`wrap:${step}`, `telemetry step "${step}" failed; the handler runs on: ${describeError(failure)}`);
+    return undefined;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

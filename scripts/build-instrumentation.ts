@@ -1,0 +1,107 @@
+/**
+ * Builds the in-function instrumentation into the layer, next to the extension:
+ *   dist/layer/observed-instrument            the exec wrapper (POSIX sh)
+ *   dist/layer/observed-instrument.d/
+ *     index.cjs      the instrumentation (OpenTelemetry SDK, exporters, propagators,
+ *                    bundled auto-instrumentations, wrapHandler), minified
+ *     preload.cjs    what the exec wrapper preloads: index.cjs applied to _HANDLER
+ *     esm-hooks.mjs  module hooks serving the ES module handler's facade
+ * and, for ObservedFunction's generated entry (which bundles it into the function):
+ *   dist/instrumentation/index.js   the same module as index.cjs
+ * Source maps go to dist/sourcemaps. Only these paths are replaced, so the
+ * extension's build output in dist/layer stays.
+ */
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
+
+const root = join(__dirname, '..');
+const source = join(root, 'instrumentation-src');
+const layerDir = join(root, 'dist', 'layer');
+const wrapperFile = join(layerDir, 'observed-instrument');
+const bundleDir = join(layerDir, 'observed-instrument.d');
+const mapsDir = join(root, 'dist', 'sourcemaps', 'observed-instrument');
+const moduleFile = join(root, 'dist', 'instrumentation', 'index.js');
+
+/**
+ * One copy of each @opentelemetry package: packages pin slightly different patch versions and npm
+ * nests the duplicates; the top-level copy serves every importer.
+ */
+const singleOpenTelemetryCopy: Plugin = {
+  name: 'single-opentelemetry-copy',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\// }, async (args) => {
+      if (args.pluginData?.fromRoot) return undefined;
+      return b.resolve(args.path, { kind: args.kind, resolveDir: root, pluginData: { fromRoot: true } });
+    });
+  },
+};
+
+/** preload.cjs loads the instrumentation from index.cjs instead of carrying a second copy. */
+const preloadUsesIndex: Plugin = {
+  name: 'preload-uses-index',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/index\.js$/ }, () => ({ path: './index.cjs', external: true }));
+  },
+};
+
+const common: BuildOptions = {
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  target: 'node20',
+  // The packages' ES module builds let esbuild drop what is not used.
+  mainFields: ['module', 'main'],
+  sourcemap: 'external',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+async function main(): Promise<void> {
+  rmSync(bundleDir, { recursive: true, force: true });
+  rmSync(wrapperFile, { force: true });
+  mkdirSync(bundleDir, { recursive: true });
+  mkdirSync(mapsDir, { recursive: true });
+
+  await Promise.all([
+    build({
+      ...common,
+      entryPoints: [join(source, 'index.ts')],
+      outfile: join(bundleDir, 'index.cjs'),
+      format: 'cjs',
+      plugins: [singleOpenTelemetryCopy],
+    }),
+    build({
+      ...common,
+      entryPoints: [join(source, 'preload.ts')],
+      outfile: join(bundleDir, 'preload.cjs'),
+      format: 'cjs',
+      plugins: [preloadUsesIndex],
+    }),
+    build({
+      ...common,
+      entryPoints: [join(source, 'loader', 'esm-hooks.ts')],
+      outfile: join(bundleDir, 'esm-hooks.mjs'),
+      format: 'esm',
+    }),
+  ]);
+  for (const file of ['index.cjs', 'preload.cjs', 'esm-hooks.mjs']) {
+    renameSync(join(bundleDir, `${file}.map`), join(mapsDir, `${file}.map`));
+  }
+
+  mkdirSync(dirname(moduleFile), { recursive: true });
+  copyFileSync(join(bundleDir, 'index.cjs'), moduleFile);
+  copyFileSync(join(source, 'exec-wrapper.sh'), wrapperFile);
+  chmodSync(wrapperFile, 0o755);
+
+  const index = join(bundleDir, 'index.cjs');
+  const size = statSync(index).size;
+  const gzipped = gzipSync(readFileSync(index)).length;
+  console.log(`instrumentation: index.cjs ${(size / 1024).toFixed(0)} KB (${(gzipped / 1024).toFixed(0)} KB gzip)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+/**
+ * Shared pieces of the instrumentation tests: a stand-in for the extension's
+ * flushed-notice endpoint, a Lambda context, and readers of decoded OTLP.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KeyValue, Span } from '../../extension-src/otlp/types.js';
+
+/** Records every POST /observed/v1/flushed body, as the extension would receive it. */
+export class NoticeReceiver {
+  readonly requestIds: string[] = [];
+  private server: Server | undefined;
+
+  get port(): number {
+    return (this.server!.address() as AddressInfo).port;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/observed/v1/flushed') {
+          this.requestIds.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { requestId: string }).requestId);
+          res.writeHead(204).end();
+        } else {
+          res.writeHead(404).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:orders';
+
+let requestCounter = 0;
+
+/** A Lambda context as the Node.js runtime builds it, with a fresh request id. */
+export function lambdaContext(remainingMs = 30_000) {
+  const deadline = Date.now() + remainingMs;
+  requestCounter++;
+  return {
+    awsRequestId: `0000000${requestCounter}-1111-2222-3333-444444444444`,
+    functionName: 'orders',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `${FUNCTION_ARN}:live`,
+    memoryLimitInMB: '512',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    callbackWaitsForEmptyEventLoop: true,
+  };
+}
+
+export function hex(bytes: Uint8Array | undefined | null): string {
+  return bytes ? Buffer.from(bytes).toString('hex') : '';
+}
+
+export function attribute(attributes: readonly KeyValue[] | undefined | null, key: string): unknown {
+  const value = attributes?.find((a) => a.key === key)?.value;
+  if (!value) return undefined;
+  if (value.stringValue != null) return value.stringValue;
+  if (value.boolValue != null) return value.boolValue;
+  if (value.intValue != null) return Number(value.intValue);
+  if (value.doubleValue != null) return value.doubleValue;
+  return value;
+}
+
+export function spanByInvocation(spans: readonly Span[], requestId: string): Span | undefined {
+  return spans.find((s) => attribute(s.attributes, 'faas.invocation_id') === requestId);
+}
+
+/** Environment of a Lambda function named "orders", pointed at the given backends. */
+export function lambdaEnvironment(otlpUrl: string, noticePort: number): Record<string, string> {
+  return {
+    AWS_LAMBDA_FUNCTION_NAME: 'orders',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/23/[$LATEST]0123456789abcdef',
+    AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/orders',
+    AWS_REGION: 'eu-west-1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+    OBSERVED_RECEIVER_PORT: String(noticePort),
+  };
+}

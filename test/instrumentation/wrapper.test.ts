@@ -1,0 +1,141 @@
+/**
+ * wrapHandler with the real OpenTelemetry SDK exporting over OTLP/HTTP to a
+ * local sink: the invocation span, the flush before the result is returned,
+ * the flushed notice, async and callback handlers, errors.
+ */
+import { metrics } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind, StatusCode } from '../../extension-src/otlp/types.js';
+import { startTelemetry, wrapHandler } from '../../instrumentation-src/index.js';
+import { OtlpSink } from '../support/otlp-sink.js';
+import {
+  attribute,
+  FUNCTION_ARN,
+  lambdaContext,
+  lambdaEnvironment,
+  NoticeReceiver,
+  spanByInvocation,
+} from './helpers.js';
+
+const sink = new OtlpSink();
+const notices = new NoticeReceiver();
+
+beforeAll(async () => {
+  await sink.start();
+  await notices.start();
+  Object.assign(process.env, lambdaEnvironment(sink.url, notices.port), { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'none' });
+  startTelemetry();
+});
+
+afterAll(async () => {
+  await notices.stop();
+  await sink.stop();
+});
+
+describe('async handler', () => {
+  it('returns the result after the span, the metric and the notice have left', async () => {
+    const counter = metrics.getMeter('orders').createCounter('orders.placed');
+    const handler = wrapHandler(async (event: { n: number }, _context: unknown) => {
+      counter.add(event.n);
+      return { ok: true, n: event.n };
+    });
+    const context = lambdaContext();
+
+    const result = await handler({ n: 3 }, context);
+
+    // Nothing is awaited after the handler: what the sink holds now was sent before the result came back.
+    expect(result).toEqual({ ok: true, n: 3 });
+    const span = spanByInvocation(sink.spans(), context.awsRequestId);
+    expect(span?.name).toBe('orders');
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(attribute(span?.attributes, 'faas.trigger')).toBe('other');
+    expect(attribute(span?.attributes, 'faas.name')).toBe('orders');
+    expect(attribute(span?.attributes, 'cloud.account.id')).toBe('123456789012');
+    expect(attribute(span?.attributes, 'cloud.resource_id')).toBe(`${FUNCTION_ARN}:$LATEST`);
+    expect(attribute(span?.attributes, 'aws.lambda.invoked_arn')).toBe(`${FUNCTION_ARN}:live`);
+    expect(sink.metrics().some((m) => m.name === 'orders.placed')).toBe(true);
+    expect(notices.requestIds).toContain(context.awsRequestId);
+  });
+
+  it('marks only the first invocation of the process as a cold start', async () => {
+    const handler = wrapHandler(async (_event: unknown, _context: unknown) => 'ok');
+    const second = lambdaContext();
+    await handler({}, second);
+    const spans = sink.spans().filter((s) => attribute(s.attributes, 'faas.coldstart') !== undefined);
+    expect(spans.filter((s) => attribute(s.attributes, 'faas.coldstart') === true)).toHaveLength(1);
+    expect(attribute(spanByInvocation(sink.spans(), second.awsRequestId)?.attributes, 'faas.coldstart')).toBe(false);
+  });
+
+  it('rethrows the handler error unchanged and records it on the span', async () => {
+    const failure = new TypeError('no such order');
+    const handler = wrapHandler(async (_event: unknown, _context: unknown) => {
+      throw failure;
+    });
+    const context = lambdaContext();
+
+    await expect(handler({}, context)).rejects.toBe(failure);
+
+    const span = spanByInvocation(sink.spans(), context.awsRequestId);
+    expect(span?.status?.code).toBe(StatusCode.ERROR);
+    expect(span?.status?.message).toBe('no such order');
+    expect(attribute(span?.attributes, 'error.type')).toBe('TypeError');
+    expect(span?.events?.some((e) => e.name === 'exception')).toBe(true);
+    expect(notices.requestIds).toContain(context.awsRequestId);
+  });
+
+  it('turns a synchronous throw into the same error and still flushes', async () => {
+    const failure = new Error('sync');
+    const handler = wrapHandler((() => {
+      throw failure;
+    }) as (event: unknown, context: unknown) => Promise<void>);
+    const context = lambdaContext();
+    await expect(handler({}, context)).rejects.toBe(failure);
+    expect(spanByInvocation(sink.spans(), context.awsRequestId)?.status?.code).toBe(StatusCode.ERROR);
+  });
+
+  it('keeps the arity of a two-parameter handler and wraps only once', () => {
+    const original = async (_event: unknown, _context: unknown) => 1;
+    const wrapped = wrapHandler(original);
+    expect(wrapped.length).toBe(2);
+    expect(wrapHandler(wrapped)).toBe(wrapped);
+  });
+});
+
+describe('callback handler', () => {
+  it('calls the callback with the result once the telemetry has been flushed', async () => {
+    const handler = wrapHandler(
+      (event: { n: number }, _context: unknown, callback: (e: unknown, r?: unknown) => void) => {
+        setTimeout(() => callback(null, event.n * 2), 5);
+      },
+    );
+    expect(handler.length).toBe(3);
+    const context = lambdaContext();
+
+    const seen = await new Promise<{ error: unknown; result: unknown; spanSent: boolean; noticeSent: boolean }>(
+      (resolve) => {
+        handler({ n: 21 }, context, (error: unknown, result: unknown) =>
+          resolve({
+            error,
+            result,
+            spanSent: spanByInvocation(sink.spans(), context.awsRequestId) !== undefined,
+            noticeSent: notices.requestIds.includes(context.awsRequestId),
+          }),
+        );
+      },
+    );
+
+    expect(seen).toEqual({ error: null, result: 42, spanSent: true, noticeSent: true });
+  });
+
+  it('passes a callback error through and marks the span', async () => {
+    const handler = wrapHandler((_event: unknown, _context: unknown, callback: (e: unknown) => void) => {
+      callback('declined');
+    });
+    const context = lambdaContext();
+    const error = await new Promise((resolve) => handler({}, context, resolve));
+    expect(error).toBe('declined');
+    const span = spanByInvocation(sink.spans(), context.awsRequestId);
+    expect(span?.status?.code).toBe(StatusCode.ERROR);
+    expect(attribute(span?.attributes, 'error.type')).toBe('_OTHER');
+  });
+});
