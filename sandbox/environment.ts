@@ -1,0 +1,894 @@
+/**
+ * One local Lambda execution environment: the API server, the extension and
+ * runtime processes, and the lifecycle that ties them together (init, invoke,
+ * freeze/thaw, timeout reset, shutdown), with Lambda's ordering rules.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { EventLog, type SandboxEvent } from './events-log.js';
+import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
+import { readBody, sendError, sendJson } from './http-util.js';
+import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
+import { sampleGroups, sharedSampler } from './memory.js';
+import { freePort } from './ports.js';
+import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
+import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
+import { runtimeClientPath } from './runtime-build.js';
+import { subscriptionResponse, TelemetryApi } from './telemetry-api.js';
+import {
+  durationBetween,
+  type InvokeStatus,
+  logEvent,
+  type PhaseSpan,
+  platform,
+  span,
+  type TelemetryEvent,
+  type TracingContext,
+} from './telemetry-events.js';
+import { ChangeWaiter, sleep } from './waiter.js';
+
+export interface LambdaEnvironmentOptions {
+  /** `file.export`, relative to codeDir (e.g. `index.handler`, `src/app.main`). */
+  handler: string;
+  /** The function's code (LAMBDA_TASK_ROOT). */
+  codeDir: string;
+  /** Layer directories, in order; executables in `<layer>/extensions/` are started as external extensions. */
+  layers?: string[];
+  /** The function's environment variables (extensions get them too). */
+  env?: Record<string, string>;
+  /** Default 128. */
+  memorySizeMb?: number;
+  /** Function timeout; default 3000. */
+  timeoutMs?: number;
+  /** Default `sandbox-function`. */
+  functionName?: string;
+  /** Default `$LATEST`. */
+  functionVersion?: string;
+  /** Default `us-east-1`. */
+  region?: string;
+  /** Default `123456789012`. */
+  accountId?: string;
+  /** Reported in the runtime version; the host's architecture runs the code. Default x86_64. */
+  architecture?: 'x86_64' | 'arm64';
+  /** SHUTDOWN deadline; default 2000 ms with external extensions, else 500 ms. */
+  shutdownDeadlineMs?: number;
+  /** Limit for the init phase (runtime plus extensions); default 10000 ms, as in Lambda. */
+  initTimeoutMs?: number;
+  /** Function log format, as Lambda's logging config; sets AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL. */
+  logFormat?: 'Text' | 'JSON';
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  /** `Active` marks trace headers sampled, as X-Ray active tracing does. Default PassThrough. */
+  tracing?: 'Active' | 'PassThrough';
+  /** Command that starts the runtime instead of the sandbox's own Node.js runtime (e.g. another runtime interface client). */
+  runtimeCommand?: string[];
+  /** Called with every output line of every process (the CLI prints them). */
+  onOutput?: (process: string, stream: OutputStream, line: string) => void;
+  /** Bound of the event log; default 100000 entries. */
+  maxLogEntries?: number;
+}
+
+export interface InvokeOptions {
+  /** Client context (mobile SDK), passed to the runtime as Lambda-Runtime-Client-Context. */
+  clientContext?: Record<string, unknown> | string;
+  /** X-Ray trace header to use instead of a generated one. */
+  traceId?: string;
+  cognitoIdentity?: Record<string, unknown>;
+}
+
+export interface InvokeError {
+  errorType: string;
+  errorMessage?: string;
+  trace?: string[];
+  [key: string]: unknown;
+}
+
+export interface InvokeResult {
+  requestId: string;
+  /** `error`: the function returned an error; `failure`: the runtime or an extension crashed; `timeout`: it ran out of time. */
+  status: InvokeStatus;
+  /** The function's response (JSON-decoded when it is JSON), when status is success. */
+  result?: unknown;
+  error?: InvokeError;
+  /** Invoke phase duration as platform.report gives it (includes extensions' time after the response). */
+  durationMs: number;
+  billedDurationMs: number;
+  /** Set on a cold start: the init phase that ran for this invocation. */
+  initDurationMs?: number;
+  coldStart: boolean;
+  maxMemoryUsedMB: number;
+  /** The event log entries of this invocation (init, if it ran, through freeze or reset). */
+  events: SandboxEvent[];
+}
+
+export interface ExtensionShutdown {
+  name: string;
+  /** Whether it exited by itself before the deadline. */
+  exitedInTime: boolean;
+  /** From the start of shutdown to its exit. */
+  durationMs?: number;
+  exitCode: number | null;
+  signal: string | null;
+  /** Whether it received SHUTDOWN (it registered for it). */
+  notified: boolean;
+}
+
+export interface ShutdownResult {
+  reason: string;
+  deadlineMs: number;
+  durationMs: number;
+  /** Every extension that received SHUTDOWN exited before the deadline. */
+  extensionsExitedInTime: boolean;
+  extensions: ExtensionShutdown[];
+  /** Processes that had to be killed with SIGKILL. */
+  killed: string[];
+  runtime?: { exitCode: number | null; signal: string | null; killed: boolean };
+}
+
+/** The environment's init failed: the extension's or runtime's error, with what the processes printed. */
+export class LambdaInitError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+    readonly output: Record<string, { stdout: string; stderr: string }>,
+    readonly events: SandboxEvent[],
+  ) {
+    super(`${errorType}: ${message}`);
+    this.name = 'LambdaInitError';
+  }
+}
+
+type State = 'uninitialized' | 'initializing' | 'idle' | 'invoking' | 'resetting' | 'shutting-down' | 'closed';
+
+interface Failure {
+  errorType: string;
+  errorMessage: string;
+}
+
+const RUNTIME = 'runtime';
+const RUNTIME_SIGTERM_GRACE_MS = 300;
+
+function traceHeader(sampled: boolean): string {
+  const epoch = Math.floor(Date.now() / 1000).toString(16);
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=${sampled ? 1 : 0}`;
+}
+
+export class LambdaEnvironment {
+  readonly log: EventLog;
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly memorySizeMb: number;
+  readonly timeoutMs: number;
+  /** Port of the extension's OTLP/HTTP receiver (OBSERVED_RECEIVER_PORT) in this environment. */
+  readonly receiverPort: number;
+  /** Port of the extension's OTLP/gRPC receiver (OBSERVED_RECEIVER_GRPC_PORT). */
+  readonly receiverGrpcPort: number;
+  /** `127.0.0.1:<port>`, the AWS_LAMBDA_RUNTIME_API of this environment. */
+  readonly runtimeApiAddress: string;
+
+  private readonly options: LambdaEnvironmentOptions & { layers: string[]; codeDir: string };
+  private readonly server: Server;
+  private readonly runtimeApi: RuntimeApi;
+  private readonly extensionsApi: ExtensionsApi;
+  private readonly telemetry: TelemetryApi;
+  private readonly waiter = new ChangeWaiter();
+  private state: State = 'uninitialized';
+  private isFrozen = false;
+  private processes = new Map<string, ManagedProcess>();
+  /** Output of processes of earlier generations (before a reset), per name. */
+  private readonly pastOutput = new Map<string, { stdout: string; stderr: string }>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private pendingInitDurationMs: number | undefined;
+  private peakRssBytes = 0;
+  private crashed: Failure | undefined;
+  private announced = new Set<string>();
+  private currentRequestId: string | undefined;
+  private envVars: Record<string, string> = {};
+
+  private constructor(
+    options: LambdaEnvironmentOptions,
+    server: Server,
+    port: number,
+    receiverPorts: [number, number],
+  ) {
+    this.options = {
+      ...options,
+      codeDir: resolve(options.codeDir),
+      layers: (options.layers ?? []).map((l) => resolve(l)),
+    };
+    this.log = new EventLog(options.maxLogEntries);
+    this.functionName = options.functionName ?? 'sandbox-function';
+    this.memorySizeMb = options.memorySizeMb ?? 128;
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    const region = options.region ?? 'us-east-1';
+    this.functionArn = `arn:aws:lambda:${region}:${options.accountId ?? '123456789012'}:function:${this.functionName}`;
+    this.server = server;
+    this.runtimeApiAddress = `127.0.0.1:${port}`;
+    [this.receiverPort, this.receiverGrpcPort] = receiverPorts;
+    this.runtimeApi = new RuntimeApi(this.log, () => this.waiter.notify());
+    this.extensionsApi = new ExtensionsApi(
+      this.log,
+      {
+        functionName: this.functionName,
+        functionVersion: options.functionVersion ?? '$LATEST',
+        handler: options.handler,
+        accountId: options.accountId ?? '123456789012',
+      },
+      (name) => this.processes.get(name)?.kind === 'extension',
+      (ext, change) => this.onExtensionChange(ext, change),
+    );
+    this.telemetry = new TelemetryApi(this.log);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.route(req, res).catch((err: Error) => {
+        this.log.add('runtime.api-error', { data: { path: req.url, errorMessage: err.message } });
+        sendError(res, 500, 'InternalServerError', 'Internal Server Error');
+      });
+    });
+  }
+
+  /**
+   * Starts the environment and runs its init phase (extensions, then the
+   * runtime). Rejects with LambdaInitError when init fails.
+   */
+  static async start(options: LambdaEnvironmentOptions): Promise<LambdaEnvironment> {
+    const server = createServer();
+    // Idle connections stay open: the runtime and extensions long-poll and are frozen between invocations.
+    server.keepAliveTimeout = 0;
+    server.requestTimeout = 0;
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(0, '127.0.0.1', () => ok());
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const userEnv = options.env ?? {};
+    const receiverPort = userEnv.OBSERVED_RECEIVER_PORT ? Number(userEnv.OBSERVED_RECEIVER_PORT) : await freePort();
+    const grpcPort = userEnv.OBSERVED_RECEIVER_GRPC_PORT
+      ? Number(userEnv.OBSERVED_RECEIVER_GRPC_PORT)
+      : await freePort();
+    const env = new LambdaEnvironment(options, server, port, [receiverPort, grpcPort]);
+    const failure = await env.enqueue(() => env.init());
+    if (failure) {
+      const error = new LambdaInitError(failure.errorType, failure.errorMessage, env.output(), [...env.log.entries]);
+      await env.close();
+      throw error;
+    }
+    return env;
+  }
+
+  /** The whole ordered event log. */
+  get events(): readonly SandboxEvent[] {
+    return this.log.entries;
+  }
+
+  /** Whether the environment's processes are stopped (SIGSTOP) between invocations. */
+  get frozen(): boolean {
+    return this.isFrozen;
+  }
+
+  /** The function's environment variables of the current (or last) init. */
+  get functionEnv(): Record<string, string> {
+    return { ...this.envVars };
+  }
+
+  /** Telemetry events generated so far (optionally of one type), in order. */
+  telemetryEvents(type?: string): TelemetryEvent[] {
+    return this.log.entries
+      .filter((e) => e.type === 'telemetry.event')
+      .map((e) => e.data?.event as TelemetryEvent)
+      .filter((e) => !type || e.type === type);
+  }
+
+  /** Resolves with the first log entry (past or future) matching the predicate. */
+  waitFor(predicate: (e: SandboxEvent) => boolean, timeoutMs = 10_000): Promise<SandboxEvent> {
+    return this.log.waitFor(predicate, timeoutMs);
+  }
+
+  /** Everything a process printed (all generations), by name: `runtime` or the extension's file name. */
+  stdout(name = RUNTIME): string {
+    return (this.pastOutput.get(name)?.stdout ?? '') + (this.processes.get(name)?.stdout() ?? '');
+  }
+
+  stderr(name = RUNTIME): string {
+    return (this.pastOutput.get(name)?.stderr ?? '') + (this.processes.get(name)?.stderr() ?? '');
+  }
+
+  output(): Record<string, { stdout: string; stderr: string }> {
+    const names = new Set([...this.pastOutput.keys(), ...this.processes.keys()]);
+    return Object.fromEntries([...names].map((n) => [n, { stdout: this.stdout(n), stderr: this.stderr(n) }]));
+  }
+
+  /** The live processes of the current generation. */
+  get processInfo(): { name: string; kind: string; pid: number | undefined; running: boolean }[] {
+    return [...this.processes.values()].map((p) => ({ name: p.name, kind: p.kind, pid: p.pid, running: p.running }));
+  }
+
+  /** Registered extensions of the current generation. */
+  get extensions(): { name: string; events: string[]; external: boolean; state: string }[] {
+    return this.extensionsApi.all.map((e) => ({
+      name: e.name,
+      events: e.events,
+      external: e.external,
+      state: e.state,
+    }));
+  }
+
+  /**
+   * Invokes the function once (invocations are serial, as in one Lambda
+   * environment). Resolves once the environment is frozen again (every
+   * extension waits in /next) or has been reset after a timeout or crash.
+   */
+  invoke(payload: unknown = {}, options: InvokeOptions = {}): Promise<InvokeResult> {
+    return this.enqueue(() => this.runInvocation(payload, options));
+  }
+
+  /** SHUTDOWN with its deadline, then SIGKILL; closes the API server. */
+  shutdown(options: { reason?: string } = {}): Promise<ShutdownResult> {
+    return this.enqueue(async () => {
+      const result = await this.terminate(options.reason ?? 'spindown');
+      await this.close();
+      return result;
+    });
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.state === 'closed') throw new Error('the environment is shut down');
+      return task();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- HTTP routing ---------------------------------------------------------
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path.startsWith('/2018-06-01/runtime/')) {
+      return this.runtimeApi.handle(req, res, path.slice('/2018-06-01/runtime/'.length));
+    }
+    if (path.startsWith('/2020-01-01/extension/')) {
+      return this.extensionsApi.handle(req, res, path.slice('/2020-01-01/extension/'.length));
+    }
+    if (req.method === 'PUT' && (path === '/2022-07-01/telemetry' || path === '/2022-07-01/telemetry/')) {
+      const ext = this.extensionsApi.identify(req, res);
+      if (!ext) return;
+      const body = (await readBody(req, 1024 * 1024)).toString('utf8');
+      const answer = subscriptionResponse(this.telemetry, ext.name, body);
+      if (answer.subscription) {
+        const { types, buffering, destination } = answer.subscription;
+        this.log.add('telemetry.subscribe', {
+          name: ext.name,
+          data: { types, buffering, destination: destination.href },
+        });
+        this.telemetry.publish(platform.telemetrySubscription(Date.now(), ext.name, types), 'platform');
+      } else {
+        this.log.add('telemetry.subscribe-rejected', {
+          name: ext.name,
+          data: { status: answer.status, body: answer.body },
+        });
+      }
+      return sendJson(res, answer.status, answer.body);
+    }
+    sendError(res, 404, 'NotFound', `No such API route: ${req.method} ${path}`);
+  }
+
+  // ---- processes ------------------------------------------------------------
+
+  private spawn(
+    name: string,
+    kind: 'runtime' | 'extension',
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+  ): ManagedProcess {
+    const category = kind === 'runtime' ? 'function' : 'extension';
+    const jsonLogs = kind === 'runtime' && env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+    const onLog = (stream: OutputStream, line: string) => {
+      this.options.onOutput?.(name, stream, line);
+      this.log.add('log', { name, requestId: this.currentRequestId, data: { stream, line } });
+      let record: string | object = line;
+      if (jsonLogs && line.startsWith('{')) {
+        const parsed = parseJson(Buffer.from(line));
+        if (parsed && typeof parsed === 'object') record = parsed;
+      }
+      this.telemetry.publish(logEvent(Date.now(), category, record), category);
+    };
+    const proc = new ManagedProcess({
+      name,
+      kind,
+      command,
+      args,
+      env: kind === 'runtime' ? { ...env, _OBSERVED_SANDBOX_LOG_FD: '3' } : env,
+      cwd,
+      logRecordFd: kind === 'runtime',
+      onLine: onLog,
+      onLogRecord: (record) => onLog('stdout', record),
+    });
+    this.processes.set(name, proc);
+    this.log.add('process.spawn', { name, data: { kind, pid: proc.pid, command, args } });
+    proc.exited.then((info) => this.onProcessExit(proc, info));
+    return proc;
+  }
+
+  private onProcessExit(proc: ManagedProcess, info: ExitInfo): void {
+    this.log.add('process.exit', {
+      name: proc.name,
+      data: { code: info.code, signal: info.signal, spawnError: info.spawnError },
+    });
+    if (this.processes.get(proc.name) !== proc) return;
+    const expected = this.state === 'resetting' || this.state === 'shutting-down' || this.state === 'closed';
+    if (!expected && !this.crashed) {
+      if (proc.kind === 'runtime') {
+        this.crashed = {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `Runtime exited with error: ${info.signal ? `signal: ${info.signal}` : `exit status ${info.code}`}`,
+        };
+      } else {
+        const ext = this.extensionsApi.byName(proc.name);
+        this.crashed = {
+          errorType: ext?.initError ?? (ext?.exitError ? 'Extension.ExitError' : 'Extension.Crash'),
+          errorMessage: `Extension ${proc.name} exited${info.spawnError ? ` (${info.spawnError})` : ` with ${info.signal ? `signal ${info.signal}` : `status ${info.code}`}`}`,
+        };
+      }
+    }
+    this.waiter.notify();
+  }
+
+  private clearCrash(): void {
+    this.crashed = undefined;
+  }
+
+  private groupIds(): number[] {
+    return [...this.processes.values()].filter((p) => p.running && p.pid).map((p) => p.pid!);
+  }
+
+  private freeze(): void {
+    this.telemetry.pause();
+    for (const p of this.processes.values()) p.freeze();
+    this.isFrozen = true;
+    this.log.add('freeze');
+  }
+
+  private thaw(): void {
+    if (!this.isFrozen) return;
+    for (const p of this.processes.values()) p.thaw();
+    this.isFrozen = false;
+    this.telemetry.resume();
+    this.log.add('thaw');
+  }
+
+  private onExtensionChange(ext: RegisteredExtension, change: ExtensionChange): void {
+    if (change === 'ready' && !this.announced.has(ext.name)) {
+      this.announced.add(ext.name);
+      this.telemetry.publish(platform.extension(Date.now(), ext.name, ext.events), 'platform');
+    }
+    this.waiter.notify();
+  }
+
+  // ---- init -----------------------------------------------------------------
+
+  private async init(): Promise<Failure | undefined> {
+    const { options } = this;
+    this.state = 'initializing';
+    this.clearCrash();
+    this.announced.clear();
+    const startMs = Date.now();
+    const deadline = startMs + (options.initTimeoutMs ?? 10_000);
+    this.log.add('init.start');
+    this.telemetry.beginInit();
+    this.extensionsApi.registrationOpen = true;
+
+    const userEnv = { ...(options.env ?? {}) };
+    if (options.logFormat) userEnv.AWS_LAMBDA_LOG_FORMAT = options.logFormat;
+    if (options.logLevel) userEnv.AWS_LAMBDA_LOG_LEVEL = options.logLevel;
+    const clientPath = await runtimeClientPath();
+    const nodeMajor = Number(process.versions.node.split('.')[0]);
+    const version = options.functionVersion ?? '$LATEST';
+    this.envVars = functionEnv({
+      functionName: this.functionName,
+      functionVersion: version,
+      memorySizeMb: this.memorySizeMb,
+      region: options.region ?? 'us-east-1',
+      handler: options.handler,
+      codeDir: options.codeDir,
+      layers: options.layers,
+      runtimeApi: this.runtimeApiAddress,
+      runtimeDir: clientPath.slice(0, clientPath.lastIndexOf('/')),
+      logGroupName: `/aws/lambda/${this.functionName}`,
+      logStreamName: logStreamName(version),
+      nodeMajor,
+      receiverPort: this.receiverPort,
+      receiverGrpcPort: this.receiverGrpcPort,
+      userEnv,
+    });
+    const region = options.region ?? 'us-east-1';
+    this.telemetry.publish(
+      platform.initStart(startMs, {
+        functionName: this.functionName,
+        functionVersion: version,
+        functionArn: this.functionArn,
+        instanceId: randomBytes(16).toString('hex'),
+        instanceMaxMemory: this.memorySizeMb * 1024 * 1024,
+        runtimeVersion: `nodejs:${nodeMajor}.v${process.versions.node.split('.')[1]}`,
+        runtimeVersionArn: `arn:aws:lambda:${region}::runtime:sandbox-node${process.versions.node}-${options.architecture ?? 'x86_64'}`,
+      }),
+      'platform',
+    );
+
+    const fail = async (f: Failure, status: 'error' | 'failure' | 'timeout', runtimeDone = true): Promise<Failure> => {
+      const now = Date.now();
+      if (runtimeDone)
+        this.telemetry.publish(
+          platform.initRuntimeDone(now, status === 'timeout' ? 'failure' : status, f.errorType),
+          'platform',
+        );
+      this.telemetry.publish(platform.initReport(now, durationBetween(startMs, now), status, f.errorType), 'platform');
+      this.log.add('init.error', { data: { ...f } });
+      await this.reset('failure');
+      return f;
+    };
+
+    // Extensions first: each must register before the runtime starts.
+    const executables = findExtensions(options.layers);
+    const extEnv = extensionEnv(this.envVars);
+    for (const exe of executables) this.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
+    const extensionFailure = (): Failure | undefined => {
+      if (this.crashed) return this.crashed;
+      const ext = this.extensionsApi.all.find((e) => e.initError);
+      return ext
+        ? { errorType: ext.initError!, errorMessage: `Extension ${ext.name} reported an init error` }
+        : undefined;
+    };
+    const registered = await this.waiter.until(
+      () => !!extensionFailure() || executables.every((e) => this.extensionsApi.byName(e.name)),
+      deadline,
+    );
+    if (extensionFailure()) return fail(extensionFailure()!, 'error', false);
+    if (!registered) {
+      const missing = executables.filter((e) => !this.extensionsApi.byName(e.name)).map((e) => e.name);
+      return fail(
+        { errorType: 'Sandbox.Timeout', errorMessage: `Extensions did not register in time: ${missing.join(', ')}` },
+        'timeout',
+        false,
+      );
+    }
+
+    // Then the runtime, through the exec wrapper when one is configured.
+    let command = options.runtimeCommand ?? [
+      process.execPath,
+      '--expose-gc',
+      '--max-http-header-size=81920',
+      clientPath,
+    ];
+    const wrapper = this.envVars.AWS_LAMBDA_EXEC_WRAPPER;
+    if (wrapper) command = [wrapper, ...command];
+    this.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.envVars, options.codeDir);
+    await this.waiter.until(
+      () => this.runtimeApi.initialized || !!this.runtimeApi.initError || !!extensionFailure(),
+      deadline,
+    );
+    if (this.runtimeApi.initError) {
+      const { errorType, body } = this.runtimeApi.initError;
+      const parsed = parseJson(Buffer.from(body)) as { errorMessage?: string } | string;
+      const message = typeof parsed === 'object' && parsed?.errorMessage ? parsed.errorMessage : String(body);
+      return fail({ errorType, errorMessage: message }, 'error');
+    }
+    if (this.crashed?.errorType === 'Runtime.ExitError') return fail(this.crashed, 'failure');
+    if (extensionFailure()) return fail(extensionFailure()!, 'error');
+    if (!this.runtimeApi.initialized) {
+      return fail({ errorType: 'Sandbox.Timeout', errorMessage: 'The runtime did not finish init in time' }, 'timeout');
+    }
+    this.telemetry.publish(platform.initRuntimeDone(Date.now(), 'success'), 'platform');
+
+    // Init completes when every extension waits in /next too.
+    const ready = await this.waiter.until(() => !!extensionFailure() || this.extensionsApi.allReady(), deadline);
+    if (extensionFailure()) return fail(extensionFailure()!, 'error', false);
+    if (!ready) {
+      const busy = this.extensionsApi.all.filter((e) => e.state !== 'ready').map((e) => e.name);
+      return fail(
+        { errorType: 'Sandbox.Timeout', errorMessage: `Extensions did not call /next in time: ${busy.join(', ')}` },
+        'timeout',
+        false,
+      );
+    }
+    this.extensionsApi.registrationOpen = false;
+    const endMs = Date.now();
+    const durationMs = durationBetween(startMs, endMs);
+    this.telemetry.publish(platform.initReport(endMs, durationMs, 'success'), 'platform');
+    this.telemetry.endInit();
+    this.pendingInitDurationMs = durationMs;
+    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.groupIds()));
+    this.state = 'idle';
+    this.log.add('init.done', { data: { durationMs } });
+    this.freeze();
+    return undefined;
+  }
+
+  // ---- invoke ---------------------------------------------------------------
+
+  private async runInvocation(payload: unknown, options: InvokeOptions): Promise<InvokeResult> {
+    const fromSeq = this.log.cursor;
+    if (this.state === 'idle' && this.crashed) await this.reset('failure');
+    let coldStart = false;
+    if (this.state === 'uninitialized') {
+      coldStart = true;
+      const failure = await this.init();
+      if (failure) {
+        return {
+          requestId: randomUUID(),
+          status: 'failure',
+          error: { ...failure },
+          durationMs: 0,
+          billedDurationMs: 0,
+          coldStart,
+          maxMemoryUsedMB: 0,
+          events: this.log.since(fromSeq),
+        };
+      }
+    }
+    coldStart = this.pendingInitDurationMs !== undefined;
+    this.thaw();
+    this.state = 'invoking';
+
+    const requestId = randomUUID();
+    const startMs = Date.now();
+    const deadlineMs = startMs + this.timeoutMs;
+    const traceId = options.traceId ?? traceHeader(this.options.tracing === 'Active');
+    const tracing: TracingContext = { type: 'X-Amzn-Trace-Id', value: traceId };
+    this.currentRequestId = requestId;
+    this.log.add('invoke.start', { requestId });
+    this.telemetry.publish(
+      platform.start(startMs, requestId, this.options.functionVersion ?? '$LATEST', tracing),
+      'platform',
+      requestId,
+    );
+    const unwatch = sharedSampler.watch(
+      () => this.groupIds(),
+      (bytes) => {
+        this.peakRssBytes = Math.max(this.peakRssBytes, bytes);
+      },
+    );
+
+    const clientContext =
+      options.clientContext === undefined
+        ? undefined
+        : typeof options.clientContext === 'string'
+          ? options.clientContext
+          : JSON.stringify(options.clientContext);
+    const inv: Invocation = {
+      requestId,
+      payload: Buffer.from(JSON.stringify(payload ?? null)),
+      deadlineMs,
+      invokedFunctionArn: this.functionArn,
+      traceId,
+      clientContext,
+      cognitoIdentity: options.cognitoIdentity ? JSON.stringify(options.cognitoIdentity) : undefined,
+    };
+    this.extensionsApi.dispatch({
+      eventType: 'INVOKE',
+      deadlineMs,
+      requestId,
+      invokedFunctionArn: this.functionArn,
+      tracing: { type: 'X-Amzn-Trace-Id', value: traceId },
+    });
+    this.runtimeApi.deliver(inv);
+
+    // The runtime answers, then asks for the next event.
+    await this.waiter.until(() => !!inv.outcome || !!this.crashed, deadlineMs);
+    if (inv.outcome) await this.waiter.until(() => this.runtimeApi.ready || !!this.crashed, deadlineMs);
+    let status: InvokeStatus;
+    let errorType: string | undefined;
+    if (this.crashed) {
+      status = 'failure';
+      errorType = this.crashed.errorType;
+    } else if (!inv.outcome || !this.runtimeApi.ready) {
+      status = 'timeout';
+      errorType = 'Sandbox.Timedout';
+    } else if (inv.outcome.kind === 'error') {
+      status = 'error';
+      errorType = platformErrorType(inv.outcome.errorType);
+    } else {
+      status = 'success';
+    }
+    const runtimeDoneMs = Date.now();
+    const runtimeStartMs = inv.deliveredMs ?? startMs;
+    const spans: PhaseSpan[] = [];
+    if (inv.responseStartMs !== undefined && inv.responseEndMs !== undefined) {
+      spans.push(span('responseLatency', runtimeStartMs, inv.responseStartMs));
+      spans.push(span('responseDuration', inv.responseStartMs, inv.responseEndMs));
+    }
+    this.telemetry.publish(
+      platform.runtimeDone(runtimeDoneMs, {
+        requestId,
+        status,
+        errorType,
+        durationMs: durationBetween(runtimeStartMs, runtimeDoneMs),
+        producedBytes: inv.outcome?.kind === 'response' ? inv.outcome.body.length : 0,
+        spans,
+        tracing,
+      }),
+      'platform',
+      requestId,
+    );
+
+    // Then every extension must be back in /next (their time counts against the timeout).
+    const reportSpans: PhaseSpan[] = [];
+    if (status === 'success' || status === 'error') {
+      const extStart = Date.now();
+      const ready = await this.waiter.until(() => this.extensionsApi.allReady() || !!this.crashed, deadlineMs);
+      if (this.crashed) {
+        status = 'failure';
+        errorType = this.crashed.errorType;
+      } else if (!ready) {
+        status = 'timeout';
+        errorType = 'Sandbox.Timedout';
+      }
+      if (this.extensionsApi.all.length > 0) reportSpans.push(span('extensionOverhead', extStart, Date.now()));
+    }
+    const endMs = Date.now();
+    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.groupIds()));
+    unwatch();
+    const durationMs = durationBetween(startMs, endMs);
+    const initDurationMs = this.pendingInitDurationMs;
+    this.pendingInitDurationMs = undefined;
+    const maxMemoryUsedMB = Math.ceil(this.peakRssBytes / (1024 * 1024));
+    this.telemetry.publish(
+      platform.report(endMs, {
+        requestId,
+        status,
+        errorType: status === 'success' ? undefined : errorType,
+        durationMs,
+        memorySizeMB: this.memorySizeMb,
+        maxMemoryUsedMB,
+        initDurationMs,
+        spans: reportSpans,
+        tracing,
+      }),
+      'platform',
+      requestId,
+    );
+
+    if (status === 'timeout' || status === 'failure') {
+      if (status === 'timeout') this.log.add('timeout', { requestId, data: { timeoutMs: this.timeoutMs } });
+      await this.reset(status);
+    } else {
+      this.state = 'idle';
+      this.freeze();
+    }
+    this.currentRequestId = undefined;
+    this.log.add('invoke.done', { requestId, data: { status } });
+
+    const result: InvokeResult = {
+      requestId,
+      status,
+      durationMs,
+      billedDurationMs: Math.max(1, Math.ceil(durationMs)),
+      initDurationMs,
+      coldStart,
+      maxMemoryUsedMB,
+      events: this.log.since(fromSeq),
+    };
+    if (status === 'success' && inv.outcome?.kind === 'response') {
+      result.result = parseJson(inv.outcome.body);
+    } else if (status === 'error' && inv.outcome?.kind === 'error') {
+      const body = parseJson(inv.outcome.body);
+      result.error =
+        body && typeof body === 'object'
+          ? { errorType: inv.outcome.errorType, ...(body as Record<string, unknown>) }
+          : { errorType: inv.outcome.errorType, errorMessage: String(body) };
+    } else if (status === 'timeout') {
+      result.error = {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `${new Date(endMs).toISOString()} ${requestId} Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`,
+      };
+    } else if (status === 'failure') {
+      result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: this.crashed?.errorMessage };
+    }
+    return result;
+  }
+
+  // ---- reset and shutdown ---------------------------------------------------
+
+  /** Lambda's reset after a timeout or crash: the runtime goes, extensions get SHUTDOWN, next invoke is a cold start. */
+  private async reset(reason: string): Promise<ShutdownResult> {
+    this.log.add('reset', { data: { reason } });
+    const result = await this.terminate(reason);
+    this.state = 'uninitialized';
+    return result;
+  }
+
+  private async terminate(reason: string): Promise<ShutdownResult> {
+    const wasState = this.state;
+    this.state = wasState === 'uninitialized' || wasState === 'idle' ? 'shutting-down' : 'resetting';
+    const startMs = Date.now();
+    const external = this.extensionsApi.all.filter((e) => e.external).length > 0;
+    const deadlineMs = startMs + (this.options.shutdownDeadlineMs ?? (external ? 2000 : 500));
+    this.log.add('shutdown.start', { data: { reason, deadlineMs } });
+    this.thaw();
+    this.telemetry.resume();
+
+    // The runtime first: SIGTERM and a short grace on a normal shutdown; SIGKILL on a reset.
+    const runtime = this.processes.get(RUNTIME);
+    let runtimeResult: ShutdownResult['runtime'];
+    if (runtime) {
+      let killed = false;
+      if (runtime.running) {
+        if (reason === 'spindown') {
+          runtime.signal('SIGTERM');
+          await Promise.race([runtime.exited, sleep(Math.min(RUNTIME_SIGTERM_GRACE_MS, deadlineMs - Date.now()))]);
+        }
+        if (runtime.running) {
+          killed = true;
+          this.log.add('process.kill', { name: RUNTIME });
+          await runtime.kill();
+        }
+      }
+      const info = await runtime.exited;
+      runtimeResult = { exitCode: info.code, signal: info.signal, killed };
+    }
+
+    // Then SHUTDOWN to the extensions registered for it; the others are stopped now.
+    this.extensionsApi.dispatch({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
+    const extensions = [...this.processes.values()].filter((p) => p.kind === 'extension');
+    const notified = new Set(this.extensionsApi.all.filter((e) => e.events.includes('SHUTDOWN')).map((e) => e.name));
+    const killed: string[] = [];
+    for (const p of extensions) {
+      if (!notified.has(p.name) && p.running) {
+        killed.push(p.name);
+        this.log.add('process.kill', { name: p.name, data: { why: 'not registered for SHUTDOWN' } });
+        p.kill();
+      }
+    }
+    await Promise.race([Promise.all(extensions.map((p) => p.exited)), sleep(deadlineMs - Date.now())]);
+    const results: ExtensionShutdown[] = [];
+    for (const p of extensions) {
+      const exitedInTime = !p.running && !killed.includes(p.name);
+      if (p.running) {
+        killed.push(p.name);
+        this.log.add('process.kill', { name: p.name, data: { why: 'SHUTDOWN deadline passed' } });
+      }
+      const info = await p.kill();
+      results.push({
+        name: p.name,
+        exitedInTime,
+        durationMs: exitedInTime ? durationBetween(startMs, info.timeMs) : undefined,
+        exitCode: info.code,
+        signal: info.signal,
+        notified: notified.has(p.name),
+      });
+    }
+    if (runtimeResult?.killed) killed.unshift(RUNTIME);
+
+    // Let deliveries already on their way finish (bounded), then forget this generation.
+    await Promise.race([this.telemetry.settled(), sleep(200)]);
+    this.telemetry.closeAll();
+    this.extensionsApi.reset();
+    this.runtimeApi.reset();
+    for (const [name, p] of this.processes) {
+      const past = this.pastOutput.get(name) ?? { stdout: '', stderr: '' };
+      this.pastOutput.set(name, { stdout: past.stdout + p.stdout(), stderr: past.stderr + p.stderr() });
+    }
+    this.processes = new Map();
+    this.isFrozen = false;
+    this.crashed = undefined;
+    const result: ShutdownResult = {
+      reason,
+      deadlineMs: deadlineMs - startMs,
+      durationMs: durationBetween(startMs, Date.now()),
+      extensionsExitedInTime: results.filter((r) => r.notified).every((r) => r.exitedInTime),
+      extensions: results,
+      killed,
+      runtime: runtimeResult,
+    };
+    this.log.add('shutdown.done', { data: { ...result } });
+    return result;
+  }
+
+  private async close(): Promise<void> {
+    this.state = 'closed';
+    this.server.closeAllConnections();
+    await new Promise<void>((ok) => this.server.close(() => ok()));
+  }
+}

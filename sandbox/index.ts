@@ -1,0 +1,23 @@
+/**
+ * observed-lambda sandbox: a local Lambda execution environment (Runtime API,
+ * Extensions API, Telemetry API, freeze/thaw, timeouts, shutdown) for tests,
+ * benchmarks, the demo and users' laptops.
+ *
+ *   const env = await LambdaEnvironment.start({ handler: 'index.handler', codeDir, layers: [layerDir] });
+ *   const r = await env.invoke({ hello: 'world' });
+ *   const s = await env.shutdown();
+ */
+export {
+  type ExtensionShutdown,
+  type InvokeError,
+  type InvokeOptions,
+  type InvokeResult,
+  LambdaEnvironment,
+  type LambdaEnvironmentOptions,
+  LambdaInitError,
+  type ShutdownResult,
+} from './environment.js';
+export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
+export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
+export { BUFFERING } from './telemetry-api.js';
+export type { InvokeStatus, PhaseSpan, TelemetryEvent, TracingContext } from './telemetry-events.js';
