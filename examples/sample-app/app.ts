@@ -13,6 +13,8 @@ const stack = new SampleStack(app, 'ObservedLambdaSample', {
     region: process.env.CDK_DEFAULT_REGION ?? 'eu-west-1',
   },
 });
+// Checked after synthesis, so that what aspects add is checked too.
+app.synth();
 const result = new AwsSolutionsChecks(app).validateScope(stack);
 if (!result.success) {
   for (const violation of result.violations) console.error(JSON.stringify(violation));
