@@ -66,7 +66,7 @@ describe('sandbox runtime: handlers', () => {
     expect(r.status).toBe('error');
     expect(r.error).toMatchObject({ errorType: 'TypeError', errorMessage: 'the order is missing' });
     expect(Array.isArray(r.error?.trace)).toBe(true);
-    expect((r.error?.trace as string[])[0]).toContain('TypeError: the order is missing');
+    expect((r.error?.trace as string[] | undefined)?.[0]).toContain('TypeError: the order is missing');
     const runtimeDone = r.events
       .filter((e) => e.type === 'telemetry.event')
       .map((e) => e.data?.event as TelemetryEvent)
