@@ -1,5 +1,183 @@
 /**
  * Entry point of the observed-lambda extension, started by Lambda as
- * /opt/extensions/observed-lambda.
+ * /opt/extensions/observed-lambda. Wires the modules together:
+ *
+ *   config -> exporters (registry) -> pipeline <- receivers (OTLP/HTTP, gRPC)
+ *                                      ^  <- platform module <- Telemetry API listener
+ *   lifecycle controller: register, /next loop, flush scheduler, SHUTDOWN
+ *
+ * The extension must never make the function fail: bad configuration and
+ * unreachable backends are logged once and it carries on. The one fatal case
+ * is an Extensions API that cannot be reached (not running in Lambda).
  */
-console.log('[observed-lambda] starting');
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from './config/index.js';
+import { loadSecretHeaders } from './config/secrets.js';
+import { closeIdleSockets } from './exporters/http.js';
+import { createExporters } from './exporters/registry.js';
+import { LifecycleController, type PlatformHandler } from './lifecycle/controller.js';
+import { ExtensionsApiClient, type Registration } from './lifecycle/extensions-api.js';
+import { InvocationTracker } from './lifecycle/invocations.js';
+import { TelemetryListener } from './lifecycle/telemetry-listener.js';
+import type { KeyValue } from './otlp/types.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { FlushScheduler } from './pipeline/scheduler.js';
+import { PlatformTelemetry } from './platform/index.js';
+import { subscribeRequestBody } from './platform/subscription.js';
+import { createReceivers } from './receiver/index.js';
+import { detectLambdaResource, encodeDetected, enrichPayload } from './resource/index.js';
+import { createLogger, type Logger } from './self/log.js';
+import { SelfMetrics } from './self/metrics.js';
+
+const EXTENSION_NAME = basename(process.argv[1] ?? 'observed-lambda');
+
+async function register(api: ExtensionsApiClient, log: Logger): Promise<Registration> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await api.register(EXTENSION_NAME);
+    } catch (error) {
+      lastError = error;
+      log.warn(`register attempt ${attempt} failed: ${String(error)}`);
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+  throw lastError;
+}
+
+async function main(): Promise<void> {
+  const { config, warnings } = loadConfig(process.env);
+  const log = createLogger(config.logLevel);
+  for (const warning of warnings) log.warn(warning);
+
+  const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
+  if (!runtimeApi) {
+    log.error('AWS_LAMBDA_RUNTIME_API is not set: not running in a Lambda execution environment; exiting');
+    process.exit(1);
+  }
+  const api = new ExtensionsApiClient(runtimeApi);
+  const tracker = new InvocationTracker();
+  const self = new SelfMetrics();
+  let functionArn: string | undefined;
+  let accountId: string | undefined;
+  let resource: KeyValue[] = detectLambdaResource(process.env);
+  let encodedResource = encodeDetected(resource);
+  const refreshResource = () => {
+    resource = detectLambdaResource(process.env, { accountId, functionArn });
+    encodedResource = encodeDetected(resource);
+  };
+
+  const secretHeaders = await loadSecretHeaders(config.otlp?.headersSecretArn, log);
+  const { exporters, counters } = createExporters({ config, log, otlpSecretHeaders: () => secretHeaders });
+  for (const source of counters) self.addSource(source);
+  if (exporters.length === 0) {
+    log.warn(
+      'no destination configured (set OBSERVED_OTLP_ENDPOINT, OBSERVED_REMOTE_WRITE_URL, OBSERVED_PUSHGATEWAY_URL or OBSERVED_OPENSEARCH_ENDPOINT); telemetry is received and counted as dropped',
+    );
+  }
+  const pipeline = new Pipeline({
+    exporters,
+    limits: config.buffer,
+    self,
+    log,
+    enrich: (bytes) => enrichPayload(bytes, encodedResource),
+    selfResource: config.selfMetrics ? () => resource : undefined,
+  });
+  const scheduler = new FlushScheduler(config.flush, pipeline, log);
+
+  // Receivers start while registering: both must be done before the first /next.
+  const receivers = createReceivers({
+    config,
+    log,
+    accept: (payload) => pipeline.accept(payload, 'function'),
+    flushed: (requestId) => tracker.complete(requestId, 'flushed'),
+  });
+  const receiversStarted = Promise.all(
+    receivers.map((r) => r.start().catch((error) => log.warn(`${r.name} receiver did not start: ${String(error)}`))),
+  );
+
+  const registration = await register(api, log);
+  accountId = registration.accountId;
+  refreshResource();
+
+  const wanted = config.telemetry.types;
+  const platformTelemetry = new PlatformTelemetry({
+    emit: (payload) => pipeline.accept(payload, 'platform'),
+    resource: () => resource,
+  });
+  const platform: PlatformHandler = {
+    noteInvoke(event) {
+      if (!functionArn && event.invokedFunctionArn) {
+        functionArn = event.invokedFunctionArn;
+        refreshResource();
+      }
+      const tracing =
+        typeof event.tracing?.value === 'string' ? { type: event.tracing.type, value: event.tracing.value } : undefined;
+      platformTelemetry.noteInvoke({
+        requestId: event.requestId,
+        invokedFunctionArn: event.invokedFunctionArn,
+        deadlineMs: event.deadlineMs,
+        tracing,
+      });
+    },
+    onTelemetryEvents: (events) => platformTelemetry.handleEvents(events),
+  };
+  pipeline.onBeforeFlush((final) => platformTelemetry.flush({ final }));
+
+  let runtimeDoneExpected = false;
+  const listener = new TelemetryListener({
+    onEvents: (events) => platform.onTelemetryEvents(events),
+    onRuntimeDone: (requestId) => tracker.complete(requestId, 'runtimeDone'),
+    log,
+  });
+  if (wanted.length > 0) {
+    try {
+      const destination = await listener.start();
+      const reply = await api.subscribeTelemetry(subscribeRequestBody(config.telemetry, destination));
+      if (reply.status >= 200 && reply.status < 300) runtimeDoneExpected = wanted.includes('platform');
+      else
+        log.warn(
+          `Telemetry API subscription answered HTTP ${reply.status}: ${reply.body.slice(0, 200)}; no platform telemetry`,
+        );
+    } catch (error) {
+      log.warn(`Telemetry API subscription failed: ${String(error)}; no platform telemetry`);
+    }
+  }
+  await receiversStarted;
+  log.info(
+    `ready in ${Math.round(performance.now())} ms: exporters [${exporters.map((e) => e.name).join(', ')}], flush ${config.flush.strategy.kind}, OTLP/HTTP port ${config.receiver.port}`,
+  );
+
+  let controller: LifecycleController | undefined;
+  const exit = (code: number) => {
+    const snapshot = self.snapshot();
+    log.info(
+      `exit ${code} after ${controller?.invocations ?? 0} invocation(s); totals ${JSON.stringify({ received: snapshot.received, pipelineDropped: snapshot.pipelineDropped, exporters: snapshot.exporters })}`,
+    );
+    closeIdleSockets();
+    process.exit(code);
+  };
+  controller = new LifecycleController({
+    api,
+    tracker,
+    scheduler,
+    platform,
+    log,
+    runtimeDoneExpected: () => runtimeDoneExpected,
+    exit,
+  });
+  await controller.run();
+}
+
+// An unexpected error must not take the function down with the extension: log it and keep serving.
+process.on('uncaughtException', (error) => console.log(`[observed-lambda] ERROR uncaught: ${error?.stack ?? error}`));
+process.on('unhandledRejection', (error) =>
+  console.log(`[observed-lambda] ERROR unhandled rejection: ${String(error)}`),
+);
+
+main().catch((error: unknown) => {
+  // Only registration can fail here: without the Extensions API there is nothing to serve.
+  console.log(`[observed-lambda] ERROR cannot start: ${String(error)}`);
+  process.exit(1);
+});

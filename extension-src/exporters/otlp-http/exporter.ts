@@ -1,0 +1,270 @@
+/**
+ * OTLP/HTTP exporter: what the pipeline hands over waits in a bounded queue
+ * per signal (bytes and items; the oldest is dropped and counted when full)
+ * and a flush sends it as few requests as possible: queued requests of a
+ * signal are concatenated as bytes (no decoding) up to `maxRequestBytes`.
+ *
+ * Delivery rules (OTLP/HTTP specification):
+ * - 2xx: delivered; a partial success's rejected items are counted dropped
+ *   (reason `partial_success`) and its message is logged once;
+ * - 429, 502, 503, 504 and network errors: retried with jittered exponential
+ *   backoff or after Retry-After, inside the flush deadline; what does not
+ *   make it stays queued, in order, for the next flush;
+ * - any other status: the batch is dropped and counted (`http_<status>`),
+ *   logged once per status.
+ * A backend that keeps failing is given a cool-down (exporters/retry.ts) so
+ * later invocations are not held up by it; SHUTDOWN tries once more
+ * regardless, then counts what is left as dropped (`shutdown`).
+ */
+import { gzipSync } from 'node:zlib';
+import type { OtlpExporterConfig } from '../../config/index.js';
+import { protobufToJson, responseToJson } from '../../otlp/json.js';
+import type { Signal } from '../../otlp/types.js';
+import { type BufferBounds, type Queued, SignalBuffer } from '../../pipeline/buffer.js';
+import type { Logger } from '../../self/log.js';
+import type { ExporterCounterRow } from '../../self/metrics.js';
+import { describeError, httpSend } from '../http.js';
+import {
+  BackendHealth,
+  type BackoffPolicy,
+  DEFAULT_BACKOFF,
+  done,
+  isRetryableStatus,
+  parseRetryAfter,
+  retry,
+  retryWithin,
+} from '../retry.js';
+import type { Exporter, OtlpPayload } from '../types.js';
+
+export interface OtlpHttpDeps {
+  readonly log: Logger;
+  readonly bounds: BufferBounds;
+  readonly backoff?: BackoffPolicy;
+  /** Extra headers resolved at start (e.g. from a secret); read at every request. */
+  readonly extraHeaders?: () => Readonly<Record<string, string>>;
+  readonly userAgent?: string;
+  readonly now?: () => number;
+}
+
+interface SignalState {
+  readonly url: URL;
+  readonly queue: SignalBuffer;
+  readonly health: BackendHealth;
+  exported: number;
+  retried: number;
+  readonly dropped: Record<string, number>;
+}
+
+type SendResult =
+  | { kind: 'delivered'; rejected: number; message?: string }
+  | { kind: 'rejected'; status: number; message: string }
+  | { kind: 'deferred'; reason: string; notBeforeMs?: number };
+
+const PARTIAL_FIELDS: Record<Signal, string> = {
+  traces: 'rejectedSpans',
+  metrics: 'rejectedDataPoints',
+  logs: 'rejectedLogRecords',
+};
+
+export class OtlpHttpExporter implements Exporter {
+  readonly name = 'otlp';
+  readonly signals: readonly Signal[];
+  private readonly state = new Map<Signal, SignalState>();
+  private readonly log: Logger;
+  private readonly backoff: BackoffPolicy;
+  private readonly now: () => number;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly config: OtlpExporterConfig,
+    private readonly deps: OtlpHttpDeps,
+  ) {
+    this.log = deps.log;
+    this.backoff = deps.backoff ?? DEFAULT_BACKOFF;
+    this.now = deps.now ?? Date.now;
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const url = config.urls[signal];
+      if (!url) continue;
+      const state: SignalState = {
+        url,
+        queue: new SignalBuffer(signal, deps.bounds, (items) => this.drop(state, 'queue_full', items)),
+        health: new BackendHealth(1_000, 30_000, this.now),
+        exported: 0,
+        retried: 0,
+        dropped: {},
+      };
+      this.state.set(signal, state);
+    }
+    this.signals = [...this.state.keys()];
+  }
+
+  enqueue(payload: OtlpPayload): void {
+    this.state.get(payload.signal)?.queue.push(payload, this.now());
+  }
+
+  pendingItems(): number {
+    let n = 0;
+    for (const s of this.state.values()) n += s.queue.items;
+    return n;
+  }
+
+  /** `final` (the SHUTDOWN path) ignores the cool-down of a backend that failed recently. */
+  flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
+    return this.serialized(() => this.sendAll(deadlineMs, options.final ?? false));
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    await this.serialized(() => this.sendAll(deadlineMs, true));
+    for (const s of this.state.values()) {
+      this.drop(s, 'shutdown', s.queue.clear());
+    }
+  }
+
+  /** Counters per signal, for the self metrics. */
+  counters(): ExporterCounterRow[] {
+    return [...this.state].map(([signal, s]) => ({
+      exporter: this.name,
+      signal,
+      unit: 'items',
+      exported: s.exported,
+      retried: s.retried,
+      dropped: { ...s.dropped },
+    }));
+  }
+
+  private serialized(work: () => Promise<void>): Promise<void> {
+    const run = this.flushing.then(work, work);
+    this.flushing = run.catch(() => {});
+    return this.flushing;
+  }
+
+  private async sendAll(deadlineMs: number, final: boolean): Promise<void> {
+    await Promise.all([...this.state].map(([signal, s]) => this.sendSignal(signal, s, deadlineMs, final)));
+  }
+
+  private async sendSignal(signal: Signal, s: SignalState, deadlineMs: number, final: boolean): Promise<void> {
+    if (s.queue.length === 0) return;
+    if (!final && s.health.coolingDown()) {
+      this.log.debug(`otlp ${signal}: backend cooling down; ${s.queue.items} item(s) stay queued`);
+      return;
+    }
+    const maxAttempts = final ? undefined : s.health.attemptsAllowed();
+    for (;;) {
+      const batch = s.queue.takeBatch(this.config.maxRequestBytes);
+      if (!batch) break;
+      let result: SendResult;
+      try {
+        result = await this.send(signal, s, batch, deadlineMs, maxAttempts);
+      } catch (error) {
+        // Encoding failed (not expected: the receiver validated the bytes). Drop rather than retry forever.
+        this.log.once(
+          `otlp-encode-${signal}`,
+          'error',
+          `otlp ${signal}: cannot encode a batch: ${describeError(error)}`,
+        );
+        this.drop(s, 'encoding', batch.items);
+        continue;
+      }
+      if (result.kind === 'deferred') {
+        s.queue.unshift(batch);
+        s.health.failed(result.notBeforeMs);
+        this.log.once(
+          `otlp-deferred-${signal}`,
+          'warn',
+          `otlp ${signal}: ${s.url.origin} not reachable (${result.reason}); data stays queued and is retried at later flushes (logged once)`,
+        );
+        return;
+      }
+      s.health.succeeded();
+      if (result.kind === 'rejected') {
+        this.drop(s, `http_${result.status}`, batch.items);
+        this.log.once(
+          `otlp-rejected-${signal}-${result.status}`,
+          'warn',
+          `otlp ${signal}: ${s.url.href} answered HTTP ${result.status}${result.message ? `: ${result.message}` : ''}; the batch is dropped and counted (logged once per status)`,
+        );
+        continue;
+      }
+      const rejected = Math.min(result.rejected, batch.items);
+      s.exported += batch.items - rejected;
+      if (rejected > 0) this.drop(s, 'partial_success', rejected);
+      if (result.message || rejected > 0) {
+        this.log.once(
+          `otlp-partial-${signal}`,
+          'warn',
+          `otlp ${signal}: partial success, ${rejected} item(s) rejected${result.message ? `: ${result.message}` : ''} (logged once)`,
+        );
+      }
+    }
+  }
+
+  private async send(
+    signal: Signal,
+    s: SignalState,
+    batch: Queued,
+    deadlineMs: number,
+    maxAttempts: number | undefined,
+  ): Promise<SendResult> {
+    const json = this.config.protocol === 'http/json';
+    let body: Uint8Array = json ? Buffer.from(JSON.stringify(protobufToJson(signal, batch.bytes))) : batch.bytes;
+    const headers: Record<string, string> = {
+      'user-agent': this.deps.userAgent ?? 'observed-lambda',
+      ...this.config.headers,
+      ...this.deps.extraHeaders?.(),
+      'content-type': json ? 'application/json' : 'application/x-protobuf',
+    };
+    if (this.config.compression === 'gzip') {
+      body = gzipSync(body);
+      headers['content-encoding'] = 'gzip';
+    }
+    const outcome = await retryWithin<SendResult>(
+      deadlineMs,
+      { ...this.backoff, maxAttempts },
+      async (_attempt, leftMs) => {
+        let res: Awaited<ReturnType<typeof httpSend>>;
+        try {
+          res = await httpSend({ url: s.url, headers, body, timeoutMs: Math.min(this.config.timeoutMs, leftMs) });
+        } catch (error) {
+          return retry(describeError(error));
+        }
+        if (res.status >= 200 && res.status < 300)
+          return done(this.partialSuccess(signal, res.body, res.headers['content-type']));
+        const message = res.body.toString('utf8', 0, Math.min(res.body.length, 300)).replace(/\s+/g, ' ').trim();
+        if (isRetryableStatus(res.status)) {
+          return retry(`HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after'], this.now()));
+        }
+        return done({ kind: 'rejected', status: res.status, message: printable(message) });
+      },
+      { now: this.now, onRetry: () => (s.retried += batch.items) },
+    );
+    if (outcome.outcome === 'done') return outcome.value;
+    return { kind: 'deferred', reason: outcome.reason, notBeforeMs: outcome.notBeforeMs };
+  }
+
+  private partialSuccess(signal: Signal, body: Buffer, contentType: string | undefined): SendResult {
+    if (body.length === 0) return { kind: 'delivered', rejected: 0 };
+    try {
+      const parsed = (
+        contentType?.includes('json') ? JSON.parse(body.toString('utf8')) : responseToJson(signal, body)
+      ) as { partialSuccess?: Record<string, unknown> };
+      const partial = parsed.partialSuccess;
+      if (!partial) return { kind: 'delivered', rejected: 0 };
+      const rejected = Number(partial[PARTIAL_FIELDS[signal]] ?? 0);
+      const message = typeof partial.errorMessage === 'string' ? partial.errorMessage : undefined;
+      return { kind: 'delivered', rejected: Number.isFinite(rejected) ? rejected : 0, message };
+    } catch {
+      // A 2xx with a body we cannot read still means delivered.
+      return { kind: 'delivered', rejected: 0 };
+    }
+  }
+
+  private drop(s: SignalState, reason: string, items: number): void {
+    if (items <= 0) return;
+    s.dropped[reason] = (s.dropped[reason] ?? 0) + items;
+  }
+}
+
+/** Error bodies may be HTML or binary; keep log lines readable. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}

@@ -1,0 +1,141 @@
+/**
+ * Which exporters run, decided by configuration: each entry creates its
+ * exporter when its destination is configured (OBSERVED_OTLP_ENDPOINT,
+ * OBSERVED_REMOTE_WRITE_URL, OBSERVED_PUSHGATEWAY_URL,
+ * OBSERVED_OPENSEARCH_ENDPOINT) and tells the self metrics how to read its
+ * counters.
+ *
+ * To add an exporter: implement `Exporter` (types.ts), parse its settings in
+ * its own config.ts and add them to `ExtensionConfig` (config/index.ts), then
+ * add one entry here. A constructor that throws is logged and skipped; the
+ * other exporters and the function are not affected.
+ */
+import type { ExtensionConfig } from '../config/index.js';
+import type { Logger } from '../self/log.js';
+import type { CounterSource, ExporterCounterRow } from '../self/metrics.js';
+import { OpenSearchExporter } from './opensearch/exporter.js';
+import { OtlpHttpExporter } from './otlp-http/exporter.js';
+import { RemoteWriteExporter } from './prometheus-remote-write/exporter.js';
+import { PushgatewayExporter } from './pushgateway/exporter.js';
+import type { Exporter } from './types.js';
+
+export interface ExporterContext {
+  readonly config: ExtensionConfig;
+  readonly log: Logger;
+  /** Extra OTLP headers resolved from a secret, if any. */
+  readonly otlpSecretHeaders?: () => Readonly<Record<string, string>>;
+}
+
+export interface ExporterEntry {
+  readonly name: string;
+  /** The exporter and how to read its counters, or undefined when not configured. */
+  create(context: ExporterContext): { exporter: Exporter; counters: CounterSource } | undefined;
+}
+
+const prefixed = (log: Logger, name: string) => (message: string) => log.warn(`${name}: ${message}`);
+
+export const EXPORTERS: readonly ExporterEntry[] = [
+  {
+    name: 'otlp',
+    create({ config, log, otlpSecretHeaders }) {
+      if (!config.otlp) return undefined;
+      const exporter = new OtlpHttpExporter(config.otlp, {
+        log,
+        bounds: config.buffer,
+        extraHeaders: otlpSecretHeaders,
+      });
+      return { exporter, counters: () => exporter.counters() };
+    },
+  },
+  {
+    name: 'remote-write',
+    create({ config, log }) {
+      if (!config.remoteWrite) return undefined;
+      const exporter = new RemoteWriteExporter(config.remoteWrite, { log: prefixed(log, 'remote-write') });
+      return {
+        exporter,
+        counters: (): ExporterCounterRow[] => {
+          const s = exporter.stats();
+          return [
+            {
+              exporter: exporter.name,
+              signal: 'metrics',
+              unit: 'samples',
+              exported: s.samplesSent,
+              retried: s.requestsRetried,
+              retriedUnit: 'requests',
+              dropped: s.samplesDropped,
+            },
+          ];
+        },
+      };
+    },
+  },
+  {
+    name: 'pushgateway',
+    create({ config, log }) {
+      if (!config.pushgateway) return undefined;
+      const exporter = new PushgatewayExporter(config.pushgateway, { log: prefixed(log, 'pushgateway') });
+      return {
+        exporter,
+        counters: (): ExporterCounterRow[] => {
+          const s = exporter.stats();
+          return [
+            {
+              exporter: exporter.name,
+              signal: 'metrics',
+              unit: 'pushes',
+              exported: s.pushes,
+              retried: s.pushesRetried,
+              dropped: s.samplesDropped,
+              droppedUnit: 'samples',
+            },
+          ];
+        },
+      };
+    },
+  },
+  {
+    name: 'opensearch',
+    create({ config, log }) {
+      if (!config.openSearch) return undefined;
+      const exporter = new OpenSearchExporter(config.openSearch, { log: prefixed(log, 'opensearch') });
+      return {
+        exporter,
+        counters: (): ExporterCounterRow[] => {
+          const s = exporter.stats();
+          return [
+            {
+              exporter: exporter.name,
+              signal: exporter.signals.join('+'),
+              unit: 'documents',
+              exported: s.documentsSent,
+              retried: s.documentsRetried,
+              dropped: s.documentsDropped,
+            },
+          ];
+        },
+      };
+    },
+  },
+];
+
+/** Creates every configured exporter; one that fails to construct is logged and left out. */
+export function createExporters(
+  context: ExporterContext,
+  entries: readonly ExporterEntry[] = EXPORTERS,
+): { exporters: Exporter[]; counters: CounterSource[] } {
+  const exporters: Exporter[] = [];
+  const counters: CounterSource[] = [];
+  for (const entry of entries) {
+    try {
+      const created = entry.create(context);
+      if (!created) continue;
+      exporters.push(created.exporter);
+      counters.push(created.counters);
+    } catch (error) {
+      context.log.error(`${entry.name} exporter could not start and is disabled: ${String(error)}`);
+    }
+  }
+  return { exporters, counters };
+}

@@ -1,0 +1,170 @@
+/**
+ * Retry with jittered exponential backoff inside a deadline, for every
+ * exporter.
+ *
+ * The rules (OTLP/HTTP's, and what remote write, Pushgateway and _bulk
+ * backends expect too):
+ * - only failures that may pass are retried: network errors and the statuses
+ *   in the exporter's retryable set (OTLP: 429, 502, 503, 504);
+ * - the wait grows exponentially from `initialMs` to `maxMs`, and each wait is
+ *   drawn from [d/2, d] ("equal jitter") so environments that failed together
+ *   do not retry in step;
+ * - a server's Retry-After (seconds or an HTTP date) replaces the computed wait;
+ * - nothing waits past the deadline: when the next attempt could not start
+ *   before it, the call returns `deferred` and the data stays queued for the
+ *   next flush; `notBeforeMs` carries a Retry-After that reaches past it.
+ *
+ * `BackendHealth` adds one more rule for Lambda: when a backend stays down,
+ * each invocation's flush would spend its whole deadline retrying. After a
+ * flush that ended deferred, the backend is "cooling down": flushes before
+ * the cool-down ends skip it (data stays queued), and the first one after it
+ * makes a single attempt. The cool-down doubles with each failed probe up to
+ * a cap, and a success clears it. The final flush at SHUTDOWN ignores it.
+ *
+ * Usage:
+ *   const result = await retryWithin(deadline, policy, async (attempt, timeLeftMs) => {
+ *     const res = await post(..., Math.min(timeoutMs, timeLeftMs));
+ *     if (res.status < 300) return done(res);
+ *     if (isRetryableStatus(res.status)) return retry(`HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after']));
+ *     return done(res); // final: the caller drops and counts
+ *   }, { onRetry });
+ */
+
+export interface BackoffPolicy {
+  /** First wait, before jitter. */
+  readonly initialMs: number;
+  /** Largest wait, before jitter. */
+  readonly maxMs: number;
+  /** At most this many attempts per call (default: as many as the deadline allows). */
+  readonly maxAttempts?: number;
+  /** An attempt is not started with less time than this left (default 5 ms). */
+  readonly minAttemptMs?: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
+
+/** OTLP/HTTP: "429, 502, 503 and 504 are retryable"; everything else is final. */
+export const OTLP_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+export function isRetryableStatus(status: number, retryable: ReadonlySet<number> = OTLP_RETRYABLE_STATUSES): boolean {
+  return retryable.has(status);
+}
+
+/** The jittered wait before retry number `retry` (1 for the first retry). */
+export function backoffDelay(retry: number, policy: BackoffPolicy = DEFAULT_BACKOFF, random = Math.random): number {
+  const exponential = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, retry - 1));
+  return Math.round(exponential / 2 + random() * (exponential / 2));
+}
+
+/** Milliseconds a Retry-After header asks for (delta-seconds or an HTTP date), or undefined. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+export type AttemptResult<T> =
+  | { readonly kind: 'done'; readonly value: T }
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number };
+
+export const done = <T>(value: T): AttemptResult<T> => ({ kind: 'done', value });
+export const retry = <T = never>(reason: string, retryAfterMs?: number): AttemptResult<T> => ({
+  kind: 'retry',
+  reason,
+  retryAfterMs,
+});
+
+export type RetryOutcome<T> =
+  | { readonly outcome: 'done'; readonly value: T; readonly attempts: number }
+  | {
+      readonly outcome: 'deferred';
+      readonly reason: string;
+      readonly attempts: number;
+      /** When the server asked not to be called before (Retry-After beyond the deadline). */
+      readonly notBeforeMs?: number;
+    };
+
+export interface RetryHooks {
+  /** Called before each retry's wait, with the reason of the failure. */
+  readonly onRetry?: (reason: string, attempt: number) => void;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `attempt` until it is done, or until no further attempt fits before
+ * `deadlineMs` (epoch ms). Never rejects unless `attempt` does.
+ */
+export async function retryWithin<T>(
+  deadlineMs: number,
+  policy: BackoffPolicy,
+  attempt: (attempt: number, timeLeftMs: number) => Promise<AttemptResult<T>>,
+  hooks: RetryHooks = {},
+): Promise<RetryOutcome<T>> {
+  const now = hooks.now ?? Date.now;
+  const sleep = hooks.sleep ?? defaultSleep;
+  const minAttemptMs = policy.minAttemptMs ?? 5;
+  const maxAttempts = policy.maxAttempts ?? Number.POSITIVE_INFINITY;
+  let reason = 'flush deadline reached before the first attempt';
+  for (let n = 1; ; n++) {
+    const left = deadlineMs - now();
+    if (left < minAttemptMs) return { outcome: 'deferred', reason, attempts: n - 1 };
+    const result = await attempt(n, left);
+    if (result.kind === 'done') return { outcome: 'done', value: result.value, attempts: n };
+    reason = result.reason;
+    if (n >= maxAttempts) {
+      const notBeforeMs = result.retryAfterMs === undefined ? undefined : now() + result.retryAfterMs;
+      return { outcome: 'deferred', reason, attempts: n, notBeforeMs };
+    }
+    const wait = result.retryAfterMs ?? backoffDelay(n, policy, hooks.random);
+    if (now() + wait + minAttemptMs > deadlineMs) {
+      const notBeforeMs = result.retryAfterMs === undefined ? undefined : now() + result.retryAfterMs;
+      return { outcome: 'deferred', reason, attempts: n, notBeforeMs };
+    }
+    hooks.onRetry?.(reason, n);
+    await sleep(wait);
+  }
+}
+
+/** Cool-down bookkeeping for one backend (see the module comment). */
+export class BackendHealth {
+  private failures = 0;
+  private blockedUntil = 0;
+
+  constructor(
+    private readonly baseCooldownMs = 1_000,
+    private readonly maxCooldownMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether a (non-final) flush should skip this backend now. */
+  coolingDown(): boolean {
+    return this.now() < this.blockedUntil;
+  }
+
+  /** Attempts the next flush may make: one probe after failures, else as many as fit. */
+  attemptsAllowed(): number | undefined {
+    return this.failures > 0 ? 1 : undefined;
+  }
+
+  succeeded(): void {
+    this.failures = 0;
+    this.blockedUntil = 0;
+  }
+
+  /** After a flush that left data queued because the backend failed; `notBeforeMs` from Retry-After. */
+  failed(notBeforeMs?: number): void {
+    this.failures++;
+    const cooldown = Math.min(this.maxCooldownMs, this.baseCooldownMs * 2 ** (this.failures - 1));
+    this.blockedUntil = Math.max(this.now() + cooldown, notBeforeMs ?? 0);
+  }
+
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+}

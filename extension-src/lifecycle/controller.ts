@@ -1,0 +1,124 @@
+/**
+ * The extension's life: after registration, call /next; on INVOKE wait until
+ * the invocation's telemetry is complete (the function's flushed notice or
+ * platform.runtimeDone, by a deadline derived from the invocation's), let the
+ * flush scheduler flush, then call /next again; on SHUTDOWN flush everything
+ * and exit 0 before Lambda's deadline.
+ *
+ * Nothing here may make the function fail: errors of a step are logged and
+ * the loop goes on. Only an Extensions API that stops answering /next is
+ * fatal (the environment is broken then): the exit is reported through
+ * /extension/exit/error.
+ */
+import type { FlushScheduler } from '../pipeline/scheduler.js';
+import type { Logger } from '../self/log.js';
+import type { ExtensionsApiClient, InvokeEvent, LifecycleEvent } from './extensions-api.js';
+import type { InvocationTracker } from './invocations.js';
+
+/** What the platform telemetry module gets from the lifecycle. */
+export interface PlatformHandler {
+  /** The INVOKE event, before the function's telemetry arrives. */
+  noteInvoke(event: InvokeEvent): void;
+  /** One Telemetry API delivery (the parsed JSON array). */
+  onTelemetryEvents(events: unknown[]): void;
+}
+
+export interface ControllerOptions {
+  readonly api: Pick<ExtensionsApiClient, 'next' | 'exitError'>;
+  readonly tracker: InvocationTracker;
+  readonly scheduler: FlushScheduler;
+  readonly platform?: PlatformHandler;
+  readonly log: Logger;
+  /** Whether platform.runtimeDone events will arrive (a Telemetry API subscription with "platform"). */
+  readonly runtimeDoneExpected: () => boolean;
+  /** Called once, at the end; exits the process in production. */
+  readonly exit: (code: number) => void;
+  readonly now?: () => number;
+}
+
+/** Time kept before the SHUTDOWN deadline for the process to exit. */
+export const SHUTDOWN_EXIT_MARGIN_MS = 100;
+/** Time kept before the invocation deadline when waiting for its telemetry. */
+export const WAIT_RESERVE_MS = 50;
+const MAX_NEXT_FAILURES = 5;
+
+export class LifecycleController {
+  private readonly now: () => number;
+  invocations = 0;
+  /** How each invocation's wait ended, for logs and tests. */
+  readonly completions = { flushed: 0, runtimeDone: 0, deadline: 0, notWaited: 0 };
+
+  constructor(private readonly options: ControllerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async run(): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      let event: LifecycleEvent;
+      try {
+        event = await this.options.api.next();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.options.log.error(`Extensions API /next failed (${failures}/${MAX_NEXT_FAILURES}): ${String(error)}`);
+        if (failures >= MAX_NEXT_FAILURES) {
+          await this.options.api.exitError('Extension.NextFailed', String(error)).catch(() => {});
+          this.options.exit(1);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20 * failures));
+        continue;
+      }
+      if (event.eventType === 'SHUTDOWN') {
+        await this.shutdown(event.deadlineMs, event.shutdownReason);
+        return;
+      }
+      await this.invoke(event);
+    }
+  }
+
+  private async invoke(event: InvokeEvent): Promise<void> {
+    this.invocations++;
+    const { log, tracker, scheduler } = this.options;
+    try {
+      this.options.platform?.noteInvoke(event);
+    } catch (error) {
+      log.once('note-invoke', 'error', `platform module failed on INVOKE: ${String(error)}`);
+    }
+    scheduler.onInvoke(event.deadlineMs);
+    // Without runtimeDone and without the function's notice, nothing says when the function is done: do not wait.
+    if (this.options.runtimeDoneExpected() || tracker.sawFlushedNotice) {
+      const how = await tracker.wait(event.requestId, event.deadlineMs - WAIT_RESERVE_MS, this.now);
+      this.completions[how]++;
+      if (how === 'deadline') {
+        log.once(
+          'wait-deadline',
+          'warn',
+          `invocation ${event.requestId}: no runtimeDone or flushed notice before its deadline; flushing what arrived (logged once)`,
+        );
+      }
+    } else {
+      this.completions.notWaited++;
+    }
+    await scheduler.onInvocationDone();
+  }
+
+  private async shutdown(deadlineMs: number, reason: string | undefined): Promise<void> {
+    const { log } = this.options;
+    const flushDeadline = deadlineMs - SHUTDOWN_EXIT_MARGIN_MS;
+    // Whatever happens below, leave before Lambda's deadline.
+    const watchdog = setTimeout(
+      () => this.options.exit(0),
+      Math.max(0, flushDeadline + SHUTDOWN_EXIT_MARGIN_MS / 2 - this.now()),
+    );
+    log.debug(`SHUTDOWN (${reason ?? 'unknown reason'}); ${deadlineMs - this.now()} ms left`);
+    try {
+      await this.options.scheduler.onShutdown(flushDeadline);
+    } catch (error) {
+      log.error(`final flush failed: ${String(error)}`);
+    }
+    clearTimeout(watchdog);
+    this.options.exit(0);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The extension's log lines. Lambda sends an extension's stdout to the
+ * function's log group, so every line is prefixed with the extension's name
+ * and level, stays on one line, and problems that repeat (a backend down on
+ * every invocation) are said once per key rather than on every flush.
+ */
+import type { LogLevel } from '../config/index.js';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  /** Logs only the first time `key` is seen (keys are kept in a bounded set). */
+  once(key: string, level: LogLevel, message: string): void;
+  /** Whether a debug line would be written; to skip building costly messages. */
+  readonly debugEnabled: boolean;
+}
+
+const MAX_ONCE_KEYS = 1_000;
+
+export function createLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Logger {
+  const threshold = ORDER[level];
+  const seen = new Set<string>();
+  const log = (at: LogLevel, message: string) => {
+    if (ORDER[at] < threshold) return;
+    write(`[observed-lambda] ${at.toUpperCase()} ${message.replace(/\s*\n\s*/g, ' ')}`);
+  };
+  return {
+    debug: (m) => log('debug', m),
+    info: (m) => log('info', m),
+    warn: (m) => log('warn', m),
+    error: (m) => log('error', m),
+    once(key, at, message) {
+      if (seen.has(key)) return;
+      if (seen.size >= MAX_ONCE_KEYS) seen.clear();
+      seen.add(key);
+      log(at, message);
+    },
+    debugEnabled: threshold <= ORDER.debug,
+  };
+}
+
+/** A logger that writes nothing, for tests and benchmarks. */
+export const silentLogger: Logger = createLogger('error', () => {});
