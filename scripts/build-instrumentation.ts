@@ -18,11 +18,10 @@ import { type BuildOptions, build, type Plugin } from 'esbuild';
 
 const root = join(__dirname, '..');
 const source = join(root, 'instrumentation-src');
-const layerDir = join(root, 'dist', 'layer');
-const wrapperFile = join(layerDir, 'observed-instrument');
-const bundleDir = join(layerDir, 'observed-instrument.d');
-const mapsDir = join(root, 'dist', 'sourcemaps', 'observed-instrument');
-const moduleFile = join(root, 'dist', 'instrumentation', 'index.js');
+
+/** The exec wrapper's file name in the layer (/opt/observed-instrument). */
+export const WRAPPER_NAME = 'observed-instrument';
+const BUNDLE_FILES = ['index.cjs', 'preload.cjs', 'esm-hooks.mjs'] as const;
 
 /**
  * One copy of each @opentelemetry package: packages pin slightly different patch versions and npm
@@ -58,7 +57,13 @@ const common: BuildOptions = {
   logLevel: 'warning',
 };
 
-async function main(): Promise<void> {
+/**
+ * Writes the exec wrapper and its bundle into `layerDir` (replacing only those) and the source maps
+ * into `mapsDir`. Returns the path of index.cjs.
+ */
+export async function buildInstrumentationLayer(layerDir: string, mapsDir: string): Promise<string> {
+  const wrapperFile = join(layerDir, WRAPPER_NAME);
+  const bundleDir = join(layerDir, `${WRAPPER_NAME}.d`);
   rmSync(bundleDir, { recursive: true, force: true });
   rmSync(wrapperFile, { force: true });
   mkdirSync(bundleDir, { recursive: true });
@@ -86,22 +91,28 @@ async function main(): Promise<void> {
       format: 'esm',
     }),
   ]);
-  for (const file of ['index.cjs', 'preload.cjs', 'esm-hooks.mjs']) {
-    renameSync(join(bundleDir, `${file}.map`), join(mapsDir, `${file}.map`));
-  }
-
-  mkdirSync(dirname(moduleFile), { recursive: true });
-  copyFileSync(join(bundleDir, 'index.cjs'), moduleFile);
+  for (const file of BUNDLE_FILES) renameSync(join(bundleDir, `${file}.map`), join(mapsDir, `${file}.map`));
   copyFileSync(join(source, 'exec-wrapper.sh'), wrapperFile);
   chmodSync(wrapperFile, 0o755);
+  return join(bundleDir, 'index.cjs');
+}
 
-  const index = join(bundleDir, 'index.cjs');
+async function main(): Promise<void> {
+  const index = await buildInstrumentationLayer(
+    join(root, 'dist', 'layer'),
+    join(root, 'dist', 'sourcemaps', WRAPPER_NAME),
+  );
+  const moduleFile = join(root, 'dist', 'instrumentation', 'index.js');
+  mkdirSync(dirname(moduleFile), { recursive: true });
+  copyFileSync(index, moduleFile);
   const size = statSync(index).size;
   const gzipped = gzipSync(readFileSync(index)).length;
   console.log(`instrumentation: index.cjs ${(size / 1024).toFixed(0)} KB (${(gzipped / 1024).toFixed(0)} KB gzip)`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The layer's exec wrapper in the sandbox: plain functions (no code change)
+ * with AWS_LAMBDA_EXEC_WRAPPER pointing at the built wrapper get an
+ * invocation span and their own metric exported before the response, for
+ * CommonJS and ES module handlers alike. The SDK exports straight to a local
+ * OTLP sink here; the suite with the extension in between is
+ * extension-pipeline.test.ts.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind, StatusCode } from '../../extension-src/otlp/types.js';
+import { LambdaEnvironment, type LambdaEnvironmentOptions } from '../../sandbox/index.js';
+import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
+import { tempDir } from '../sandbox/helpers.js';
+import { OtlpSink } from '../support/otlp-sink.js';
+import { attribute, NoticeReceiver, spanByInvocation } from './helpers.js';
+
+const FUNCTIONS = join(__dirname, 'fixtures', 'functions');
+const sink = new OtlpSink();
+const notices = new NoticeReceiver();
+const layer = tempDir();
+const environments: LambdaEnvironment[] = [];
+
+beforeAll(async () => {
+  await Promise.all([sink.start(), notices.start()]);
+  await buildInstrumentationLayer(layer.dir, join(layer.dir, '..', `${WRAPPER_NAME}-maps`));
+});
+
+afterAll(async () => {
+  await Promise.all(environments.splice(0).map((e) => e.shutdown().catch(() => undefined)));
+  await Promise.all([notices.stop(), sink.stop()]);
+  layer.cleanup();
+});
+
+async function start(codeDir: string, handler: string, options: Partial<LambdaEnvironmentOptions> = {}) {
+  const env = await LambdaEnvironment.start({
+    handler,
+    codeDir: join(FUNCTIONS, codeDir),
+    functionName: 'fixture',
+    layers: [layer.dir],
+    timeoutMs: 10_000,
+    ...options,
+    env: {
+      AWS_LAMBDA_EXEC_WRAPPER: join(layer.dir, WRAPPER_NAME),
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OBSERVED_RECEIVER_PORT: String(notices.port),
+      ...options.env,
+    },
+  });
+  environments.push(env);
+  return env;
+}
+
+function metricPoints(name: string) {
+  return sink
+    .metrics()
+    .filter((m) => m.name === name)
+    .flatMap((m) => m.sum?.dataPoints ?? []);
+}
+
+describe('exec wrapper with a CommonJS function', () => {
+  it('traces each invocation and exports the function metric before the response', async () => {
+    const env = await start('cjs', 'index.handler');
+    const first = await env.invoke({ order: 1 });
+    const second = await env.invoke({ order: 2 });
+
+    for (const r of [first, second]) {
+      expect(r.status).toBe('success');
+      const span = spanByInvocation(sink.spans(), r.requestId);
+      expect(span?.name).toBe('fixture');
+      expect(span?.kind).toBe(SpanKind.SERVER);
+      // The handler ran inside the invocation span.
+      expect((r.result as { traceId?: string }).traceId).toBe(Buffer.from(span!.traceId!).toString('hex'));
+      expect(notices.requestIds).toContain(r.requestId);
+    }
+    expect(first.result).toMatchObject({ ok: true, echo: { order: 1 } });
+    expect(attribute(spanByInvocation(sink.spans(), first.requestId)?.attributes, 'faas.coldstart')).toBe(true);
+    expect(attribute(spanByInvocation(sink.spans(), second.requestId)?.attributes, 'faas.coldstart')).toBe(false);
+    expect(metricPoints('fixture.orders').some((p) => attribute(p.attributes, 'kind') === 'async')).toBe(true);
+    // A healthy setup says nothing in the function's logs.
+    expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
+  });
+
+  it('wraps callback handlers and reports handler errors unchanged', async () => {
+    const callback = await start('cjs', 'index.callback');
+    const r = await callback.invoke({});
+    expect(r.result).toEqual({ ok: true, via: 'callback' });
+    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+
+    const failing = await start('cjs', 'index.fails');
+    const f = await failing.invoke({});
+    expect(f.status).toBe('error');
+    expect(f.error).toMatchObject({ errorType: 'RangeError', errorMessage: 'out of stock' });
+    expect(spanByInvocation(sink.spans(), f.requestId)?.status?.code).toBe(StatusCode.ERROR);
+  });
+
+  it('wraps a handler exported as a getter, as bundlers emit it', async () => {
+    const env = await start('cjs', 'bundled.handler');
+    const r = await env.invoke({});
+    expect(r.result).toBe('bundled ok');
+    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+  });
+
+  it('loads nothing when OTEL_SDK_DISABLED is true, and the function still answers', async () => {
+    const env = await start('cjs', 'index.handler', { env: { OTEL_SDK_DISABLED: 'true' } });
+    const r = await env.invoke({ order: 3 });
+    expect(r.result).toMatchObject({ ok: true, echo: { order: 3 } });
+    expect(spanByInvocation(sink.spans(), r.requestId)).toBeUndefined();
+  });
+});
+
+describe('exec wrapper with ES module functions', () => {
+  it('traces an .mjs handler', async () => {
+    const env = await start('esm', 'index.handler');
+    const r = await env.invoke({ order: 'esm' });
+    expect(r.status).toBe('success');
+    const span = spanByInvocation(sink.spans(), r.requestId);
+    expect(span?.name).toBe('fixture');
+    expect((r.result as { traceId?: string }).traceId).toBe(Buffer.from(span!.traceId!).toString('hex'));
+    expect(metricPoints('fixture.orders').some((p) => attribute(p.attributes, 'kind') === 'esm')).toBe(true);
+    expect(notices.requestIds).toContain(r.requestId);
+    expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
+  });
+
+  it('traces a nested handler of a .js module under "type": "module"', async () => {
+    const env = await start('esm-pkg', 'app.api.handler');
+    const r = await env.invoke({});
+    expect(r.result).toEqual({ nested: true, started: 'number' });
+    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+    expect(metricPoints('fixture.orders').some((p) => attribute(p.attributes, 'kind') === 'nested')).toBe(true);
+  });
+});
