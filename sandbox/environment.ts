@@ -444,9 +444,13 @@ export class LambdaEnvironment {
     return [...this.processes.values()].filter((p) => p.running && p.pid).map((p) => p.pid!);
   }
 
-  private freeze(): void {
+  /** SIGSTOP of every process group; resolves once the kernel shows them stopped (bounded wait). */
+  private async freeze(): Promise<void> {
     this.telemetry.pause();
-    for (const p of this.processes.values()) p.freeze();
+    const procs = [...this.processes.values()];
+    for (const p of procs) p.freeze();
+    const until = Date.now() + 500;
+    while (!procs.every((p) => p.isStopped()) && Date.now() < until) await sleep(1);
     this.isFrozen = true;
     this.log.add('freeze');
   }
@@ -602,7 +606,7 @@ export class LambdaEnvironment {
     this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.groupIds()));
     this.state = 'idle';
     this.log.add('init.done', { data: { durationMs } });
-    this.freeze();
+    await this.freeze();
     return undefined;
   }
 
@@ -755,7 +759,7 @@ export class LambdaEnvironment {
       await this.reset(status);
     } else {
       this.state = 'idle';
-      this.freeze();
+      await this.freeze();
     }
     this.currentRequestId = undefined;
     this.log.add('invoke.done', { requestId, data: { status } });

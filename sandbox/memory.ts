@@ -1,12 +1,14 @@
 /**
- * Memory of an environment's real process tree: the sum of VmRSS of every
- * process in its process groups, read from /proc. One shared scanner serves
+ * Memory of an environment's real process tree: the sum over every process in
+ * its process groups of its resident-set high-water mark (VmHWM), read from
+ * /proc, so short peaks between samples still count, as Lambda's
+ * maxMemoryUsedMB counts the environment's peak. One shared scanner serves
  * every environment in this Node process, so dozens of environments cost one
  * /proc walk per tick, and it only runs while some environment is invoking.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Resident bytes per process group id, from one walk of /proc. */
+/** Peak resident bytes (VmHWM) per process group id, from one walk of /proc. */
 export function rssByProcessGroup(groups: ReadonlySet<number>): Map<number, number> {
   const result = new Map<number, number>();
   if (groups.size === 0) return result;
@@ -25,7 +27,7 @@ export function rssByProcessGroup(groups: ReadonlySet<number>): Map<number, numb
       const pgrp = Number(fields[2]);
       if (!groups.has(pgrp)) continue;
       const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-      const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+      const match = /VmHWM:\s+(\d+)\s+kB/.exec(status);
       if (match) result.set(pgrp, (result.get(pgrp) ?? 0) + Number(match[1]) * 1024);
     } catch {
       // the process ended while we looked
@@ -76,7 +78,7 @@ class SharedSampler {
 
 export const sharedSampler = new SharedSampler(50);
 
-/** Resident bytes of the given process groups right now. */
+/** Peak resident bytes of the given process groups, summed. */
 export function sampleGroups(groups: number[]): number {
   const rss = rssByProcessGroup(new Set(groups));
   let sum = 0;

@@ -5,6 +5,7 @@
  * test runner. Output is captured line by line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export type ProcessKind = 'runtime' | 'extension';
 export type OutputStream = 'stdout' | 'stderr';
@@ -166,6 +167,18 @@ export class ManagedProcess {
 
   freeze(): void {
     if (this.running && signalGroup(this.pid!, 'SIGSTOP')) this.stopped = true;
+  }
+
+  /** Whether the kernel shows the process stopped (SIGSTOP takes effect asynchronously). */
+  isStopped(): boolean {
+    if (!this.running) return true;
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'latin1');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state === 'T' || state === 't';
+    } catch {
+      return true;
+    }
   }
 
   thaw(): void {
