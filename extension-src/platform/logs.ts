@@ -12,8 +12,10 @@
  *   `requestId` and `message` as the runtimes write them; trace context from
  *   `traceId`/`trace_id` + `spanId`/`span_id` (OpenTelemetry log bridges), or
  *   an X-Ray id from `xray_trace_id` (Powertools), `xrayTraceId`,
- *   `AWS-XRAY-TRACE-ID` (the Java runtime's log4j key) or `_X_AMZN_TRACE_ID`;
- *   every other field becomes an attribute.
+ *   `AWS-XRAY-TRACE-ID` (the Java runtime's log4j key) or `_X_AMZN_TRACE_ID`,
+ *   at the top level or inside a message that is itself a JSON object (a
+ *   logger's own JSON line printed through console); every other top-level
+ *   field becomes an attribute.
  * The request id is the `faas.invocation.id` attribute.
  */
 import type { AnyValue, KeyValue, LogRecord } from '../otlp/types.js';
@@ -91,6 +93,38 @@ function trimNewline(s: string): string {
   return s.endsWith('\n') ? s.slice(0, s.endsWith('\r\n') ? -2 : -1) : s;
 }
 
+/** A JSON object carried in a message: an object, or a string holding one. */
+function nestedObject(message: unknown): Record<string, unknown> | undefined {
+  if (typeof message === 'object' && message !== null && !Array.isArray(message))
+    return message as Record<string, unknown>;
+  if (typeof message !== 'string' || !message.trimStart().startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(message);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets the record's trace context from OpenTelemetry or X-Ray fields; false when there is none. */
+function traceFromFields(obj: Record<string, unknown>, record: LogRecord): boolean {
+  const traceId =
+    traceIdFromAny(obj.traceId) ??
+    traceIdFromAny(obj.trace_id) ??
+    traceIdFromAny(obj.xray_trace_id) ??
+    traceIdFromAny(obj.xrayTraceId) ??
+    traceIdFromAny(obj['AWS-XRAY-TRACE-ID']) ??
+    traceIdFromAny(obj._X_AMZN_TRACE_ID);
+  if (!traceId) return false;
+  record.traceId = traceId;
+  const spanId = spanIdFromHex(String(obj.spanId ?? obj.span_id ?? ''));
+  if (spanId) record.spanId = spanId;
+  const flags = obj.traceFlags ?? obj.trace_flags;
+  if (typeof flags === 'number') record.flags = flags & 0xff;
+  else if (typeof flags === 'string' && /^[0-9a-f]{1,2}$/i.test(flags)) record.flags = Number.parseInt(flags, 16);
+  return true;
+}
+
 function fromJson(obj: Record<string, unknown>, record: LogRecord, attributes: KeyValue[]): void {
   const level = typeof obj.level === 'string' ? obj.level : undefined;
   if (level) {
@@ -102,20 +136,10 @@ function fromJson(obj: Record<string, unknown>, record: LogRecord, attributes: K
   if (typeof obj.requestId === 'string') attributes.push({ key: 'faas.invocation.id', value: anyValue(obj.requestId) });
   const message = obj.message ?? obj.msg;
   record.body = message === undefined ? jsonToAnyValue(obj) : jsonToAnyValue(message);
-  const traceId =
-    traceIdFromAny(obj.traceId) ??
-    traceIdFromAny(obj.trace_id) ??
-    traceIdFromAny(obj.xray_trace_id) ??
-    traceIdFromAny(obj.xrayTraceId) ??
-    traceIdFromAny(obj['AWS-XRAY-TRACE-ID']) ??
-    traceIdFromAny(obj._X_AMZN_TRACE_ID);
-  if (traceId) {
-    record.traceId = traceId;
-    const spanId = spanIdFromHex(String(obj.spanId ?? obj.span_id ?? ''));
-    if (spanId) record.spanId = spanId;
-    const flags = obj.traceFlags ?? obj.trace_flags;
-    if (typeof flags === 'number') record.flags = flags & 0xff;
-    else if (typeof flags === 'string' && /^[0-9a-f]{1,2}$/i.test(flags)) record.flags = Number.parseInt(flags, 16);
+  // Trace fields at the top level, or inside the message when a logger wrote its own JSON object there.
+  const inner = nestedObject(message);
+  for (const source of inner ? [obj, inner] : [obj]) {
+    if (traceFromFields(source, record)) break;
   }
   for (const [key, value] of Object.entries(obj)) {
     if (!KNOWN_JSON_FIELDS.has(key) && value !== undefined) attributes.push({ key, value: jsonToAnyValue(value) });
@@ -135,6 +159,8 @@ function fromText(line: string, record: LogRecord, attributes: KeyValue[]): void
     record.severityText = level;
     record.severityNumber = severityNumber(level);
     record.body = { stringValue: trimNewline(message) };
+    const inner = nestedObject(message);
+    if (inner) traceFromFields(inner, record);
     return;
   }
   const prefixed = LEVEL_PREFIX.exec(line);

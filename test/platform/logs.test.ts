@@ -45,6 +45,24 @@ describe('function and extension logs', () => {
     expect(h.logs()).toHaveLength(2);
   });
 
+  it("finds the trace id inside a message that is a logger's own JSON line, in either format", () => {
+    const h = platformHarness();
+    const own = JSON.stringify({
+      msg: 'charged',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+    });
+    h.platform.handleEvents([
+      functionLog(T0, { timestamp: '2026-11-23T10:00:00.000Z', level: 'WARN', requestId: REQ, message: own }),
+      functionLog(T0, `2026-11-23T10:00:00.002Z\t${REQ}\tINFO\t${own}\n`),
+    ]);
+    for (const log of h.logs()) {
+      expect(bytesToHex(log.traceId)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      expect(bytesToHex(log.spanId)).toBe('00f067aa0ba902b7');
+    }
+    expect(h.logs().map((l) => l.severityText)).toEqual(['WARN', 'INFO']);
+  });
+
   it('turns an X-Ray trace id in a JSON line into the W3C trace id', () => {
     const h = platformHarness();
     h.platform.handleEvents([
