@@ -105,6 +105,7 @@ export function parseSubscription(body: string): SubscriptionResult {
 interface Queued {
   json: string;
   event: TelemetryEvent;
+  queuedMs: number;
 }
 
 class Subscriber {
@@ -130,8 +131,9 @@ class Subscriber {
 
   push(event: TelemetryEvent, json: string): void {
     if (this.closed) return;
-    if (this.queue.length === 0) this.batchStartMs = Date.now();
-    this.queue.push({ json, event });
+    const now = Date.now();
+    if (this.queue.length === 0) this.batchStartMs = now;
+    this.queue.push({ json, event, queuedMs: now });
     this.queuedBytes += Buffer.byteLength(json);
     this.schedule();
   }
@@ -201,7 +203,8 @@ class Subscriber {
     }
     const batch = this.queue.splice(0, count);
     this.queuedBytes -= bytes;
-    this.batchStartMs = Date.now();
+    // The next batch's timeout runs from its own first event.
+    if (this.queue.length > 0) this.batchStartMs = this.queue[0].queuedMs;
     this.sending = true;
     const body = `[${batch.map((q) => q.json).join(',')}]`;
     this.idle = this.post(body, 1).then((error) => {

@@ -4,7 +4,6 @@ import { LambdaEnvironment, type LambdaEnvironmentOptions, type TelemetryEvent }
 import {
   CJS_CODE,
   EnvironmentPool,
-  type ExtRecord,
   platformEvent,
   processState,
   readRecords,
@@ -39,8 +38,6 @@ async function start(env: Record<string, string> = {}, options: Partial<LambdaEn
     }),
   );
 }
-
-const kinds = (records: ExtRecord[]) => records.map((r) => r.kind);
 
 describe('sandbox lifecycle with an external extension', () => {
   it('starts extensions before the runtime and completes init only when they wait in /next', async () => {
