@@ -174,8 +174,14 @@ describe('OpenSearch exporter', () => {
     exporter.enqueue(logsPayload([{ ms: DAY1, body: 'later' }]));
     await exporter.flush(Date.now() + 300);
     expect(exporter.pendingItems()).toBe(1);
+    // A backend that asked for 30 s is left alone by the next flushes (the documents wait)...
     fake.requestFault = undefined;
+    const requestsBefore = fake.requests.length;
     await exporter.flush(Date.now() + 5_000);
+    expect(fake.requests.length).toBe(requestsBefore);
+    expect(exporter.pendingItems()).toBe(1);
+    // ...but not by the final flush at SHUTDOWN.
+    await exporter.shutdown(Date.now() + 5_000);
     expect(exporter.pendingItems()).toBe(0);
     expect(fake.index('otel-logs-2026.11.23').map((d) => d.body)).toEqual(['eventually', 'later']);
   });

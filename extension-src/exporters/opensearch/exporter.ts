@@ -15,18 +15,29 @@
  * then dropped); any other refusal (a mapping conflict, a bad index name) is
  * final: the document is dropped and counted by the error type the backend
  * gave, logged once per type. A whole request refused with 429/5xx or a
- * network error is retried with jittered exponential backoff (or Retry-After);
- * refused with another status (401, 403, 400, 413) it is dropped and counted.
+ * network error is retried with jittered exponential backoff (or Retry-After,
+ * retry.ts); refused with another status (401, 403, 400, 413) it is dropped
+ * and counted. A backend that stays down is skipped for a growing cool-down
+ * (BackendHealth) so it does not take every invocation's flush deadline.
  */
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
-import { isRetryable, retryAfterMs, userAgent } from '../prometheus-remote-write/send.js';
+import { describeError, type HttpResponse, httpSend } from '../http.js';
+import { userAgent } from '../prometheus-remote-write/send.js';
+import {
+  BackendHealth,
+  type BackoffPolicy,
+  backoffDelay,
+  done,
+  isRetryableStatus,
+  parseRetryAfter,
+  retry,
+  retryWithin,
+} from '../retry.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { OpenSearchOptions } from './config.js';
 import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';
@@ -58,46 +69,17 @@ interface QueuedDocument {
   attempts: number;
 }
 
-interface BulkResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 interface BulkItemResult {
   status: number;
   errorType?: string;
   reason?: string;
 }
 
-const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 2 });
-const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 2 });
+/** _bulk: 429 and every 5xx may pass (OpenSearch answers 503/504 while shards move, 429 when queues are full). */
+const BULK_RETRYABLE: ReadonlySet<number> = new Set([429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]);
 
-function post(url: URL, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<BulkResponse> {
-  return new Promise((resolve, reject) => {
-    const https = url.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, 'content-length': String(body.byteLength) },
-        agent: https ? httpsAgent : httpAgent,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on('close', () => clearTimeout(timer));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** _bulk answers list every item: keep far more than the helper's default for log lines. */
+const MAX_BULK_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /** The per-item outcomes of a _bulk answer, in request order; undefined when the body is not a _bulk answer. */
 export function parseBulkResponse(body: string): { errors: boolean; items: BulkItemResult[] } | undefined {
@@ -133,8 +115,8 @@ export class OpenSearchExporter implements Exporter {
   private readonly signer: RequestSigner | undefined;
   private readonly log: (message: string) => void;
   private readonly logged = new Set<string>();
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly health = new BackendHealth();
   private flushing: Promise<void> | undefined;
   private readonly counters: OpenSearchCounters = {
     documentsReceived: 0,
@@ -152,8 +134,7 @@ export class OpenSearchExporter implements Exporter {
     this.signals = options.tracesIndex ? ['logs', 'traces'] : ['logs'];
     this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint);
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] opensearch: ${message}`));
-    this.initialBackoffMs = deps.initialBackoffMs ?? 100;
-    this.maxBackoffMs = deps.maxBackoffMs ?? 5_000;
+    this.backoff = { initialMs: deps.initialBackoffMs ?? 100, maxMs: deps.maxBackoffMs ?? 5_000 };
     if (options.auth.kind === 'sigv4') {
       const env = deps.env ?? process.env;
       this.signer = new RequestSigner(options.auth.service, options.auth.region, () => credentialsFromEnv(env));
@@ -198,7 +179,7 @@ export class OpenSearchExporter implements Exporter {
     return this.queue.length;
   }
 
-  async flush(deadlineMs: number): Promise<void> {
+  async flush(deadlineMs: number, final = false): Promise<void> {
     if (this.flushing) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -211,7 +192,8 @@ export class OpenSearchExporter implements Exporter {
       if (this.isFlushing()) return;
     }
     if (this.queue.length === 0) return;
-    const run = this.sendQueued(deadlineMs).finally(() => {
+    if (!final && this.health.coolingDown()) return;
+    const run = this.sendQueued(deadlineMs, final).finally(() => {
       this.flushing = undefined;
     });
     this.flushing = run;
@@ -223,14 +205,12 @@ export class OpenSearchExporter implements Exporter {
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
-    await this.flush(deadlineMs);
+    await this.flush(deadlineMs, true);
     if (this.queue.length > 0) {
       const left = this.queue.length;
       this.queue = [];
       this.drop('shutdown', left, 'documents still queued at shutdown could not be sent in time');
     }
-    httpAgent.destroy();
-    httpsAgent.destroy();
   }
 
   private drop(reason: string, count: number, message: string): void {
@@ -270,55 +250,68 @@ export class OpenSearchExporter implements Exporter {
     return headers;
   }
 
-  private async sendQueued(deadlineMs: number): Promise<void> {
-    let backoff = this.initialBackoffMs;
-    const wait = async (serverDelay?: number): Promise<boolean> => {
-      const delay = serverDelay ?? Math.round(backoff / 2 + (Math.random() * backoff) / 2);
-      backoff = Math.min(backoff * 2, this.maxBackoffMs);
-      if (Date.now() + delay >= deadlineMs) return false;
-      await new Promise((r) => setTimeout(r, delay));
-      return true;
-    };
+  private async sendQueued(deadlineMs: number, final: boolean): Promise<void> {
+    // Rounds of item-level retries within this flush, for their backoff.
+    let itemRetryRound = 0;
     while (this.queue.length > 0) {
-      const left = deadlineMs - Date.now();
-      if (left <= 0) return;
       const batch = this.takeBatch();
       const ndjson = Buffer.from(batch.map((d) => d.ndjson).join(''));
       const body = this.options.gzip ? gzipSync(ndjson) : ndjson;
-      let response: BulkResponse;
-      try {
-        this.counters.requestsSent++;
-        response = await post(this.bulkUrl, await this.headers(body), body, Math.min(this.options.timeoutMs, left));
-      } catch (error) {
+      const result = await retryWithin<HttpResponse>(
+        deadlineMs,
+        { ...this.backoff, maxAttempts: final ? undefined : this.health.attemptsAllowed() },
+        async (_attempt, timeLeftMs) => {
+          let response: HttpResponse;
+          try {
+            this.counters.requestsSent++;
+            response = await httpSend({
+              url: this.bulkUrl,
+              headers: await this.headers(body),
+              body,
+              timeoutMs: Math.min(this.options.timeoutMs, timeLeftMs),
+              maxResponseBytes: MAX_BULK_ANSWER_BYTES,
+            });
+          } catch (error) {
+            return retry(describeError(error));
+          }
+          if (isRetryableStatus(response.status, BULK_RETRYABLE)) {
+            return retry(`HTTP ${response.status}`, parseRetryAfter(response.headers['retry-after']));
+          }
+          return done(response);
+        },
+        {
+          onRetry: (reason) => {
+            this.counters.requestsRetried++;
+            this.logOnce(`retry:${reason.split(':')[0]}`, `_bulk failed (${reason}); retrying`);
+          },
+        },
+      );
+      if (result.outcome === 'deferred') {
         this.queue.unshift(...batch);
-        this.logOnce('network', `request failed: ${error instanceof Error ? error.message : error}; retrying`);
-        this.counters.requestsRetried++;
-        if (!(await wait())) return;
-        continue;
+        this.health.failed(result.notBeforeMs);
+        this.logOnce(
+          `deferred:${result.reason.split(':')[0]}`,
+          `_bulk deferred (${result.reason}); documents stay queued`,
+        );
+        return;
       }
-      if (isRetryable(response.status)) {
-        this.queue.unshift(...batch);
-        this.counters.requestsRetried++;
-        this.logOnce(`http_${response.status}`, `HTTP ${response.status} from _bulk; retrying`);
-        if (!(await wait(retryAfterMs(response.headers['retry-after'])))) return;
-        continue;
-      }
+      this.health.succeeded();
+      const response = result.value;
       if (response.status < 200 || response.status >= 300) {
         this.drop(
           `rejected_${response.status}`,
           batch.length,
-          `_bulk refused with HTTP ${response.status}: ${response.body.trim().slice(0, 300)}`,
+          `_bulk refused with HTTP ${response.status}: ${response.body.toString('utf8').trim().slice(0, 300)}`,
         );
         continue;
       }
-      const retry = this.settleItems(batch, response.body);
-      if (retry.length > 0) {
-        this.queue.unshift(...retry);
-        this.counters.documentsRetried += retry.length;
-        if (!(await wait())) return;
-      } else {
-        backoff = this.initialBackoffMs;
-      }
+      const again = this.settleItems(batch, response.body.toString('utf8'));
+      if (again.length === 0) continue;
+      this.queue.unshift(...again);
+      this.counters.documentsRetried += again.length;
+      const wait = backoffDelay(++itemRetryRound, this.backoff);
+      if (Date.now() + wait >= deadlineMs) return;
+      await new Promise((r) => setTimeout(r, wait));
     }
   }
 
@@ -344,7 +337,7 @@ export class OpenSearchExporter implements Exporter {
       }
       if (item.status >= 200 && item.status < 300) {
         this.counters.documentsSent++;
-      } else if (isRetryable(item.status)) {
+      } else if (isRetryableStatus(item.status, BULK_RETRYABLE)) {
         doc.attempts++;
         if (doc.attempts >= MAX_ITEM_ATTEMPTS) {
           this.drop('retries_exhausted', 1, `a document was refused ${MAX_ITEM_ATTEMPTS} times (last: ${item.status})`);
