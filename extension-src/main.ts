@@ -151,6 +151,7 @@ async function main(): Promise<void> {
 
   let controller: LifecycleController | undefined;
   const exit = (code: number) => {
+    pipeline.abandonStaged();
     const snapshot = self.snapshot();
     log.info(
       `exit ${code} after ${controller?.invocations ?? 0} invocation(s); totals ${JSON.stringify({ received: snapshot.received, pipelineDropped: snapshot.pipelineDropped, exporters: snapshot.exporters })}`,

@@ -177,6 +177,11 @@ export class Pipeline {
     );
   }
 
+  /** At exit: what is still staged (arrived after the final flush) is counted as dropped. */
+  abandonStaged(reason = 'shutdown'): void {
+    for (const signal of SIGNALS) this.options.self.noteDropped(signal, reason, this.staged[signal].clear());
+  }
+
   private runBeforeFlush(final: boolean): void {
     for (const hook of this.beforeFlushHooks) {
       try {
