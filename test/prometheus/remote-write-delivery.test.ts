@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
+import { BackendHealth } from '../../extension-src/exporters/retry.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest } from '../../extension-src/otlp/types.js';
 import { version } from '../../package.json';
@@ -50,14 +51,23 @@ describe('remote write delivery', () => {
     server = undefined;
   });
 
-  function exporter(url: string, env: Record<string, string> = {}, logs: string[] = []): RemoteWriteExporter {
+  function exporter(
+    url: string,
+    env: Record<string, string> = {},
+    logs: string[] = [],
+    health = new BackendHealth(0, 0),
+  ): RemoteWriteExporter {
     const parsed = parseRemoteWriteOptions({
       OBSERVED_REMOTE_WRITE_URL: url,
       OBSERVED_PROMETHEUS_TARGET_INFO: 'false',
       ...env,
     });
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
-    return new RemoteWriteExporter(parsed.options, { log: (m) => logs.push(m), retry: { initialBackoffMs: 20 } });
+    return new RemoteWriteExporter(parsed.options, {
+      log: (m) => logs.push(m),
+      retry: { initialBackoffMs: 20 },
+      health,
+    });
   }
 
   it('retries 500, waits for 429 Retry-After, then drops and counts a 400 with one log line', async () => {
@@ -113,6 +123,25 @@ describe('remote write delivery', () => {
       { value: 20, timestamp: t0 + 1000 },
     ]);
     expect(rw.stats().samplesSent).toBe(4);
+  });
+
+  it('after a flush that ran out of time, skips a dead backend for a while, then probes it once', async () => {
+    server = await new ScriptedRemoteWrite(() => ({ status: 503 })).start();
+    const rw = exporter(server.url, {}, [], new BackendHealth(1_000, 30_000));
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, Date.now() - 10_000), items: 1 });
+    await rw.flush(Date.now() + 200);
+    const attemptsFirst = server.attempts.length;
+    expect(attemptsFirst).toBeGreaterThan(1);
+    // Within the cool-down the next invocations' flushes cost nothing.
+    await rw.flush(Date.now() + 200);
+    expect(server.attempts.length).toBe(attemptsFirst);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await rw.flush(Date.now() + 2_000);
+    expect(server.attempts.length).toBe(attemptsFirst + 1);
+    expect(rw.pendingItems()).toBe(1);
+    // SHUTDOWN tries regardless, and counts what it could not deliver.
+    await rw.shutdown(Date.now() + 300);
+    expect(rw.stats().samplesDropped.queue_full).toBeGreaterThanOrEqual(1);
   });
 
   it('splits requests below the sample and byte limits and sends remote write 1.0 headers', async () => {

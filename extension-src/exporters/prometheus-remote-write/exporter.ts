@@ -26,6 +26,7 @@ import type { Signal } from '../../otlp/types.js';
 import type { Label } from '../../translate/labels.js';
 import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
+import { BackendHealth } from '../retry.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { RemoteWriteOptions } from './config.js';
 import { compress, LabelBlockCache, type WritePoint, writeMetadata, writeSeries } from './encode.js';
@@ -57,6 +58,8 @@ export interface RemoteWriteDeps {
   /** Where AWS credentials are read from (the process environment by default). */
   readonly env?: NodeJS.ProcessEnv;
   readonly retry?: Partial<RetryPolicy>;
+  /** Cool-down after failed flushes (so a dead backend does not cost every invocation its whole deadline). */
+  readonly health?: BackendHealth;
 }
 
 interface PendingSeries {
@@ -107,6 +110,7 @@ export class RemoteWriteExporter implements Exporter {
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
   private flushing: Promise<void> | undefined;
+  private readonly health: BackendHealth;
   private readonly counters: RemoteWriteCounters = {
     pointsReceived: 0,
     samplesQueued: 0,
@@ -124,6 +128,7 @@ export class RemoteWriteExporter implements Exporter {
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] remote-write: ${message}`));
     this.translator.onWarning = (message) => this.log(message);
     this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
+    this.health = deps.health ?? new BackendHealth();
     if (options.sigv4Region) {
       const env = deps.env ?? process.env;
       this.signer = new RequestSigner('aps', options.sigv4Region, () => credentialsFromEnv(env));
@@ -155,7 +160,12 @@ export class RemoteWriteExporter implements Exporter {
     return this.pendingSamples;
   }
 
-  async flush(deadlineMs: number): Promise<void> {
+  flush(deadlineMs: number): Promise<void> {
+    return this.flushWithin(deadlineMs, false);
+  }
+
+  /** `final` (at SHUTDOWN) ignores the cool-down of a failing backend. */
+  private async flushWithin(deadlineMs: number, final: boolean): Promise<void> {
     if (this.flushing) {
       // One flush at a time keeps each series' samples in order; wait for it within our own deadline.
       let timer: NodeJS.Timeout | undefined;
@@ -169,7 +179,8 @@ export class RemoteWriteExporter implements Exporter {
       if (this.isFlushing()) return;
     }
     if (this.pendingSamples === 0) return;
-    const run = this.sendPending(deadlineMs).finally(() => {
+    if (!final && this.health.coolingDown()) return;
+    const run = this.sendPending(deadlineMs, final ? undefined : this.health.attemptsAllowed()).finally(() => {
       this.flushing = undefined;
     });
     this.flushing = run;
@@ -195,7 +206,7 @@ export class RemoteWriteExporter implements Exporter {
         histogram: series.nativeHistogram ? STALE_HISTOGRAM : undefined,
       });
     }
-    await this.flush(deadlineMs);
+    await this.flushWithin(deadlineMs, true);
     if (this.pendingSamples > 0) {
       this.drop('queue_full', this.pendingSamples, 'samples still queued at shutdown could not be sent in time');
       this.pending = new Map();
@@ -261,7 +272,7 @@ export class RemoteWriteExporter implements Exporter {
     this.log(`dropped ${count} sample(s), ${reason}: ${message} (further drops of this kind are only counted)`);
   }
 
-  private async sendPending(deadlineMs: number): Promise<void> {
+  private async sendPending(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
     this.pendingSamples = 0;
@@ -269,9 +280,16 @@ export class RemoteWriteExporter implements Exporter {
     let index = 0;
     for (; index < requests.length; index++) {
       const request = requests[index];
-      const result = await sendWithRetry(this.call(request.body), deadlineMs, this.retry, () => {
-        this.counters.requestsRetried++;
-      });
+      const result = await sendWithRetry(
+        this.call(request.body),
+        deadlineMs,
+        this.retry,
+        () => {
+          this.counters.requestsRetried++;
+        },
+        maxAttempts,
+      );
+      if (result.outcome !== 'deferred') this.health.succeeded();
       if (result.outcome === 'delivered') {
         this.counters.requestsSent++;
         this.counters.samplesSent += request.samples;
@@ -280,6 +298,7 @@ export class RemoteWriteExporter implements Exporter {
         const detail = result.message.split('\n')[0];
         this.drop('rejected', request.samples, `HTTP ${result.status} from ${this.options.url.host}: ${detail}`);
       } else {
+        this.health.failed(result.notBeforeMs);
         const left = requests.slice(index).reduce((n, r) => n + r.samples, 0);
         this.logOnce(`deferred:${result.reason}`, `${left} sample(s) kept for the next flush: ${result.reason}`);
         break;

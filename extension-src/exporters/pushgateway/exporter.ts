@@ -14,6 +14,7 @@ import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { type RetryPolicy, sendWithRetry, userAgent } from '../prometheus-remote-write/send.js';
+import { BackendHealth } from '../retry.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { PushgatewayOptions } from './config.js';
 import { renderText } from './text-format.js';
@@ -41,6 +42,8 @@ export interface PushgatewayCounters {
 export interface PushgatewayDeps {
   readonly log?: (message: string) => void;
   readonly retry?: Partial<RetryPolicy>;
+  /** Cool-down after failed flushes (so a dead backend does not cost every invocation its whole deadline). */
+  readonly health?: BackendHealth;
 }
 
 /** One grouping key segment: `/name/value`, or `/name@base64/<base64url>` when the value needs it. */
@@ -60,6 +63,7 @@ export class PushgatewayExporter implements Exporter {
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
   private flushing: Promise<void> | undefined;
+  private readonly health: BackendHealth;
   private readonly counters: PushgatewayCounters = {
     pointsReceived: 0,
     pushes: 0,
@@ -76,6 +80,7 @@ export class PushgatewayExporter implements Exporter {
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] pushgateway: ${message}`));
     this.translator.onWarning = (message) => this.log(message);
     this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
+    this.health = deps.health ?? new BackendHealth();
   }
 
   stats(): PushgatewayCounters {
@@ -129,7 +134,12 @@ export class PushgatewayExporter implements Exporter {
     return new URL(`${base}/metrics${groupingSegment('job', group.job)}${groupingSegment('instance', group.instance)}`);
   }
 
-  async flush(deadlineMs: number): Promise<void> {
+  flush(deadlineMs: number): Promise<void> {
+    return this.flushWithin(deadlineMs, false);
+  }
+
+  /** `final` (at SHUTDOWN) ignores the cool-down of a failing backend. */
+  private async flushWithin(deadlineMs: number, final: boolean): Promise<void> {
     if (this.flushing) {
       // One push round at a time; wait for it within our own deadline.
       let timer: NodeJS.Timeout | undefined;
@@ -142,7 +152,8 @@ export class PushgatewayExporter implements Exporter {
       clearTimeout(timer);
       if (this.isFlushing()) return;
     }
-    const run = this.pushChanged(deadlineMs).finally(() => {
+    if (!final && this.health.coolingDown()) return;
+    const run = this.pushChanged(deadlineMs, final ? undefined : this.health.attemptsAllowed()).finally(() => {
       this.flushing = undefined;
     });
     this.flushing = run;
@@ -153,7 +164,7 @@ export class PushgatewayExporter implements Exporter {
     return this.flushing !== undefined;
   }
 
-  private async pushChanged(deadlineMs: number): Promise<void> {
+  private async pushChanged(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
     for (const group of this.groups.values()) {
       if (group.unpushed === 0) continue;
       const taken = group.unpushed;
@@ -167,7 +178,10 @@ export class PushgatewayExporter implements Exporter {
         () => {
           this.counters.pushesRetried++;
         },
+        maxAttempts,
       );
+      if (result.outcome === 'deferred') this.health.failed(result.notBeforeMs);
+      else this.health.succeeded();
       if (result.outcome === 'delivered') {
         this.counters.pushes++;
         group.unpushed -= taken;
@@ -186,7 +200,7 @@ export class PushgatewayExporter implements Exporter {
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
-    await this.flush(deadlineMs);
+    await this.flushWithin(deadlineMs, true);
     if (!this.options.deleteOnShutdown) return;
     for (const group of this.groups.values()) {
       const url = this.groupUrl(group);
