@@ -1,37 +1,52 @@
 /**
- * Memory of an environment's real process tree: the sum over every process in
- * its process groups of its resident-set high-water mark (VmHWM), read from
- * /proc, so short peaks between samples still count, as Lambda's
- * maxMemoryUsedMB counts the environment's peak. One shared scanner serves
- * every environment in this Node process, so dozens of environments cost one
- * /proc walk per tick, and it only runs while some environment is invoking.
+ * Memory of an environment's real process tree: the sum over the runtime and
+ * extension processes and their descendants of each one's resident-set
+ * high-water mark (VmHWM, from /proc), so short peaks between samples still
+ * count, as Lambda's maxMemoryUsedMB is the environment's peak. Samples are
+ * taken at the end of init and of each invocation, and periodically during an
+ * invocation (for processes that end before it does) by one shared timer that
+ * only runs while some environment is invoking.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
-/** Peak resident bytes (VmHWM) per process group id, from one walk of /proc. */
-export function rssByProcessGroup(groups: ReadonlySet<number>): Map<number, number> {
-  const result = new Map<number, number>();
-  if (groups.size === 0) return result;
-  let pids: string[];
+/** Peak resident bytes (VmHWM) of one process, 0 when it is gone. */
+function peakRss(pid: number): number {
   try {
-    pids = readdirSync('/proc');
+    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return match ? Number(match[1]) * 1024 : 0;
   } catch {
-    return result;
+    return 0;
   }
-  for (const pid of pids) {
-    if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      // Fields after the command name (which may hold spaces and parentheses): state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pgrp = Number(fields[2]);
-      if (!groups.has(pgrp)) continue;
-      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-      const match = /VmHWM:\s+(\d+)\s+kB/.exec(status);
-      if (match) result.set(pgrp, (result.get(pgrp) ?? 0) + Number(match[1]) * 1024);
-    } catch {
-      // the process ended while we looked
+}
+
+/** Direct children of a process (as listed by its main thread, which is where Node and shells fork). */
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Peak resident bytes per root process, summed over the process and its
+ * descendants. Walking down from the roots reads only the environment's own
+ * processes, not the whole of /proc (which is slow where /proc is emulated).
+ */
+export function peakRssByRoot(roots: ReadonlySet<number>): Map<number, number> {
+  const result = new Map<number, number>();
+  for (const root of roots) {
+    let sum = 0;
+    const seen = new Set<number>();
+    const stack = [root];
+    while (stack.length > 0 && seen.size < 10_000) {
+      const pid = stack.pop()!;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      sum += peakRss(pid);
+      stack.push(...children(pid));
     }
+    result.set(root, sum);
   }
   return result;
 }
@@ -71,16 +86,16 @@ class SharedSampler {
       for (const g of groups) all.add(g);
       return { w, groups };
     });
-    const rss = rssByProcessGroup(all);
+    const rss = peakRssByRoot(all);
     for (const { w, groups } of perWatch) w.onSample(groups.reduce((sum, g) => sum + (rss.get(g) ?? 0), 0));
   }
 }
 
-export const sharedSampler = new SharedSampler(50);
+export const sharedSampler = new SharedSampler(100);
 
-/** Peak resident bytes of the given process groups, summed. */
+/** Peak resident bytes of the given process trees, summed. */
 export function sampleGroups(groups: number[]): number {
-  const rss = rssByProcessGroup(new Set(groups));
+  const rss = peakRssByRoot(new Set(groups));
   let sum = 0;
   for (const v of rss.values()) sum += v;
   return sum;
