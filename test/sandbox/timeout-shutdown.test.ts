@@ -6,7 +6,16 @@ import {
   LambdaInitError,
   type TelemetryEvent,
 } from '../../sandbox/index.js';
-import { CJS_CODE, EnvironmentPool, platformEvent, processState, readRecords, TEST_LAYER, tempDir } from './helpers.js';
+import {
+  CJS_CODE,
+  EnvironmentPool,
+  platformEvent,
+  processState,
+  readRecords,
+  receivedTelemetry,
+  TEST_LAYER,
+  tempDir,
+} from './helpers.js';
 
 const pool = new EnvironmentPool();
 let tmp: ReturnType<typeof tempDir>;
@@ -63,6 +72,15 @@ describe('sandbox timeouts and shutdown', () => {
       deadlineMs: expect.any(Number),
     });
     expect(env.processInfo).toEqual([]);
+    // The extension still received the timed-out invocation's runtimeDone and report before it exited.
+    const delivered = receivedTelemetry(readRecords(recordFile)).filter(
+      (e) => (e.record as { requestId?: string }).requestId === r.requestId,
+    );
+    expect(delivered.map((e) => [e.type, (e.record as { status?: string }).status])).toEqual([
+      ['platform.start', undefined],
+      ['platform.runtimeDone', 'timeout'],
+      ['platform.report', 'timeout'],
+    ]);
 
     const next = await env.invoke({ ms: 1 });
     expect(next.status).toBe('success');
