@@ -10,7 +10,7 @@
  * every span, data point and log record arrived exactly once.
  */
 const http = require('node:http');
-const { trace, SpanStatusCode } = require('@opentelemetry/api');
+const { SpanStatusCode } = require('@opentelemetry/api');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
@@ -73,6 +73,7 @@ exports.handler = async (event = {}, context) => {
   const produced = { invocation: count, spanIds: [], logBodies: [], points };
   tracer.startActiveSpan('handler', (root) => {
     root.setAttribute('sample.invocation', count);
+    produced.traceId = root.spanContext().traceId;
     produced.spanIds.push(root.spanContext().spanId);
     for (let i = 1; i < spans; i++) {
       const child = tracer.startSpan(`work ${i}`);

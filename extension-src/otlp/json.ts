@@ -186,6 +186,10 @@ function writeScalar(w: Writer, field: FieldDef, path: string, value: unknown): 
   }
 }
 
+function isDefault(value: unknown): boolean {
+  return value === '' || value === 0 || value === false || value === '0';
+}
+
 interface Counter {
   items: number;
 }
@@ -215,6 +219,11 @@ function encodeMessage(type: string, value: unknown, path: string, counter: Coun
           w.bytes(id);
         }
       } else {
+        // proto3: a singular field at its default value is not written, unless its presence matters.
+        if (!field.repeated && !field.presence && isDefault(item)) {
+          writeScalar(new Writer(), field, itemPath, item); // still type-checked
+          continue;
+        }
         // Repeated numbers are written unpacked: every protobuf decoder must accept both forms.
         w.tag(field.no, WIRE_TYPE[field.kind]);
         writeScalar(w, field, itemPath, item);

@@ -33,6 +33,8 @@ export interface FieldDef {
   readonly repeated?: boolean;
   /** Message type name, for kind "message". */
   readonly type?: string;
+  /** Presence matters (`optional` or `oneof`): written even when it holds the default value. */
+  readonly presence?: boolean;
 }
 
 export const WIRE_TYPE: Record<FieldKind, number> = {
@@ -61,6 +63,8 @@ const r = (no: number, name: string, kind: FieldKind, type?: string): FieldDef =
   type,
   repeated: true,
 });
+/** A field whose presence is meaningful (`optional`, or a member of a `oneof`). */
+const p = (no: number, name: string, kind: FieldKind): FieldDef => ({ no, name, kind, presence: true });
 const m = (no: number, name: string, type: string) => f(no, name, 'message', type);
 const rm = (no: number, name: string, type: string) => r(no, name, 'message', type);
 
@@ -73,13 +77,13 @@ const scoped = (items: string, itemType: string) => [
 
 export const SCHEMA: Readonly<Record<string, readonly FieldDef[]>> = {
   AnyValue: [
-    f(1, 'stringValue', 'string'),
-    f(2, 'boolValue', 'bool'),
-    f(3, 'intValue', 'int64'),
-    f(4, 'doubleValue', 'double'),
+    p(1, 'stringValue', 'string'),
+    p(2, 'boolValue', 'bool'),
+    p(3, 'intValue', 'int64'),
+    p(4, 'doubleValue', 'double'),
     m(5, 'arrayValue', 'ArrayValue'),
     m(6, 'kvlistValue', 'KeyValueList'),
-    f(7, 'bytesValue', 'bytes'),
+    p(7, 'bytesValue', 'bytes'),
   ],
   ArrayValue: [rm(1, 'values', 'AnyValue')],
   KeyValueList: [rm(1, 'values', 'KeyValue')],
@@ -164,8 +168,8 @@ export const SCHEMA: Readonly<Record<string, readonly FieldDef[]>> = {
     rm(7, 'attributes', 'KeyValue'),
     f(2, 'startTimeUnixNano', 'fixed64'),
     f(3, 'timeUnixNano', 'fixed64'),
-    f(4, 'asDouble', 'double'),
-    f(6, 'asInt', 'sfixed64'),
+    p(4, 'asDouble', 'double'),
+    p(6, 'asInt', 'sfixed64'),
     rm(5, 'exemplars', 'Exemplar'),
     f(8, 'flags', 'uint32'),
   ],
@@ -174,28 +178,28 @@ export const SCHEMA: Readonly<Record<string, readonly FieldDef[]>> = {
     f(2, 'startTimeUnixNano', 'fixed64'),
     f(3, 'timeUnixNano', 'fixed64'),
     f(4, 'count', 'fixed64'),
-    f(5, 'sum', 'double'),
+    p(5, 'sum', 'double'),
     r(6, 'bucketCounts', 'fixed64'),
     r(7, 'explicitBounds', 'double'),
     rm(8, 'exemplars', 'Exemplar'),
     f(10, 'flags', 'uint32'),
-    f(11, 'min', 'double'),
-    f(12, 'max', 'double'),
+    p(11, 'min', 'double'),
+    p(12, 'max', 'double'),
   ],
   ExponentialHistogramDataPoint: [
     rm(1, 'attributes', 'KeyValue'),
     f(2, 'startTimeUnixNano', 'fixed64'),
     f(3, 'timeUnixNano', 'fixed64'),
     f(4, 'count', 'fixed64'),
-    f(5, 'sum', 'double'),
+    p(5, 'sum', 'double'),
     f(6, 'scale', 'sint32'),
     f(7, 'zeroCount', 'fixed64'),
     m(8, 'positive', 'Buckets'),
     m(9, 'negative', 'Buckets'),
     f(10, 'flags', 'uint32'),
     rm(11, 'exemplars', 'Exemplar'),
-    f(12, 'min', 'double'),
-    f(13, 'max', 'double'),
+    p(12, 'min', 'double'),
+    p(13, 'max', 'double'),
     f(14, 'zeroThreshold', 'double'),
   ],
   Buckets: [f(1, 'offset', 'sint32'), r(2, 'bucketCounts', 'uint64')],
@@ -212,8 +216,8 @@ export const SCHEMA: Readonly<Record<string, readonly FieldDef[]>> = {
   Exemplar: [
     rm(7, 'filteredAttributes', 'KeyValue'),
     f(2, 'timeUnixNano', 'fixed64'),
-    f(3, 'asDouble', 'double'),
-    f(6, 'asInt', 'sfixed64'),
+    p(3, 'asDouble', 'double'),
+    p(6, 'asInt', 'sfixed64'),
     f(4, 'spanId', 'id'),
     f(5, 'traceId', 'id'),
   ],
