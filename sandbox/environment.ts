@@ -684,10 +684,13 @@ export class LambdaEnvironment {
     if (inv.outcome) await this.waiter.until(() => this.runtimeApi.ready || !!this.crashed, deadlineMs);
     let status: InvokeStatus;
     let errorType: string | undefined;
-    if (this.crashed) {
+    // A runtime that answered and then exited (an uncaught exception after the response, say)
+    // keeps its answer; the environment is reset afterwards all the same.
+    const exitedAfterAnswer = !!inv.outcome && this.crashed?.errorType === 'Runtime.ExitError';
+    if (this.crashed && !exitedAfterAnswer) {
       status = 'failure';
       errorType = this.crashed.errorType;
-    } else if (!inv.outcome || !this.runtimeApi.ready) {
+    } else if (!inv.outcome || (!this.runtimeApi.ready && !exitedAfterAnswer)) {
       status = 'timeout';
       errorType = 'Sandbox.Timedout';
     } else if (inv.outcome.kind === 'error') {
@@ -719,7 +722,7 @@ export class LambdaEnvironment {
 
     // Then every extension must be back in /next (their time counts against the timeout).
     const reportSpans: PhaseSpan[] = [];
-    if (status === 'success' || status === 'error') {
+    if ((status === 'success' || status === 'error') && !exitedAfterAnswer) {
       const extStart = Date.now();
       const ready = await this.waiter.until(() => this.extensionsApi.allReady() || !!this.crashed, deadlineMs);
       if (this.crashed) {
@@ -754,9 +757,9 @@ export class LambdaEnvironment {
       requestId,
     );
 
-    if (status === 'timeout' || status === 'failure') {
+    if (status === 'timeout' || status === 'failure' || exitedAfterAnswer) {
       if (status === 'timeout') this.log.add('timeout', { requestId, data: { timeoutMs: this.timeoutMs } });
-      await this.reset(status);
+      await this.reset(status === 'timeout' ? 'timeout' : 'failure');
     } else {
       this.state = 'idle';
       await this.freeze();

@@ -133,6 +133,36 @@ describe('sandbox runtime: handlers', () => {
     expect(next.initDurationMs).toBeGreaterThan(0);
   });
 
+  it('answers an unhandled rejection with Runtime.UnhandledPromiseRejection, then starts cold', async () => {
+    const env = await start('index.rejects');
+    const r = await env.invoke();
+    expect(r.status).toBe('error');
+    expect(r.error).toMatchObject({
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: expect.stringContaining('nobody waits for me'),
+    });
+    expect(r.events.map((e) => e.type)).toContain('reset');
+    expect((await env.invoke()).coldStart).toBe(true);
+  });
+
+  it('refuses responses over 6 MiB with Function.ResponseSizeTooLarge', async () => {
+    const env = await start('index.huge');
+    const r = await env.invoke();
+    expect(r.status).toBe('error');
+    expect(r.error?.errorType).toBe('Function.ResponseSizeTooLarge');
+    expect(r.events.find((e) => e.type === 'runtime.api-error')?.data).toMatchObject({
+      errorType: 'RequestEntityTooLarge',
+    });
+  });
+
+  it('keeps a multi-line console message as one function log record; raw stdout is one record per line', async () => {
+    const env = await start('index.multiline');
+    const r = await env.invoke();
+    const records = r.events.filter((e) => e.type === 'log').map((e) => String(e.data?.line));
+    expect(records.find((l) => l.includes('first line'))).toMatch(/\tINFO\tfirst line\nsecond line$/);
+    expect(records).toEqual(expect.arrayContaining(['raw one', 'raw two']));
+  });
+
   it('gives the function the Lambda environment variables', async () => {
     const env = await start('index.handler', { functionName: 'vars', env: { MY_SETTING: 'x' } });
     const vars = env.functionEnv;
