@@ -12,6 +12,7 @@ import { BackendHealth } from '../../extension-src/exporters/retry.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest } from '../../extension-src/otlp/types.js';
 import { version } from '../../package.json';
+import { verifySigV4 } from '../support/sigv4-verifier.js';
 import { type Answer, ScriptedRemoteWrite } from './remote-write-server.js';
 
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
@@ -180,6 +181,28 @@ describe('remote write delivery', () => {
     }
     expect(seen.size).toBe(100);
     for (const times of seen.values()) expect(times).toEqual([t0, t0 + 1]);
+  });
+
+  it('signs requests to AMP with SigV4 (service aps) using the environment credentials', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const parsed = parseRemoteWriteOptions({
+      OBSERVED_REMOTE_WRITE_URL: server.url,
+      OBSERVED_REMOTE_WRITE_SIGV4: 'true',
+      AWS_REGION: 'eu-west-1',
+    });
+    if (!parsed.options) throw new Error('options');
+    const env = { AWS_ACCESS_KEY_ID: 'ASIATEST', AWS_SECRET_ACCESS_KEY: 'sekret', AWS_SESSION_TOKEN: 'session' };
+    const rw = new RemoteWriteExporter(parsed.options, { log: () => {}, env });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, Date.now() - 1000), items: 2 });
+    await rw.flush(Date.now() + 5_000);
+    expect(server.attempts).toHaveLength(1);
+    const a = server.attempts[0];
+    expect(a.headers['x-amz-security-token']).toBe('session');
+    const received = { method: 'POST', rawUrl: new URL(server.url).pathname, headers: a.headers, body: a.rawBody };
+    expect(verifySigV4(received, { ASIATEST: 'sekret' })).toMatchObject({
+      ok: true,
+      scope: expect.stringContaining('/eu-west-1/aps/'),
+    });
   });
 
   it('drops the oldest samples beyond the queue bound and says so', async () => {

@@ -43,6 +43,8 @@ export interface Attempt {
   at: number;
   headers: IncomingHttpHeaders;
   body: DecodedWrite;
+  /** The body as sent (snappy-compressed). */
+  rawBody: Buffer;
   compressedBytes: number;
   uncompressedBytes: number;
 }
@@ -77,6 +79,7 @@ export class ScriptedRemoteWrite {
           at: Date.now(),
           headers: req.headers,
           body,
+          rawBody: compressed,
           compressedBytes: compressed.length,
           uncompressedBytes: raw.length,
         });
