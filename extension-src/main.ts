@@ -122,6 +122,7 @@ async function main(): Promise<void> {
       });
     },
     onTelemetryEvents: (events) => platformTelemetry.handleEvents(events),
+    settle: (deadlineMs) => platformTelemetry.settle(deadlineMs),
   };
   pipeline.onBeforeFlush((final) => platformTelemetry.flush({ final }));
 

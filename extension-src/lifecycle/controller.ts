@@ -21,6 +21,12 @@ export interface PlatformHandler {
   noteInvoke(event: InvokeEvent): void;
   /** One Telemetry API delivery (the parsed JSON array). */
   onTelemetryEvents(events: unknown[]): void;
+  /**
+   * At SHUTDOWN, before the final flush: resolves once the Telemetry API events
+   * still on their way have arrived (the last invocation's platform.report, a
+   * timed-out invocation's runtimeDone), or at the deadline.
+   */
+  settle?(deadlineMs: number): Promise<void>;
 }
 
 export interface ControllerOptions {
@@ -38,6 +44,8 @@ export interface ControllerOptions {
 
 /** Time kept before the SHUTDOWN deadline for the process to exit. */
 export const SHUTDOWN_EXIT_MARGIN_MS = 100;
+/** Longest wait at SHUTDOWN for Telemetry API events in flight (never more than a third of the time left). */
+export const SHUTDOWN_SETTLE_MAX_MS = 300;
 /** Time kept before the invocation deadline when waiting for its telemetry. */
 export const WAIT_RESERVE_MS = 50;
 const MAX_NEXT_FAILURES = 5;
@@ -113,6 +121,12 @@ export class LifecycleController {
       Math.max(0, flushDeadline + SHUTDOWN_EXIT_MARGIN_MS / 2 - this.now()),
     );
     log.debug(`SHUTDOWN (${reason ?? 'unknown reason'}); ${deadlineMs - this.now()} ms left`);
+    try {
+      const settleFor = Math.min(SHUTDOWN_SETTLE_MAX_MS, Math.max(0, (flushDeadline - this.now()) / 3));
+      await this.options.platform?.settle?.(this.now() + settleFor);
+    } catch (error) {
+      log.once('settle', 'warn', `waiting for the last Telemetry API events failed: ${String(error)}`);
+    }
     try {
       await this.options.scheduler.onShutdown(flushDeadline);
     } catch (error) {

@@ -200,6 +200,14 @@ export class TelemetryAccumulator {
     return { invocations, inits };
   }
 
+  /** Whether an open invocation that has started still misses its report. */
+  hasIncomplete(): boolean {
+    for (const record of this.open.values()) {
+      if (!record.report && (record.start || record.invoke || record.runtimeDone)) return true;
+    }
+    return false;
+  }
+
   /** Request ids with a record still open. */
   openRequestIds(): string[] {
     return [...this.open.keys()];

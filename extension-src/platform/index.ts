@@ -13,6 +13,11 @@
  * - `flush()` before each pipeline flush: completes invocations whose grace
  *   period has passed and emits the cumulative metrics when they changed.
  *   `flush({ final: true })` at SHUTDOWN completes everything still open.
+ * - `settle(deadlineMs)` at SHUTDOWN, before the final flush: waits (bounded)
+ *   for the events still on their way. Lambda emits the last invocation's
+ *   platform.report only once the extension is back in /next, and a timed-out
+ *   invocation's runtimeDone and report right before the SHUTDOWN; both are
+ *   still in the Telemetry API's buffer when SHUTDOWN arrives.
  * Payloads carry the detected Lambda resource (`resource()` is read at every
  * emit, so an account id learned later is used from then on).
  */
@@ -66,6 +71,7 @@ export class PlatformTelemetry {
   /** The environment's init duration was taken from a report's initDurationMs (its initReport came late or never). */
   private initTakenFromReport = false;
   private readonly counts = { events: 0, malformed: 0, invocations: 0, spans: 0, logRecords: 0 };
+  private readonly settleWaiters = new Set<() => void>();
 
   constructor(private readonly options: PlatformTelemetryOptions) {
     this.now = options.now ?? Date.now;
@@ -137,7 +143,30 @@ export class PlatformTelemetry {
     }
     if (logs.length > 0) this.emitLogs(logs);
     this.process(now, false);
+    for (const wake of this.settleWaiters) wake();
     return runtimeDone;
+  }
+
+  /** Whether a started invocation still waits for its report (or its runtimeDone). */
+  awaitingEvents(): boolean {
+    return this.accumulator.hasIncomplete();
+  }
+
+  /** Resolves once no started invocation waits for Telemetry API events, or at `deadlineMs`. */
+  settle(deadlineMs: number): Promise<void> {
+    if (!this.awaitingEvents() || this.now() >= deadlineMs) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.settleWaiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (!this.awaitingEvents()) finish();
+      };
+      const timer = setTimeout(finish, Math.max(0, deadlineMs - this.now()));
+      this.settleWaiters.add(check);
+    });
   }
 
   /** Completes what is due and emits the metrics if they changed (or always, with `final`). */
@@ -198,7 +227,7 @@ export class PlatformTelemetry {
         this.metrics.recordInit(reportedInit);
         this.initTakenFromReport = true;
       }
-      const { status } = invocationStatus(record);
+      const { status } = invocationStatus(record, now);
       const runtimeMs = record.runtimeDone?.durationMs;
       const reportMs = record.report?.metrics.durationMs;
       const phase = (name: string) => record.runtimeDone?.spans.find((s) => s.name === name)?.durationMs;
@@ -216,7 +245,7 @@ export class PlatformTelemetry {
         responseDurationMs: phase('responseDuration'),
       });
       if (!this.signals.traces) continue;
-      const built = invocationSpans(record, this.functionName(), coldStart);
+      const built = invocationSpans(record, this.functionName(), coldStart, now);
       if (!built) continue;
       spans.push(...built.spans);
       if (coldStart && this.pendingInit) {

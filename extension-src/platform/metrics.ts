@@ -179,7 +179,7 @@ export class PlatformMetrics {
   recordInvocation(o: InvocationOutcome): void {
     if (o.status === 'timeout') this.timeouts.value++;
     else if (o.status === 'error' || o.status === 'failure') this.errors.value++;
-    else this.invocations.value++;
+    else if (o.status === 'success') this.invocations.value++;
     if (o.coldStart) this.coldstarts.value++;
     const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
     const observe = (h: Histogram, v: number | undefined) => v !== undefined && h.record(v);

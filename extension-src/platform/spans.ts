@@ -92,9 +92,21 @@ export function invocationTiming(record: InvocationRecord): InvocationTiming | u
   return { startMs, runtimeEndMs, endMs: Math.max(endMs, runtimeEndMs ?? endMs) };
 }
 
-/** The outcome of an invocation: a timeout or error reported by either event wins over success. */
-export function invocationStatus(record: InvocationRecord): { status: string; errorType?: string } {
+/**
+ * The outcome of an invocation: a timeout or error reported by either event
+ * wins over success. With neither event (completed at SHUTDOWN without them),
+ * an invocation whose deadline had passed timed out; otherwise its outcome is
+ * `unknown`, and it is counted as neither success nor failure.
+ */
+export function invocationStatus(record: InvocationRecord, nowMs?: number): { status: string; errorType?: string } {
   const statuses = [record.runtimeDone, record.report].filter((r) => r !== undefined);
+  if (statuses.length === 0) {
+    const deadline = record.invoke?.deadlineMs;
+    if (deadline !== undefined && nowMs !== undefined && nowMs >= deadline) {
+      return { status: 'timeout' };
+    }
+    return { status: 'unknown' };
+  }
   for (const wanted of ['timeout', 'error', 'failure']) {
     const hit = statuses.find((r) => r.status === wanted);
     if (hit) return { status: wanted, errorType: hit.errorType ?? statuses.find((r) => r.errorType)?.errorType };
@@ -136,13 +148,14 @@ export function invocationSpans(
   record: InvocationRecord,
   functionName: string,
   coldStart: boolean,
+  nowMs?: number,
 ): InvocationSpans | undefined {
   const timing = invocationTiming(record);
   if (!timing) return undefined;
   const ids = invocationIds(record);
   const flags = ids.sampled ? W3C_SAMPLED : 0;
-  const { status, errorType } = invocationStatus(record);
-  const failed = status !== 'success';
+  const { status, errorType } = invocationStatus(record, nowMs);
+  const failed = status !== 'success' && status !== 'unknown';
   const spanStatus = failed
     ? { code: StatusCode.ERROR, message: errorType ? `${status}: ${errorType}` : status }
     : { code: StatusCode.UNSET };

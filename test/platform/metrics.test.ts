@@ -135,3 +135,41 @@ describe('platform metrics from Telemetry API events', () => {
     expect(h.platform.stats().malformed).toBe(2);
   });
 });
+
+describe('platform module at SHUTDOWN', () => {
+  it('waits for the events in flight, and no longer than the deadline', async () => {
+    const h = platformHarness({ now: Date.now });
+    const t = Date.now();
+    h.platform.noteInvoke({ requestId: 'last', deadlineMs: t + 60_000 });
+    h.platform.handleEvents([start(t, 'last'), runtimeDone(t + 5, 'last', 5)]);
+    expect(h.platform.awaitingEvents()).toBe(true);
+    const settled = h.platform.settle(Date.now() + 5_000);
+    setTimeout(
+      () =>
+        h.platform.handleEvents([report(t + 7, 'last', { durationMs: 7, billedDurationMs: 7, maxMemoryUsedMB: 64 })]),
+      20,
+    );
+    const began = Date.now();
+    await settled;
+    expect(Date.now() - began).toBeLessThan(4_000);
+    expect(h.platform.awaitingEvents()).toBe(false);
+
+    h.platform.handleEvents([start(t + 100, 'never-reported')]);
+    const waitedFrom = Date.now();
+    await h.platform.settle(Date.now() + 50);
+    expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(40);
+    expect(h.platform.awaitingEvents()).toBe(true);
+  });
+
+  it('counts an invocation past its deadline with no runtimeDone or report as a timeout, and one without a deadline as neither', () => {
+    const h = platformHarness();
+    h.platform.noteInvoke({ requestId: 'hung', deadlineMs: T0 + 1_000 });
+    h.platform.handleEvents([start(T0, 'hung')]);
+    h.platform.handleEvents([start(T0 + 100, 'unknown')]);
+    h.clock.now = T0 + 2_000;
+    h.platform.flush({ final: true });
+    expect(h.counter('faas.timeouts')).toBe(1);
+    expect(h.counter('faas.invocations')).toBe(0);
+    expect(h.counter('faas.errors')).toBe(0);
+  });
+});
