@@ -22,7 +22,7 @@ export interface OtlpDestinationOptions {
 
   /**
    * A Secrets Manager secret whose value holds the request headers (e.g. an API key), as
-   * `name=value` pairs separated by commas, like OTEL_EXPORTER_OTLP_HEADERS. The extension reads it once
+   * `name=value` pairs separated by commas, like OTEL_EXPORTER_OTLP_HEADERS, or as a JSON object. The extension reads it once
    * at init; the function's role may read this secret and no other.
    * @default - no extra headers
    */

@@ -14,8 +14,10 @@ export class FlushStrategy {
   /** Export at the end of an invocation only when `interval` has passed since the last export. */
   public static periodic(interval: Duration): FlushStrategy {
     const ms = interval.toMilliseconds();
-    if (!Token.isUnresolved(ms) && (ms < 100 || ms > 900_000)) {
-      throw new Error(`FlushStrategy.periodic: the interval must be from 100 ms to 15 minutes; got ${ms} ms`);
+    if (!Token.isUnresolved(ms) && (!Number.isInteger(ms) || ms < 10 || ms > 3_600_000)) {
+      throw new Error(
+        `FlushStrategy.periodic: the interval must be a whole number of milliseconds from 10 ms to 1 hour; got ${ms} ms`,
+      );
     }
     return new FlushStrategy(`periodic:${ms}`);
   }

@@ -130,8 +130,8 @@ describe('TelemetryDestination', () => {
     expect(() => TelemetryDestination.prometheus(undefined as never)).toThrow(
       'TelemetryDestination.prometheus: a workspace is required',
     );
-    expect(() => FlushStrategy.periodic(Duration.millis(10))).toThrow(
-      'FlushStrategy.periodic: the interval must be from 100 ms to 15 minutes; got 10 ms',
+    expect(() => FlushStrategy.periodic(Duration.millis(5))).toThrow(
+      'FlushStrategy.periodic: the interval must be a whole number of milliseconds from 10 ms to 1 hour; got 5 ms',
     );
   });
 
