@@ -6,7 +6,7 @@
  */
 import { request } from 'node:http';
 import type { EventLog } from './events-log.js';
-import type { TelemetryCategory, TelemetryEvent } from './telemetry-events.js';
+import { platform, type TelemetryCategory, type TelemetryEvent } from './telemetry-events.js';
 
 export const BUFFERING = {
   maxItems: { min: 1_000, max: 10_000, default: 10_000 },
@@ -18,6 +18,8 @@ const SCHEMA_VERSIONS = ['2022-07-01', '2022-12-13', '2025-01-29'];
 const CATEGORIES: TelemetryCategory[] = ['platform', 'function', 'extension'];
 /** Host names a destination may use; `sandbox.localdomain` is delivered to 127.0.0.1, as in Lambda. */
 const LOOPBACK_HOSTS = new Set(['sandbox.localdomain', 'localhost', '127.0.0.1', '[::1]']);
+/** Log records queued for a subscriber beyond this many times its maxBytes are dropped (platform.logsDropped). */
+const QUEUE_LIMIT_FACTOR = 4;
 
 export interface Buffering {
   maxItems: number;
@@ -111,6 +113,8 @@ interface Queued {
 class Subscriber {
   private queue: Queued[] = [];
   private queuedBytes = 0;
+  private droppedRecords = 0;
+  private droppedBytes = 0;
   private batchStartMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private sending = false;
@@ -129,13 +133,41 @@ class Subscriber {
     return this.subscription.types.includes(category);
   }
 
-  push(event: TelemetryEvent, json: string): void {
+  push(event: TelemetryEvent, json: string, category: TelemetryCategory): void {
     if (this.closed) return;
+    const size = Buffer.byteLength(json);
+    // A listener slower than the function's logging loses log records, never platform events.
+    if (
+      category !== 'platform' &&
+      this.queuedBytes + size > QUEUE_LIMIT_FACTOR * this.subscription.buffering.maxBytes
+    ) {
+      this.droppedRecords++;
+      this.droppedBytes += size;
+      return;
+    }
+    if (this.droppedRecords > 0) this.enqueueDropNotice();
     const now = Date.now();
     if (this.queue.length === 0) this.batchStartMs = now;
     this.queue.push({ json, event, queuedMs: now });
-    this.queuedBytes += Buffer.byteLength(json);
+    this.queuedBytes += size;
     this.schedule();
+  }
+
+  /** Tells the listener, in its own stream, how much was dropped since the last notice. */
+  private enqueueDropNotice(): void {
+    const notice = platform.logsDropped(
+      Date.now(),
+      this.droppedRecords,
+      this.droppedBytes,
+      'Some logs were dropped because the downstream consumer is slower than the logs production rate',
+    );
+    this.droppedRecords = 0;
+    this.droppedBytes = 0;
+    this.log.add('telemetry.event', { name: this.name, data: { event: notice } });
+    const json = JSON.stringify(notice);
+    if (this.queue.length === 0) this.batchStartMs = Date.now();
+    this.queue.push({ json, event: notice, queuedMs: Date.now() });
+    this.queuedBytes += Buffer.byteLength(json);
   }
 
   pause(): void {
@@ -195,6 +227,7 @@ class Subscriber {
     const b = this.subscription.buffering;
     let bytes = 0;
     let count = 0;
+    if (this.droppedRecords > 0) this.enqueueDropNotice();
     while (count < this.queue.length && count < b.maxItems) {
       const next = Buffer.byteLength(this.queue[count].json);
       if (count > 0 && bytes + next > b.maxBytes) break;
@@ -279,14 +312,15 @@ export class TelemetryApi {
     const subscriber = new Subscriber(name, subscription, this.log);
     if (this.paused) subscriber.pause();
     this.subscribers.set(name, subscriber);
-    for (const b of this.initBacklog ?? []) if (subscriber.wants(b.category)) subscriber.push(b.event, b.json);
+    for (const b of this.initBacklog ?? [])
+      if (subscriber.wants(b.category)) subscriber.push(b.event, b.json, b.category);
   }
 
   publish(event: TelemetryEvent, category: TelemetryCategory, requestId?: string): void {
     if (category === 'platform') this.log.add('telemetry.event', { requestId, data: { event } });
     const json = JSON.stringify(event);
     this.initBacklog?.push({ event, category, json });
-    for (const s of this.subscribers.values()) if (s.wants(category)) s.push(event, json);
+    for (const s of this.subscribers.values()) if (s.wants(category)) s.push(event, json, category);
   }
 
   pause(): void {

@@ -211,6 +211,33 @@ describe('Telemetry API delivery', () => {
     expect(lines.length).toBeGreaterThanOrEqual(400);
   });
 
+  it('drops log records a slow listener cannot take, and says so with platform.logsDropped', async () => {
+    const env = await start(
+      {
+        TEST_EXT_BUFFERING: JSON.stringify({ timeoutMs: 25 }),
+        TEST_EXT_SLOW_MS: '400',
+        // runtimeDone comes after every log record (and the drop notice): all has arrived when it does.
+        TEST_EXT_WAIT_RUNTIME_DONE: '1',
+      },
+      { handler: 'index.logsMuch', timeoutMs: 10_000 },
+    );
+    const r = await env.invoke({ lines: 3000, size: 1000 });
+    expect(r.status).toBe('success');
+    const received = receivedTelemetry(readRecords(recordFile));
+    const dropped = received.filter((e) => e.type === 'platform.logsDropped');
+    expect(dropped.length).toBeGreaterThanOrEqual(1);
+    const droppedRecords = dropped.reduce((n, e) => n + (e.record as { droppedRecords: number }).droppedRecords, 0);
+    expect(dropped[0].record).toMatchObject({
+      droppedBytes: expect.any(Number),
+      reason: expect.stringContaining('slower'),
+    });
+    const lines = received.filter((e) => e.type === 'function' && String(e.record).includes('x'.repeat(100)));
+    expect(droppedRecords).toBeGreaterThan(0);
+    expect(lines.length + droppedRecords).toBe(3000);
+    // Platform events are never dropped.
+    expect(received.some((e) => e.type === 'platform.runtimeDone')).toBe(true);
+  });
+
   it('delivers function log records as objects when the function logs JSON', async () => {
     const env = await start({ TEST_EXT_WAIT_RUNTIME_DONE: '1' }, { handler: 'index.logsJson', logFormat: 'JSON' });
     const r = await env.invoke({});
