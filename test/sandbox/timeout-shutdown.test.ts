@@ -139,6 +139,29 @@ describe('sandbox timeouts and shutdown', () => {
     expect(readRecords(recordFile).map((x) => x.kind)).toContain('ignoring-shutdown');
   });
 
+  it.each([
+    ['crash', 'Extension.Crash'],
+    ['exit-error', 'Extension.ExitError'],
+  ])(
+    'fails the invocation when the extension exits during it (%s) and starts cold next time',
+    async (mode, errorType) => {
+      const env = await start({ TEST_EXT_ON_INVOKE: mode }, { handler: 'index.sleeps', timeoutMs: 3000 });
+      const r = await env.invoke({ ms: 200 });
+      expect(r.status).toBe('failure');
+      expect(r.error?.errorType).toBe(errorType);
+      expect(r.events.map((e) => e.type)).toContain('reset');
+      const report = r.events.find((e) => platformEvent(e, 'platform.report', r.requestId))!.data
+        ?.event as TelemetryEvent;
+      expect(report.record).toMatchObject({ status: 'failure', errorType });
+      if (mode === 'exit-error') {
+        expect(readRecords(recordFile).find((x) => x.kind === 'exit-error')).toMatchObject({ status: 202 });
+      }
+      const next = await env.invoke({ ms: 1 });
+      expect(next.coldStart).toBe(true);
+      expect(next.events.map((e) => e.type)).toContain('init.start');
+    },
+  );
+
   it('fails init with the extension error type when an extension reports an init error', async () => {
     const attempt = start({ TEST_EXT_INIT_ERROR: '1' });
     await expect(attempt).rejects.toBeInstanceOf(LambdaInitError);
