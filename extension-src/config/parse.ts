@@ -70,8 +70,9 @@ export class ConfigReader {
     const raw = this.raw(name);
     if (raw === undefined) return [];
     const out: [string, string][] = [];
-    for (const part of raw.split(',')) {
-      if (part.trim() === '') continue;
+    const parts = raw.split(',');
+    parts.forEach((part, index) => {
+      if (part.trim() === '') return;
       const eq = part.indexOf('=');
       let pair: [string, string] | undefined;
       if (eq > 0) {
@@ -81,16 +82,15 @@ export class ConfigReader {
           pair = undefined;
         }
       }
-      if (pair && pair[0] !== '') out.push(pair);
-      // The value may be a secret: name only the key.
-      else
-        this.warn(
-          name,
-          `"${part.slice(0, Math.max(eq, 0)).trim()}=…"`,
-          'comma-separated key=value pairs',
-          'pair ignored',
-        );
-    }
+      if (pair && pair[0] !== '') {
+        out.push(pair);
+        return;
+      }
+      // The text may hold a secret: say where the bad pair is, not what it holds.
+      this.warnings.push(
+        `${name}: pair ${index + 1} of ${parts.length} is not valid; accepted values: comma-separated key=value pairs, percent-encoded (pair ignored)`,
+      );
+    });
     return out;
   }
 }
