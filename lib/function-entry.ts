@@ -62,12 +62,18 @@ function importSpecifier(fromDir: string, target: string): string {
   return rel.startsWith('.') ? rel : `./${rel}`;
 }
 
+export interface EntryOptions {
+  /** Adapt callback-style handlers (three parameters) to async ones, for runtimes that take only async handlers. */
+  readonly callbacksAsPromises?: boolean;
+}
+
 /** The two generated modules for a handler. Paths are relative so that the bundle is the same on every machine. */
 export function renderEntry(
   entryDir: string,
   userEntry: string,
   exportName: string,
   instrumentation: string,
+  options: EntryOptions = {},
 ): { start: string; entry: string } {
   const instr = JSON.stringify(importSpecifier(entryDir, instrumentation));
   const user = JSON.stringify(importSpecifier(entryDir, userEntry));
@@ -87,7 +93,33 @@ export function renderEntry(
     "if (typeof userHandler !== 'function') {",
     `  throw new Error(${JSON.stringify(`observed-lambda: ${userEntry.split(sep).pop()} exports no function named "${exportName}"`)});`,
     '}',
-    `export const handler = ${INSTRUMENTATION.wrapExport}(userHandler);`,
+    ...(options.callbacksAsPromises
+      ? [
+          '// Node.js 24 and later runtimes take only async handlers: a callback-style handler answers through a promise.',
+          'function asAsync(callbackHandler) {',
+          '  const adapted = function (event, context) {',
+          '    return new Promise((resolve, reject) => {',
+          '      let settled = false;',
+          '      const done = (error, result) => {',
+          '        if (settled) return;',
+          '        settled = true;',
+          '        if (error !== undefined && error !== null) reject(error);',
+          '        else resolve(result);',
+          '      };',
+          '      try {',
+          '        const returned = callbackHandler.call(this, event, context, done);',
+          "        if (returned && typeof returned.then === 'function') returned.then((result) => done(null, result), done);",
+          '      } catch (error) {',
+          '        done(error);',
+          '      }',
+          '    });',
+          '  };',
+          "  Object.defineProperty(adapted, 'name', { value: callbackHandler.name || 'handler' });",
+          '  return adapted;',
+          '}',
+          `export const handler = ${INSTRUMENTATION.wrapExport}(userHandler.length >= 3 ? asAsync(userHandler) : userHandler);`,
+        ]
+      : [`export const handler = ${INSTRUMENTATION.wrapExport}(userHandler);`]),
     '',
   ].join('\n');
   return { start, entry };
@@ -98,14 +130,19 @@ export function renderEntry(
  * inside the project, so the bundle's asset hash does not depend on a temporary directory) and
  * returns its path.
  */
-export function writeEntry(projectRoot: string, userEntry: string, exportName: string): string {
+export function writeEntry(
+  projectRoot: string,
+  userEntry: string,
+  exportName: string,
+  options: EntryOptions = {},
+): string {
   const instrumentation = instrumentationModulePath();
   const cacheDir = join(projectRoot, 'node_modules', '.cache', 'observed-lambda', 'entries');
   // The content depends on the directory through relative imports: render once to hash, in the final place.
-  const probe = renderEntry(join(cacheDir, 'x'), userEntry, exportName, instrumentation);
+  const probe = renderEntry(join(cacheDir, 'x'), userEntry, exportName, instrumentation, options);
   const hash = createHash('sha256').update(probe.start).update(probe.entry).digest('hex').slice(0, 16);
   const dir = join(cacheDir, hash);
-  const { start, entry } = renderEntry(dir, userEntry, exportName, instrumentation);
+  const { start, entry } = renderEntry(dir, userEntry, exportName, instrumentation, options);
   mkdirSync(dir, { recursive: true });
   writeIfChanged(join(dir, 'observed-start.mjs'), start);
   const entryPath = join(dir, 'index.mjs');

@@ -5,7 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { defaultProjectRoot, handlerModuleFormat, writeEntry } from './function-entry.js';
 import { markObserved } from './observe.js';
-import { defaultNodeRuntime, unsupportedRuntimeReason } from './runtimes.js';
+import { acceptsCallbackHandlers, defaultNodeRuntime, unsupportedRuntimeReason } from './runtimes.js';
 import { applyTelemetry, type TelemetryOptions, validateTelemetryOptions } from './telemetry-options.js';
 
 /** Properties of an {@link ObservedFunction}: those of a NodejsFunction plus where its telemetry goes. */
@@ -70,7 +70,7 @@ export class ObservedFunction extends nodejs.NodejsFunction {
     return {
       ...props,
       runtime,
-      entry: writeEntry(projectRoot, entry, exportName),
+      entry: writeEntry(projectRoot, entry, exportName, { callbacksAsPromises: !acceptsCallbackHandlers(runtime) }),
       handler: 'handler',
       projectRoot,
       bundling,

@@ -25,3 +25,15 @@ export function unsupportedRuntimeReason(runtime: lambda.Runtime | undefined): s
   }
   return undefined;
 }
+
+/** Node.js major version of a runtime (`nodejs22.x` is 22), or undefined for `nodejs` and others. */
+export function nodeMajor(runtime: lambda.Runtime): number | undefined {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  return major === undefined ? undefined : Number(major);
+}
+
+/** Node.js 24 and later Lambda runtimes refuse callback-style handlers. */
+export function acceptsCallbackHandlers(runtime: lambda.Runtime): boolean {
+  const major = nodeMajor(runtime);
+  return major !== undefined && major < 24;
+}

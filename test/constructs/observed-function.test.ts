@@ -58,6 +58,7 @@ describe.skipIf(!instrumentationPresent)('ObservedFunction bundles', () => {
   let stack: Stack;
   let esm: ObservedFunction;
   let cjs: ObservedFunction;
+  let cjsOn24: ObservedFunction;
   let workspace: PrometheusWorkspace;
 
   beforeAll(async () => {
@@ -73,6 +74,11 @@ describe.skipIf(!instrumentationPresent)('ObservedFunction bundles', () => {
       handler: 'process',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
+      telemetry,
+    });
+    cjsOn24 = new ObservedFunction(stack, 'Cjs24', {
+      entry: join(fixtures, 'cjs-callback-handler.cjs'),
+      handler: 'process',
       telemetry,
     });
     app.synth();
@@ -124,12 +130,14 @@ describe.skipIf(!instrumentationPresent)('ObservedFunction bundles', () => {
     expect(key(again)).toBe(key(stack));
   });
 
-  for (const [name, file, exportName, kind] of [
-    ['an ES module handler (async)', 'index.mjs', 'handler', 'esm'],
-    ['a CommonJS handler (callback style)', 'index.js', 'handler', 'cjs-callback'],
+  for (const [name, file, kind, arity] of [
+    ['an ES module handler (async, nodejs24.x)', 'index.mjs', 'esm', 2],
+    ['a CommonJS handler (callback style, nodejs22.x)', 'index.js', 'cjs-callback', 3],
+    ['a CommonJS callback handler made async for nodejs24.x', 'index.js', 'cjs-callback', 2],
   ] as const) {
     it(`runs ${name} after the SDK started, and flushes its spans before returning`, async () => {
-      const fn = kind === 'esm' ? esm : cjs;
+      const fn = kind === 'esm' ? esm : arity === 3 ? cjs : cjsOn24;
+      const exportName = 'handler';
       const before = sink.spans().length;
       const { stdout } = await run(
         process.execPath,
@@ -145,8 +153,9 @@ describe.skipIf(!instrumentationPresent)('ObservedFunction bundles', () => {
           },
         },
       );
-      const { result } = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      const { result, arity: exportedArity } = JSON.parse(stdout.trim().split('\n').at(-1)!);
       expect(result).toEqual({ kind, sdkReadyAtLoad: true, echo: 42 });
+      expect(exportedArity).toBe(arity);
       const spans = sink.spans().slice(before);
       expect(spans.length).toBeGreaterThan(0);
     });
