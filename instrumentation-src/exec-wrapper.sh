@@ -4,16 +4,20 @@
 # starts the runtime through this script, which preloads the instrumentation (the
 # OpenTelemetry SDK and the handler wrapper) through NODE_OPTIONS and starts the runtime.
 # The bundle is found next to this script, wherever the layer was unpacked.
+# Pure shell (no subprocess but one grep for a .js handler): it runs on every cold start.
 
 case "$0" in
-  */*) here=${0%/*} ;;
-  *) here=. ;;
+  /*) here=${0%/*} ;;
+  */*) here=$PWD/${0%/*} ;;
+  *) here=$PWD ;;
 esac
-here=$(cd -- "$here" && pwd)
 preload="$here/observed-instrument.d/preload.cjs"
 
-if [ "${OTEL_SDK_DISABLED:-}" = "true" ] || [ ! -f "$preload" ]; then
-  [ -f "$preload" ] || echo "observed-lambda instrumentation: $preload is missing; the function runs without it" >&2
+if [ "${OTEL_SDK_DISABLED:-}" = "true" ]; then
+  exec "$@"
+fi
+if [ ! -f "$preload" ]; then
+  echo "observed-lambda instrumentation: $preload is missing; the function runs without it" >&2
   exec "$@"
 fi
 
@@ -22,21 +26,22 @@ fi
 # the way the runtime does and installs the matching hook either way.
 handler=${_HANDLER:-}
 name=${handler##*/}
-module="${LAMBDA_TASK_ROOT:-.}/${handler%"$name"}${name%%.*}"
+module="${LAMBDA_TASK_ROOT:-$PWD}/${handler%"$name"}${name%%.*}"
 format=commonjs
-if [ -f "$module.mjs" ] && [ ! -f "$module" ] && [ ! -f "$module.js" ]; then
-  format=module
-elif [ -f "$module.js" ] && [ ! -f "$module" ]; then
-  dir=$(dirname -- "$module.js")
+if [ -f "$module" ]; then
+  format=commonjs
+elif [ -f "$module.js" ]; then
+  dir=${module%/*}
   while [ -n "$dir" ]; do
     case "$dir" in */node_modules) break ;; esac
     if [ -f "$dir/package.json" ]; then
       if grep -Eq '"type"[[:space:]]*:[[:space:]]*"module"' "$dir/package.json"; then format=module; fi
       break
     fi
-    [ "$dir" = / ] || [ "$dir" = . ] && break
-    dir=$(dirname -- "$dir")
+    dir=${dir%/*}
   done
+elif [ -f "$module.mjs" ]; then
+  format=module
 fi
 
 if [ "$format" = module ]; then

@@ -37,6 +37,67 @@ const singleOpenTelemetryCopy: Plugin = {
   },
 };
 
+/**
+ * The CommonJS instrumentations `require` the semantic conventions package whole: 660 constants
+ * (2,600 from /incubating) evaluated at start-up for the few dozen they read. Each such require gets
+ * a module that re-exports only the names its importer mentions, from the packages' ES module build,
+ * so esbuild keeps just those.
+ */
+const semanticConventionsSubset: Plugin = {
+  name: 'semantic-conventions-subset',
+  setup(b) {
+    const exportNames = new Map<string, Set<string>>();
+    const namesOf = (entry: string) => {
+      let names = exportNames.get(entry);
+      if (!names) {
+        names = new Set(Object.keys(require(entry) as object));
+        exportNames.set(entry, names);
+      }
+      return names;
+    };
+    b.onResolve({ filter: /^@opentelemetry\/semantic-conventions(\/incubating)?$/ }, (args) => {
+      if (args.kind !== 'require-call') return undefined;
+      return { path: `${args.path}|${args.importer}`, namespace: 'semconv-subset', pluginData: { entry: args.path } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'semconv-subset' }, async (args) => {
+      const entry = args.pluginData.entry as string;
+      const importer = args.path.slice(args.path.indexOf('|') + 1);
+      const known = namesOf(entry);
+      const used = [...new Set(readFileSync(importer, 'utf8').match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? [])].filter((n) =>
+        known.has(n),
+      );
+      const target = await b.resolve(entry, { kind: 'import-statement', resolveDir: root, pluginData: { fromRoot: true } });
+      return {
+        contents: used.length ? `export { ${used.join(', ')} } from ${JSON.stringify(target.path)};` : 'export {};',
+        loader: 'js',
+        resolveDir: root,
+      };
+    });
+  },
+};
+
+/**
+ * Dependencies of @opentelemetry/instrumentation that do nothing here: `debug` (require-in-the-middle's
+ * logging, off unless DEBUG is set; it loads tty and supports-color) and import-in-the-middle, whose hooks
+ * only act under its own module loader, which this layer does not register (ES module handlers get the
+ * facade instead). Each becomes a stub with the same surface.
+ */
+const stubUnusedDependencies: Plugin = {
+  name: 'stub-unused-dependencies',
+  setup(b) {
+    const stubs: Record<string, string> = {
+      debug:
+        'module.exports = function createDebug() { const log = function () {}; log.enabled = false; log.extend = createDebug; return log; };',
+      'import-in-the-middle': 'export class Hook { unhook() {} }',
+    };
+    b.onResolve({ filter: /^(debug|import-in-the-middle)$/ }, (args) => ({ path: args.path, namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: stubs[args.path], loader: 'js' }));
+  },
+};
+
+/** The plugins of the index.cjs build (exported for profiling builds). */
+export const INDEX_PLUGINS: Plugin[] = [semanticConventionsSubset, stubUnusedDependencies, singleOpenTelemetryCopy];
+
 /** preload.cjs loads the instrumentation from index.cjs instead of carrying a second copy. */
 const preloadUsesIndex: Plugin = {
   name: 'preload-uses-index',
@@ -75,7 +136,7 @@ export async function buildInstrumentationLayer(layerDir: string, mapsDir: strin
       entryPoints: [join(source, 'index.ts')],
       outfile: join(bundleDir, 'index.cjs'),
       format: 'cjs',
-      plugins: [singleOpenTelemetryCopy],
+      plugins: INDEX_PLUGINS,
     }),
     build({
       ...common,

@@ -5,13 +5,15 @@
  * lists (short names, as `@opentelemetry/auto-instrumentations-node` reads
  * them; `none` turns them all off) change the set. A name that is not bundled is loaded from the
  * function's own dependencies (`@opentelemetry/instrumentation-<name>`), so
- * the layer stays small. Each one is required only when enabled: their
- * modules are the largest part of the cold-start cost.
+ * the layer stays small. Each one is required only when enabled (their
+ * modules are the largest part of the cold-start cost), and the AWS SDK one
+ * only when the function starts loading the AWS SDK.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { describeError, warnOnce } from '../log.js';
+import { beforeFirstLoad } from './before-first-load.js';
 
 export const DEFAULT_INSTRUMENTATIONS: readonly string[] = ['aws-sdk', 'http', 'undici'];
 
@@ -22,8 +24,9 @@ const BUNDLED: Record<string, () => Instrumentation> = {
   'aws-sdk': () => {
     const { AwsInstrumentation } =
       require('@opentelemetry/instrumentation-aws-sdk') as typeof import('@opentelemetry/instrumentation-aws-sdk');
-    // One span per AWS call, without a second one for the HTTP request under it.
-    return new AwsInstrumentation({ suppressInternalInstrumentation: true });
+    // The HTTP request under each AWS call keeps its span: the http instrumentation is what puts
+    // traceparent and X-Amzn-Trace-Id on it (SQS turns the latter into the message's AWSTraceHeader).
+    return new AwsInstrumentation();
   },
   http: () => {
     const { HttpInstrumentation } =
@@ -48,6 +51,13 @@ const BUNDLED: Record<string, () => Instrumentation> = {
       },
     });
   },
+};
+
+/** Bundled instrumentations that start when the first module they instrument starts loading. */
+const STARTED_ON_FIRST_USE: Record<string, (request: string) => boolean> = {
+  // A client package (`@aws-sdk/client-s3`, or its file path when an ES module imports it) loads before
+  // the @smithy modules the instrumentation patches.
+  'aws-sdk': (request) => /(^|\/)@(aws-sdk|smithy)\//.test(request),
 };
 
 /** The runtime's own calls to the Lambda Runtime API are not the function's work. */
@@ -78,21 +88,49 @@ export function selectedInstrumentations(
   );
 }
 
-/** Creates (and so enables) the named instrumentations; a name that cannot be loaded is reported once. */
-export function createInstrumentations(
-  names: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Instrumentation[] {
-  const instrumentations: Instrumentation[] = [];
+/**
+ * Starts the named instrumentations (the AWS SDK one when the AWS SDK starts loading) and returns the
+ * names of those started or waiting; a name that cannot be loaded is reported once.
+ */
+export function startInstrumentations(names: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const now: Instrumentation[] = [];
+  const started: string[] = [];
   for (const name of names) {
-    try {
-      const created = BUNDLED[name]?.() ?? fromFunctionDependencies(name, env);
-      if (created) instrumentations.push(created);
-    } catch (error) {
-      warnOnce(`instrumentation:${name}`, `instrumentation "${name}" could not start: ${describeError(error)}`);
+    const trigger = STARTED_ON_FIRST_USE[name];
+    if (trigger) {
+      beforeFirstLoad(trigger, () => register(create(name, env)));
+      started.push(name);
+      continue;
+    }
+    const instrumentation = create(name, env);
+    if (instrumentation) {
+      now.push(instrumentation);
+      started.push(name);
     }
   }
-  return instrumentations;
+  register(...now);
+  return started;
+}
+
+function create(name: string, env: NodeJS.ProcessEnv): Instrumentation | undefined {
+  try {
+    return BUNDLED[name]?.() ?? fromFunctionDependencies(name, env);
+  } catch (error) {
+    warnOnce(`instrumentation:${name}`, `instrumentation "${name}" could not start: ${describeError(error)}`);
+    return undefined;
+  }
+}
+
+function register(...instrumentations: (Instrumentation | undefined)[]): void {
+  const present = instrumentations.filter((i) => i !== undefined);
+  if (present.length === 0) return;
+  try {
+    const { registerInstrumentations } =
+      require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+    registerInstrumentations({ instrumentations: present });
+  } catch (error) {
+    warnOnce('instrumentation:register', `instrumentations could not be registered: ${describeError(error)}`);
+  }
 }
 
 function fromFunctionDependencies(name: string, env: NodeJS.ProcessEnv): Instrumentation | undefined {

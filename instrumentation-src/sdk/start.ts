@@ -7,14 +7,13 @@ import { context, DiagConsoleLogger, diag, metrics, propagation, trace } from '@
 import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { diagLogLevelFromString } from '@opentelemetry/core';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { type ResolvedConfig, resolveConfig, type TelemetryOptions } from '../config.js';
 import { describeError, warnOnce } from '../log.js';
 import { logExporter, metricExporter, signalEnabled, spanExporter } from './exporters.js';
-import { createInstrumentations, selectedInstrumentations } from './instrumentations.js';
+import { selectedInstrumentations, startInstrumentations } from './instrumentations.js';
 import { propagatorFromList } from './propagators.js';
 import { lambdaResource } from './resource.js';
 
@@ -24,7 +23,7 @@ export interface Telemetry {
   readonly tracerProvider: BasicTracerProvider | undefined;
   readonly meterProvider: MeterProvider | undefined;
   readonly loggerProvider: LoggerProvider | undefined;
-  /** Names of the auto-instrumentations that started. */
+  /** Names of the auto-instrumentations started (or waiting for their library to load). */
   readonly instrumentations: readonly string[];
 }
 
@@ -108,16 +107,13 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
     logs.setGlobalLoggerProvider(loggerProvider);
   }
 
-  const instrumentations = createInstrumentations(selectedInstrumentations(options.instrumentations));
-  if (instrumentations.length > 0) registerInstrumentations({ instrumentations });
+  const instrumentations = startInstrumentations(selectedInstrumentations(options.instrumentations));
 
   return {
     config: resolveConfig(options),
     tracerProvider,
     meterProvider,
     loggerProvider,
-    instrumentations: instrumentations.map((i) =>
-      i.instrumentationName.replace(/^@opentelemetry\/instrumentation-/, ''),
-    ),
+    instrumentations,
   };
 }

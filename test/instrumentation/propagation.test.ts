@@ -22,7 +22,7 @@ beforeAll(async () => {
   await sink.start();
   await notices.start();
   Object.assign(process.env, lambdaEnvironment(sink.url, notices.port), {
-    OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http',
+    OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,aws-sdk',
     OTEL_PROPAGATORS: 'tracecontext,baggage,xray',
   });
   startTelemetry();
@@ -163,6 +163,12 @@ describe('outgoing calls', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       received = req.headers;
+      req.resume();
+      if (req.url?.startsWith('/workspaces')) {
+        // Enough of Amazon Managed Service for Prometheus' ListWorkspaces answer for the SDK to parse.
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"workspaces":[]}');
+        return;
+      }
       res.end('pong');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -198,5 +204,38 @@ describe('outgoing calls', () => {
     expect(received?.['x-amzn-trace-id']).toContain(`Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)}`);
     const client = sink.spans().find((s) => s.kind === SpanKind.CLIENT && hex(s.traceId) === traceId);
     expect(hex(client?.parentSpanId)).toBe(hex(invocation?.spanId));
+  });
+
+  it('traces an AWS SDK v3 call as a client span of the invocation and carries its trace', async () => {
+    // The AWS SDK instrumentation starts when the SDK starts loading, not before.
+    const load = createRequire(__filename);
+    const instrumentationLoaded = () => Object.keys(load.cache).some((f) => f.includes('instrumentation-aws-sdk'));
+    expect(instrumentationLoaded()).toBe(false);
+    const { AmpClient, ListWorkspacesCommand } = load('@aws-sdk/client-amp') as typeof import('@aws-sdk/client-amp');
+    expect(instrumentationLoaded()).toBe(true);
+    const port = (server.address() as AddressInfo).port;
+    const amp = new AmpClient({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+    });
+    const handler = wrapHandler(async (_event: unknown, _context: unknown) => {
+      const listed = await amp.send(new ListWorkspacesCommand({}));
+      return listed.workspaces?.length;
+    });
+    const context = lambdaContext();
+
+    expect(await handler({}, context)).toBe(0);
+
+    const invocation = spanByInvocation(sink.spans(), context.awsRequestId);
+    const traceId = hex(invocation?.traceId);
+    const call = sink
+      .spans()
+      .find((s) => hex(s.traceId) === traceId && attribute(s.attributes, 'rpc.method') === 'ListWorkspaces');
+    expect(call?.kind).toBe(SpanKind.CLIENT);
+    expect(hex(call?.parentSpanId)).toBe(hex(invocation?.spanId));
+    expect(attribute(call?.attributes, 'rpc.system')).toBe('aws-api');
+    expect(received?.traceparent).toMatch(new RegExp(`^00-${traceId}-`));
+    expect(received?.['x-amzn-trace-id']).toContain(`Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)}`);
   });
 });
