@@ -10,7 +10,7 @@
  * every span, data point and log record arrived exactly once.
  */
 const http = require('node:http');
-const { SpanStatusCode } = require('@opentelemetry/api');
+const { context: otelContext, SpanStatusCode, trace } = require('@opentelemetry/api');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
@@ -51,13 +51,20 @@ function sendFlushedNotice(requestId) {
   const port = process.env.OBSERVED_RECEIVER_PORT || '4318';
   return new Promise((resolve) => {
     const body = JSON.stringify({ requestId });
-    const req = http.request(
-      { host: '127.0.0.1', port, path: '/observed/v1/flushed', method: 'POST', timeout: 200 },
-      (res) => {
-        res.resume();
-        res.on('end', resolve);
-      },
-    );
+    let req;
+    try {
+      req = http.request(
+        { host: '127.0.0.1', port, path: '/observed/v1/flushed', method: 'POST', timeout: 200 },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+    } catch {
+      // A bad port must not fail the function.
+      resolve();
+      return;
+    }
     req.setHeader('content-type', 'application/json');
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve());
@@ -76,7 +83,8 @@ exports.handler = async (event = {}, context) => {
     produced.traceId = root.spanContext().traceId;
     produced.spanIds.push(root.spanContext().spanId);
     for (let i = 1; i < spans; i++) {
-      const child = tracer.startSpan(`work ${i}`);
+      // No context manager is registered, so the parent is passed explicitly.
+      const child = tracer.startSpan(`work ${i}`, {}, trace.setSpan(otelContext.active(), root));
       produced.spanIds.push(child.spanContext().spanId);
       child.end();
     }

@@ -34,6 +34,10 @@ export const FLUSHED_PATH = '/observed/v1/flushed';
 
 const SIGNAL_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 
+/** A refused body is read and discarded up to this size (and time) so the client gets the answer; beyond, the socket is closed. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+const DISCARD_MAX_MS = 5_000;
+
 /** gRPC status codes carried in google.rpc.Status bodies. */
 const STATUS_CODES: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13 };
 
@@ -194,9 +198,13 @@ export class HttpReceiver {
     }
     const headers: Record<string, string> = {};
     if (status === 405) headers.allow = 'POST';
-    // Unread body (too large, or refused before reading): close rather than read it all.
+    // A body not read (too large, or refused before reading): answer, then read and discard the rest so the
+    // client sees the answer rather than a reset, up to a bound; the connection is closed afterwards.
     const unread = !req.readableEnded;
-    if (unread) headers.connection = 'close';
+    if (unread) {
+      headers.connection = 'close';
+      this.discard(req);
+    }
     let body: Buffer;
     if (format === 'json') {
       headers['content-type'] = 'application/json';
@@ -209,9 +217,22 @@ export class HttpReceiver {
       body = Buffer.from(`${message}\n`);
     }
     res.writeHead(status, headers);
-    res.end(body, () => {
-      if (unread) req.socket.destroy();
+    res.end(body);
+  }
+
+  private discard(req: IncomingMessage): void {
+    const bound = DISCARD_MAX_BYTES;
+    let seen = 0;
+    const timer = setTimeout(() => req.socket.destroy(), DISCARD_MAX_MS);
+    timer.unref();
+    req.removeAllListeners('data');
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > bound) req.socket.destroy();
     });
+    req.on('end', () => clearTimeout(timer));
+    req.on('close', () => clearTimeout(timer));
+    req.resume();
   }
 
   /** Resolves with the response body (undefined for 204), or rejects with a Refusal. */
