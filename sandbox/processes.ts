@@ -5,7 +5,9 @@
  * test runner. Output is captured line by line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export type ProcessKind = 'runtime' | 'extension';
 export type OutputStream = 'stdout' | 'stderr';
@@ -34,22 +36,40 @@ export interface ManagedProcessOptions {
   outputLimitBytes?: number;
 }
 
-/** Every live process group, so an exiting parent never leaves stopped orphans behind. */
+/**
+ * Every live process group, so a parent that goes away never leaves (possibly
+ * stopped) orphans behind: an exit hook kills them when this process exits
+ * normally, and a small watchdog shell kills them within a second when it
+ * dies any other way (SIGKILL included). The watchdog reads the groups from a
+ * file that is rewritten whenever the set changes.
+ */
 const liveGroups = new Set<number>();
-let exitHookInstalled = false;
+let groupsFile: string | undefined;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
+function installGuards(): void {
+  if (groupsFile) return;
+  groupsFile = join(tmpdir(), `observed-sandbox-groups-${process.pid}`);
+  writeFileSync(groupsFile, '');
   process.on('exit', () => {
-    for (const pgid of liveGroups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
+    try {
+      unlinkSync(groupsFile!);
+    } catch {
+      // already gone
     }
   });
+  const script =
+    'while kill -0 "$0" 2>/dev/null; do sleep 1; done; ' +
+    'for g in $(cat "$1" 2>/dev/null); do kill -KILL "-$g" 2>/dev/null; done; rm -f "$1"';
+  const watchdog = spawn('sh', ['-c', script, String(process.pid), groupsFile], { detached: true, stdio: 'ignore' });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+}
+
+function trackGroup(pgid: number, live: boolean): void {
+  if (live) liveGroups.add(pgid);
+  else liveGroups.delete(pgid);
+  if (groupsFile) writeFileSync(groupsFile, [...liveGroups].join('\n'));
 }
 
 class LineSplitter {
@@ -96,7 +116,7 @@ export class ManagedProcess {
   private stopped = false;
 
   constructor(options: ManagedProcessOptions) {
-    installExitHook();
+    installGuards();
     this.name = options.name;
     this.kind = options.kind;
     this.outputLimit = options.outputLimitBytes ?? 4 * 1024 * 1024;
@@ -107,7 +127,7 @@ export class ManagedProcess {
       stdio: ['ignore', 'pipe', 'pipe', options.logRecordFd ? 'pipe' : 'ignore'],
     });
     this.pid = this.child.pid;
-    if (this.pid) liveGroups.add(this.pid);
+    if (this.pid) trackGroup(this.pid, true);
 
     for (const stream of ['stdout', 'stderr'] as const) {
       const splitter = new LineSplitter((line) => options.onLine?.(stream, line));
@@ -134,7 +154,7 @@ export class ManagedProcess {
       const finish = (info: Omit<ExitInfo, 'timeMs'>) => {
         if (this.exitInfo) return;
         this.exitInfo = { ...info, timeMs: exitTimeMs || Date.now() };
-        if (this.pid) liveGroups.delete(this.pid);
+        if (this.pid) trackGroup(this.pid, false);
         resolve(this.exitInfo);
       };
       this.child.on('error', (err) => finish({ code: null, signal: null, spawnError: err.message }));
