@@ -16,7 +16,8 @@
  *   at the top level or inside a message that is itself a JSON object (a
  *   logger's own JSON line printed through console); every other top-level
  *   field becomes an attribute.
- * The request id is the `faas.invocation.id` attribute.
+ * The request id is the `faas.invocation_id` attribute (the semantic-convention
+ * registry's key; the JS package's constant spells it `faas.invocation.id`).
  */
 import type { AnyValue, KeyValue, LogRecord } from '../otlp/types.js';
 import { anyValue } from '../resource/attributes.js';
@@ -133,7 +134,7 @@ function fromJson(obj: Record<string, unknown>, record: LogRecord, attributes: K
   }
   const time = parseTime(obj.timestamp) ?? parseTime(obj.time);
   if (time !== undefined) record.timeUnixNano = msToNanos(time);
-  if (typeof obj.requestId === 'string') attributes.push({ key: 'faas.invocation.id', value: anyValue(obj.requestId) });
+  if (typeof obj.requestId === 'string') attributes.push({ key: 'faas.invocation_id', value: anyValue(obj.requestId) });
   const message = obj.message ?? obj.msg;
   record.body = message === undefined ? jsonToAnyValue(obj) : jsonToAnyValue(message);
   // Trace fields at the top level, or inside the message when a logger wrote its own JSON object there.
@@ -155,7 +156,7 @@ function fromText(line: string, record: LogRecord, attributes: KeyValue[]): void
       : [python![2], python![3], python![1], python![4]];
     const t = parseTime(time);
     if (t !== undefined) record.timeUnixNano = msToNanos(t);
-    if (isUuidLike(requestId)) attributes.push({ key: 'faas.invocation.id', value: anyValue(requestId) });
+    if (isUuidLike(requestId)) attributes.push({ key: 'faas.invocation_id', value: anyValue(requestId) });
     record.severityText = level;
     record.severityNumber = severityNumber(level);
     record.body = { stringValue: trimNewline(message) };

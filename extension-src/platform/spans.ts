@@ -169,7 +169,7 @@ export function invocationSpans(
       timing.startMs,
       timing.endMs,
       toAttributes({
-        'faas.invocation.id': record.requestId,
+        'faas.invocation_id': record.requestId,
         'faas.coldstart': coldStart,
         'aws.lambda.invoked_arn': record.invoke?.invokedFunctionArn,
         'faas.version': record.start?.version,
@@ -197,7 +197,7 @@ export function invocationSpans(
         SpanKind.INTERNAL,
         timing.startMs,
         timing.runtimeEndMs,
-        toAttributes({ 'faas.invocation.id': record.requestId }),
+        toAttributes({ 'faas.invocation_id': record.requestId }),
         record.runtimeDone && record.runtimeDone.status !== 'success' ? spanStatus : undefined,
       ),
     );
@@ -215,7 +215,7 @@ export function invocationSpans(
           SpanKind.INTERNAL,
           phase.startMs,
           phase.startMs + phase.durationMs,
-          toAttributes({ 'faas.invocation.id': record.requestId }),
+          toAttributes({ 'faas.invocation_id': record.requestId }),
         ),
       );
     }
@@ -227,7 +227,7 @@ export function invocationSpans(
           SpanKind.INTERNAL,
           timing.runtimeEndMs,
           timing.endMs,
-          toAttributes({ 'faas.invocation.id': record.requestId }),
+          toAttributes({ 'faas.invocation_id': record.requestId }),
         ),
       );
     }

@@ -15,7 +15,7 @@ describe('function and extension logs', () => {
     expect(log.severityText).toBe('WARN');
     expect(log.severityNumber).toBe(13);
     expect(log.body?.stringValue).toBe('disk almost full');
-    expect(attributeValue(log.attributes, 'faas.invocation.id')).toBe(REQ);
+    expect(attributeValue(log.attributes, 'faas.invocation_id')).toBe(REQ);
     expect(attributeValue(log.attributes, 'aws.lambda.log.source')).toBe('function');
     expect(String(log.timeUnixNano)).toBe(String(BigInt(T0 + 2) * 1_000_000n));
     expect(String(log.observedTimeUnixNano)).toBe(String(BigInt(T0 + 5) * 1_000_000n));
@@ -39,7 +39,7 @@ describe('function and extension logs', () => {
       expect(log.body?.stringValue).toBe('payment failed');
       expect(bytesToHex(log.traceId)).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
       expect(bytesToHex(log.spanId)).toBe('00f067aa0ba902b7');
-      expect(attributeValue(log.attributes, 'faas.invocation.id')).toBe(REQ);
+      expect(attributeValue(log.attributes, 'faas.invocation_id')).toBe(REQ);
       expect(attributeValue(log.attributes, 'orderId')).toBe(42);
     }
     expect(h.logs()).toHaveLength(2);
@@ -85,7 +85,7 @@ describe('function and extension logs', () => {
     expect(ext.body?.stringValue).toBe('Hello world, I am an extension!');
     expect(attributeValue(ext.attributes, 'aws.lambda.log.source')).toBe('extension');
     expect(python.severityNumber).toBe(17);
-    expect(attributeValue(python.attributes, 'faas.invocation.id')).toBe(REQ);
+    expect(attributeValue(python.attributes, 'faas.invocation_id')).toBe(REQ);
     // One batch, one payload.
     expect(h.payloads.filter((p) => p.signal === 'logs')).toHaveLength(1);
   });

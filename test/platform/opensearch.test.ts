@@ -102,7 +102,7 @@ describe('OpenSearch exporter', () => {
     const exporter = exporterFor(fake);
     exporter.enqueue(
       logsPayload([
-        { ms: DAY1, body: 'first', attrs: { 'faas.invocation.id': 'r1' } },
+        { ms: DAY1, body: 'first', attrs: { 'faas.invocation_id': 'r1' } },
         { ms: DAY2, body: 'second', level: 'ERROR' },
       ]),
     );
@@ -118,7 +118,7 @@ describe('OpenSearch exporter', () => {
       spanId: '00f067aa0ba902b7',
       severity: { text: 'INFO', number: 9 },
       body: 'first',
-      attributes: { 'faas.invocation.id': 'r1' },
+      attributes: { 'faas.invocation_id': 'r1' },
       resource: { 'service.name': 'orders-api', 'faas.name': 'orders-api' },
       instrumentationScope: { name: 'observed-lambda/platform' },
     });
@@ -251,7 +251,7 @@ describe('OpenSearch exporter', () => {
                   startTimeUnixNano: ns(DAY1),
                   endTimeUnixNano: ns(DAY1 + 12),
                   status: { code: StatusCode.ERROR, message: 'boom' },
-                  attributes: toAttributes({ 'faas.invocation.id': 'r1' }),
+                  attributes: toAttributes({ 'faas.invocation_id': 'r1' }),
                 },
               ],
             },
@@ -280,7 +280,7 @@ describe('OpenSearch exporter', () => {
       endTime: '2026-11-23T10:00:00.012Z',
       durationInNanos: 12_000_000,
       status: { code: 'Error', message: 'boom' },
-      attributes: { 'faas.invocation.id': 'r1' },
+      attributes: { 'faas.invocation_id': 'r1' },
       resource: { 'service.name': 'orders-api' },
     });
   });

@@ -121,11 +121,11 @@ describe('platform telemetry from a sandboxed function', () => {
       // One invoke span per request, in the trace Lambda gave it, with the error and timeout marked.
       const invokeSpans = sink.spans().filter((s) => s.name === 'platform-fn');
       for (const r of results) {
-        const span = invokeSpans.find((s) => attributeValue(s.attributes, 'faas.invocation.id') === r.requestId);
+        const span = invokeSpans.find((s) => attributeValue(s.attributes, 'faas.invocation_id') === r.requestId);
         expect(span, r.requestId).toBeDefined();
       }
       const failed = invokeSpans.find(
-        (s) => attributeValue(s.attributes, 'faas.invocation.id') === results[4].requestId,
+        (s) => attributeValue(s.attributes, 'faas.invocation_id') === results[4].requestId,
       );
       expect(failed?.status?.code).toBe(2);
       expect(sink.spans().some((s) => s.name === 'lambda.init')).toBe(true);
@@ -156,6 +156,6 @@ describe('platform telemetry from a sandboxed function', () => {
     expect(bytesToHex(record?.spanId)).toBe(spanId);
     expect(record?.severityText).toBe('ERROR');
     expect(record?.severityNumber).toBe(17);
-    expect(attributeValue(record?.attributes, 'faas.invocation.id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(attributeValue(record?.attributes, 'faas.invocation_id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -61,7 +61,7 @@ describe('platform spans', () => {
     expect(bytesToHex(invoke.traceId)).toBe(TRACE_HEX);
     expect(bytesToHex(invoke.spanId)).toBe(FUNCTION_SEGMENT);
     expect(invoke.parentSpanId?.length ?? 0).toBe(0);
-    expect(attributeValue(invoke.attributes, 'faas.invocation.id')).toBe('r1');
+    expect(attributeValue(invoke.attributes, 'faas.invocation_id')).toBe('r1');
     expect(attributeValue(invoke.attributes, 'faas.coldstart')).toBe(true);
     expect(Number(invoke.endTimeUnixNano) - Number(invoke.startTimeUnixNano)).toBeCloseTo(104e6, -3);
 
