@@ -184,6 +184,7 @@ export class LambdaEnvironment {
   private announced = new Set<string>();
   private currentRequestId: string | undefined;
   private envVars: Record<string, string> = {};
+  private shutdownResult: Promise<ShutdownResult> | undefined;
 
   private constructor(
     options: LambdaEnvironmentOptions,
@@ -324,11 +325,13 @@ export class LambdaEnvironment {
 
   /** SHUTDOWN with its deadline, then SIGKILL; closes the API server. */
   shutdown(options: { reason?: string } = {}): Promise<ShutdownResult> {
-    return this.enqueue(async () => {
+    // A second call (a test's cleanup after the test shut down itself) gets the first result.
+    this.shutdownResult ??= this.enqueue(async () => {
       const result = await this.terminate(options.reason ?? 'spindown');
       await this.close();
       return result;
     });
+    return this.shutdownResult;
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {

@@ -7,7 +7,8 @@
  * invocation (for processes that end before it does) by one shared timer that
  * only runs while some environment is invoking.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** Peak resident bytes (VmHWM) of one process, 0 when it is gone. */
 function peakRss(pid: number): number {
@@ -64,6 +65,8 @@ class SharedSampler {
   constructor(private readonly intervalMs: number) {}
 
   watch(groups: () => number[], onSample: (bytes: number) => void): () => void {
+    // Without /proc only the end-of-invocation samples are taken (ps is too slow to poll).
+    if (!HAS_PROC) return () => undefined;
     const w: Watch = { groups, onSample };
     this.watches.add(w);
     if (!this.timer) {
@@ -93,8 +96,27 @@ class SharedSampler {
 
 export const sharedSampler = new SharedSampler(100);
 
+const HAS_PROC = existsSync('/proc/self/status');
+
+/** Without /proc (macOS): current resident bytes of the process groups, from `ps`. */
+function residentFromPs(groups: number[]): number {
+  try {
+    const out = execFileSync('ps', ['-A', '-o', 'pgid=,rss='], { encoding: 'utf8' });
+    const wanted = new Set(groups);
+    let sum = 0;
+    for (const line of out.split('\n')) {
+      const [pgid, rssKb] = line.trim().split(/\s+/).map(Number);
+      if (wanted.has(pgid)) sum += rssKb * 1024;
+    }
+    return sum;
+  } catch {
+    return 0;
+  }
+}
+
 /** Peak resident bytes of the given process trees, summed. */
 export function sampleGroups(groups: number[]): number {
+  if (!HAS_PROC) return residentFromPs(groups);
   const rss = peakRssByRoot(new Set(groups));
   let sum = 0;
   for (const v of rss.values()) sum += v;

@@ -50,5 +50,8 @@ describe('environments side by side', () => {
     expect(seen[1]).toEqual([results[1].requestId, results[3].requestId]);
     const [sa, sb] = await Promise.all([a.shutdown(), b.shutdown()]);
     expect(sa.extensionsExitedInTime && sb.extensionsExitedInTime).toBe(true);
+    // Shutting down again answers the same; invoking after shutdown is refused.
+    expect(await a.shutdown()).toBe(sa);
+    await expect(a.invoke({})).rejects.toThrow('the environment is shut down');
   });
 });
