@@ -203,7 +203,7 @@ export class TelemetryAccumulator {
   /** Whether an open invocation that has started still misses its report. */
   hasIncomplete(): boolean {
     for (const record of this.open.values()) {
-      if (!record.report && (record.start || record.invoke || record.runtimeDone)) return true;
+      if (!record.report && (record.start || record.runtimeDone)) return true;
     }
     return false;
   }

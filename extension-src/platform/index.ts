@@ -217,6 +217,8 @@ export class PlatformTelemetry {
       }
     }
     for (const record of invocations) {
+      // Known only from INVOKE (no platform events: the "platform" stream is not subscribed, or they were lost).
+      if (!record.start && !record.runtimeDone && !record.report) continue;
       this.counts.invocations++;
       const reportedInit = record.report?.metrics.initDurationMs;
       const first = !this.firstInvocationDone && (record.sequence === undefined || record.sequence === 1);

@@ -102,7 +102,7 @@ export function invocationStatus(record: InvocationRecord, nowMs?: number): { st
   const statuses = [record.runtimeDone, record.report].filter((r) => r !== undefined);
   if (statuses.length === 0) {
     const deadline = record.invoke?.deadlineMs;
-    if (deadline !== undefined && nowMs !== undefined && nowMs >= deadline) {
+    if (record.start && deadline !== undefined && nowMs !== undefined && nowMs >= deadline) {
       return { status: 'timeout' };
     }
     return { status: 'unknown' };

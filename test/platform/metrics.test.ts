@@ -173,3 +173,16 @@ describe('platform module at SHUTDOWN', () => {
     expect(h.counter('faas.errors')).toBe(0);
   });
 });
+
+describe('platform module without platform events', () => {
+  it('counts nothing for invocations known only from INVOKE', () => {
+    const h = platformHarness();
+    for (let i = 0; i < 3; i++) h.platform.noteInvoke({ requestId: `only-invoke-${i}`, deadlineMs: T0 + 1_000 });
+    expect(h.platform.awaitingEvents()).toBe(false);
+    h.clock.now = T0 + 5_000;
+    h.platform.flush({ final: true });
+    expect(h.counter('faas.invocations')).toBe(0);
+    expect(h.counter('faas.timeouts')).toBe(0);
+    expect(h.spans()).toHaveLength(0);
+  });
+});
