@@ -221,8 +221,10 @@ export class PlatformTelemetry {
       if (!record.start && !record.runtimeDone && !record.report) continue;
       this.counts.invocations++;
       const reportedInit = record.report?.metrics.initDurationMs;
+      const restored = record.report?.metrics.restoreDurationMs !== undefined;
       const first = !this.firstInvocationDone && (record.sequence === undefined || record.sequence === 1);
-      const coldStart = reportedInit !== undefined || (first && this.coldCandidate !== undefined);
+      // Lambda reports initDurationMs (or restoreDurationMs, SnapStart) on an environment's first request only.
+      const coldStart = reportedInit !== undefined || restored || (first && this.coldCandidate !== undefined);
       if (first) this.firstInvocationDone = true;
       // A cold start Lambda reported but whose initReport never came still counts its init duration.
       if (reportedInit !== undefined && !this.pendingInit && this.metrics.initDuration.count === 0) {
