@@ -337,6 +337,12 @@ export class TelemetryApi {
     return [...this.subscribers.keys()];
   }
 
+  /** Stops delivering to one extension (its process is gone). */
+  close(name: string): void {
+    this.subscribers.get(name)?.close();
+    this.subscribers.delete(name);
+  }
+
   /** Drops every subscriber (their extension processes are gone). */
   closeAll(): void {
     for (const s of this.subscribers.values()) s.close();
