@@ -9,12 +9,20 @@
  *   translation, so it does less work) through a fetch that answers at once.
  * - http: the same, ending in HTTP POSTs to a loopback server answering 204;
  *   the exporter with its own client, the npm package with `globalThis.fetch`.
+ * - collector: the OpenTelemetry Collector (OTLP/HTTP receiver, Prometheus
+ *   remote write exporter; built by bench/peers/build-otelcol.sh, skipped when
+ *   absent) given the same OTLP requests over HTTP; its own process's CPU time.
  *
  * Run alone: `npx tsx bench/cases/remote-write.ts [--quick]`.
  */
-import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pushTimeseries } from 'prometheus-remote-write';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deserialize, pushTimeseries } from 'prometheus-remote-write';
+import snappy from 'snappyjs';
 import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js';
@@ -158,6 +166,122 @@ function asPeerSeries(
   }));
 }
 
+const COLLECTOR = join(__dirname, '..', '..', '.tmp', 'otelcol-peer', 'otelcol-peer');
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function post(url: string, body: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The Collector peer: OTLP/HTTP in, remote write out to a loopback sink that counts samples. */
+async function collectorCase(payloads: Uint8Array[], samplesPerPayload: number): Promise<BenchResult | undefined> {
+  if (!existsSync(COLLECTOR)) {
+    console.warn(`SKIPPING collector comparison: ${COLLECTOR} not built (bash bench/peers/build-otelcol.sh)`);
+    return undefined;
+  }
+  let received = 0;
+  const sink = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = snappy.uncompress(Buffer.concat(chunks)) as unknown as ArrayBufferLike;
+      const decoded = (await deserialize(body)) as unknown as {
+        timeseries: { samples: unknown[] }[];
+      };
+      for (const ts of decoded.timeseries) received += ts.samples.length;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const sinkPort = (sink.address() as AddressInfo).port;
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const otlpPort = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const dir = mkdtempSync(join(tmpdir(), 'otelcol-bench-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      'receivers:',
+      '  otlp:',
+      '    protocols:',
+      '      http:',
+      `        endpoint: 127.0.0.1:${otlpPort}`,
+      'exporters:',
+      '  prometheusremotewrite:',
+      `    endpoint: http://127.0.0.1:${sinkPort}/api/v1/write`,
+      '    target_info:',
+      '      enabled: true',
+      'service:',
+      '  telemetry:',
+      '    logs:',
+      '      level: warn',
+      '    metrics:',
+      '      level: none',
+      '  pipelines:',
+      '    metrics:',
+      '      receivers: [otlp]',
+      '      exporters: [prometheusremotewrite]',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(COLLECTOR, ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  try {
+    const url = `http://127.0.0.1:${otlpPort}/v1/metrics`;
+    const until = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await post(url, payloads[0])) === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > until) throw new Error(`collector did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The first payload warmed it up; measure the rest once it has been exported.
+    while (received < samplesPerPayload && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const before = received;
+    const expected = (payloads.length - 1) * samplesPerPayload;
+    const cpu = processCpuSeconds(child.pid as number);
+    const wall = process.hrtime.bigint();
+    for (const p of payloads.slice(1)) {
+      const status = await post(url, p);
+      if (status !== 200) throw new Error(`collector answered ${status}`);
+    }
+    const deadline = Date.now() + 60_000;
+    while (received - before < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const m = {
+      samples: received - before,
+      cpuSeconds: processCpuSeconds(child.pid as number) - cpu,
+      wallSeconds: Number(process.hrtime.bigint() - wall) / 1e9,
+    };
+    return result('collector', 'OpenTelemetry Collector 0.150.0, OTLP/HTTP in, prometheusremotewrite out', m);
+  } finally {
+    child.kill('SIGTERM');
+    sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(options: { quick?: boolean } = {}): Promise<BenchResult[]> {
   const iterations = options.quick ? 100 : 1000;
   const t0 = Date.now() - 3_600_000;
@@ -250,6 +374,11 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   } finally {
     server.close();
   }
+  const samplesPerPayload = new PrometheusTranslator(options_.translate).translate(
+    decodeRequest('metrics', payloads[0]),
+  ).length;
+  const collector = await collectorCase(payloads, samplesPerPayload);
+  if (collector) results.push(collector);
   return results;
 }
 
