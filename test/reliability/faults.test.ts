@@ -1,0 +1,305 @@
+/**
+ * Faults, each with the real extension in a sandboxed Lambda environment and
+ * a real Prometheus behind a fault-injecting remote write endpoint. Every case
+ * ends with the same accounting: samples the function sent = samples PromQL
+ * finds + samples the extension counted as dropped (or, after SIGKILL, as
+ * pending when it was killed), exactly.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LambdaEnvironment } from '../../sandbox/index.js';
+import { buildLayer } from '../../scripts/build-extension.js';
+import { findBinary, requireBinary } from '../support/binaries.js';
+import { PrometheusServer } from '../support/prometheus.js';
+import { FaultyRemoteWrite } from './backend.js';
+import {
+  arrived,
+  arrivedSeries,
+  countedDropped,
+  exitTotals,
+  extensionPid,
+  lastPending,
+  procMemory,
+  sleep,
+  startEmitter,
+} from './harness.js';
+
+const available = findBinary('prometheus') !== undefined || requireBinary('prometheus') !== undefined;
+/** How long the freeze case keeps the environment stopped (longer in the soak script). */
+const FREEZE_MS = Number(process.env.OBSERVED_FAULT_FREEZE_MS ?? 3_000);
+const SERIES = 10;
+
+describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
+  let prom: PrometheusServer;
+  let layerRoot: string;
+  let layerDir: string;
+  let backend: FaultyRemoteWrite | undefined;
+  let env: LambdaEnvironment | undefined;
+
+  beforeAll(async () => {
+    layerRoot = mkdtempSync(join(tmpdir(), 'observed-faults-'));
+    const [server, built] = await Promise.all([PrometheusServer.start(), buildLayer(layerRoot)]);
+    prom = server as PrometheusServer;
+    layerDir = built.layerDir;
+  }, 120_000);
+
+  afterEach(async () => {
+    await env?.shutdown().catch(() => undefined);
+    await backend?.stop();
+    env = undefined;
+    backend = undefined;
+  });
+
+  afterAll(async () => {
+    await prom?.stop();
+    if (layerRoot) rmSync(layerRoot, { recursive: true, force: true });
+  });
+
+  async function setup(
+    run: string,
+    options: { extraEnv?: Record<string, string>; shutdownDeadlineMs?: number; timeoutMs?: number } = {},
+  ) {
+    backend = await new FaultyRemoteWrite(prom.url).start();
+    env = await startEmitter(backend.url, {
+      layerDir,
+      functionName: run,
+      extraEnv: { OBSERVED_FLUSH_TIMEOUT_MS: '500', ...options.extraEnv },
+      shutdownDeadlineMs: options.shutdownDeadlineMs,
+      timeoutMs: options.timeoutMs,
+    });
+    let seq = 0;
+    let sent = 0;
+    // Warm-up: after the function's first flushed notice the extension waits for it on every invocation
+    // (before that, with no Telemetry API subscription, it cannot know when an invocation's data is in).
+    await (env as LambdaEnvironment).invoke({ run, seq: 0, series: 0 });
+    const invoke = async (extra: Record<string, unknown> = {}) => {
+      const series = (extra.series as number | undefined) ?? SERIES;
+      const r = await (env as LambdaEnvironment).invoke({ run, seq: ++seq, series, ...extra });
+      sent += series;
+      // Distinct timestamps per invocation (Prometheus keeps one sample per millisecond and series).
+      await sleep(2);
+      return r;
+    };
+    return { invoke, sent: () => sent, backend: backend as FaultyRemoteWrite, env: env as LambdaEnvironment };
+  }
+
+  async function account(run: string, sent: number) {
+    const totals = exitTotals(env as LambdaEnvironment);
+    if (process.env.OBSERVED_FAULT_DEBUG) console.log((env as LambdaEnvironment).stdout('observed-lambda'));
+    const got = await arrived(prom, run);
+    const dropped = totals ? countedDropped(totals) : undefined;
+    console.log(
+      `RESULT ${run}: sent ${sent}, arrived ${got}, counted dropped ${dropped ? dropped.pipeline + dropped.exporter : 'n/a'} ${JSON.stringify(dropped?.byReason ?? {})}`,
+    );
+    return { got, dropped, totals };
+  }
+
+  it('no fault: every sample arrives', async () => {
+    const run = 'fault-none';
+    const t = await setup(run);
+    for (let i = 0; i < 5; i++) expect((await t.invoke()).status).toBe('success');
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('backend down for a whole invocation, then back: kept and delivered, nothing dropped, invocation time bounded', async () => {
+    const run = 'fault-down';
+    const t = await setup(run);
+    await t.invoke();
+    await t.backend.down();
+    const during = await t.invoke();
+    expect(during.status).toBe('success');
+    // The flush gives up at OBSERVED_FLUSH_TIMEOUT_MS (500 ms); the function is not held longer.
+    expect(during.durationMs).toBeLessThan(2_000);
+    await t.backend.up();
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('backend slower than the flush deadline: the invocation is not held, samples arrive later', async () => {
+    const run = 'fault-slow';
+    const t = await setup(run);
+    t.backend.fault = { kind: 'slow', delayMs: 1_500 };
+    const slow = await t.invoke();
+    expect(slow.durationMs).toBeLessThan(2_000);
+    await t.invoke();
+    t.backend.fault = { kind: 'pass' };
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('429 with Retry-After: waits as asked, then delivers everything', async () => {
+    const run = 'fault-429';
+    const t = await setup(run);
+    t.backend.fault = { kind: 'status', status: 429, retryAfterSeconds: 1 };
+    await t.invoke();
+    await t.invoke();
+    t.backend.fault = { kind: 'pass' };
+    await sleep(1_100);
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    const refused = t.backend.attempts.filter((a) => a.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    // No second attempt inside the second the server asked for.
+    for (let i = 1; i < refused.length; i++) expect(refused[i].at - refused[i - 1].at).toBeGreaterThanOrEqual(950);
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('connection reset mid-request: retried, nothing lost', async () => {
+    const run = 'fault-reset';
+    const t = await setup(run);
+    t.backend.fault = { kind: 'reset' };
+    await t.invoke();
+    t.backend.fault = { kind: 'pass' };
+    await sleep(1_100);
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(t.backend.attempts.some((a) => a.fault === 'reset')).toBe(true);
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it(`frozen in the middle of an export for ${FREEZE_MS} ms, thawed later (stale sockets): nothing lost`, async () => {
+    const run = 'fault-freeze';
+    const t = await setup(run, { timeoutMs: 15_000, extraEnv: { OBSERVED_FLUSH_TIMEOUT_MS: '3000' } });
+    await t.invoke();
+    t.backend.fault = { kind: 'slow', delayMs: 600 };
+    const pending = t.invoke();
+    // Wait until the export is on the wire, then stop every process of the environment, as Lambda's freeze does.
+    const until = Date.now() + 5_000;
+    while (t.backend.inFlight === 0 && Date.now() < until) await sleep(5);
+    expect(t.backend.inFlight).toBeGreaterThan(0);
+    const groups = t.env.processInfo.filter((p) => p.running && p.pid).map((p) => p.pid as number);
+    for (const pid of groups) process.kill(-pid, 'SIGSTOP');
+    await sleep(FREEZE_MS);
+    // While frozen the server closed its idle keep-alive sockets: the extension holds stale ones.
+    t.backend.fault = { kind: 'pass' };
+    for (const pid of groups) process.kill(-pid, 'SIGCONT');
+    expect((await pending).status).toBe('success');
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('SHUTDOWN while an export is in flight: the final flush completes it', async () => {
+    const run = 'fault-shutdown-inflight';
+    const t = await setup(run);
+    t.backend.fault = { kind: 'slow', delayMs: 700 };
+    await t.invoke();
+    await t.invoke();
+    const s = await t.env.shutdown();
+    expect(s.extensionsExitedInTime).toBe(true);
+    const { got, dropped } = await account(run, t.sent());
+    expect(got + (dropped?.exporter ?? 0)).toBe(t.sent());
+    expect(got).toBe(t.sent());
+  });
+
+  // Known gap: at a short SHUTDOWN the extension exits (watchdog, main.ts exit()) while the remote write exporter
+  // still holds samples in a request in flight; exit() counts only what is staged in the pipeline
+  // (abandonStaged), and the exporter's pendingItems() leaves out the batch it is sending, so those samples
+  // are lost without being counted (sent 30, arrived 10, counted dropped 0). Flips when fixed.
+  it.fails('SHUTDOWN with a 500 ms deadline and a hanging backend: exits in time, what was not sent is counted', async () => {
+    const run = 'fault-shutdown-500ms';
+    const t = await setup(run, { shutdownDeadlineMs: 500 });
+    await t.invoke();
+    t.backend.fault = { kind: 'hang' };
+    await t.invoke();
+    await t.invoke();
+    const s = await t.env.shutdown();
+    expect(s.extensionsExitedInTime).toBe(true);
+    expect(s.killed).toEqual([]);
+    const { got, dropped } = await account(run, t.sent());
+    expect(dropped?.exporter).toBeGreaterThan(0);
+    expect(got + (dropped?.exporter ?? 0) + (dropped?.pipeline ?? 0)).toBe(t.sent());
+  });
+
+  it('extension SIGKILLed after its deadline: what was lost is what it last counted as pending', async () => {
+    const run = 'fault-sigkill';
+    const t = await setup(run, { shutdownDeadlineMs: 1_000 });
+    await t.invoke();
+    t.backend.fault = { kind: 'hang' };
+    await t.invoke();
+    await t.invoke();
+    const pendingAtShutdown = lastPending(t.env);
+    // A stuck extension: stopped as SHUTDOWN arrives, so the sandbox must kill it at the deadline.
+    const pid = extensionPid(t.env) as number;
+    const from = t.env.events[t.env.events.length - 1]?.seq ?? 0;
+    const shutdown = t.env.shutdown();
+    // The sandbox thaws the environment to deliver SHUTDOWN; stop the extension right after.
+    await t.env.waitFor((e) => e.type === 'thaw' && e.seq > from, 5_000);
+    process.kill(pid, 'SIGSTOP');
+    const s = await shutdown;
+    expect(s.killed).toContain('observed-lambda');
+    expect(exitTotals(t.env)).toBeUndefined();
+    const got = await arrived(prom, run);
+    console.log(`RESULT ${run}: sent ${t.sent()}, arrived ${got}, pending when killed ${pendingAtShutdown}`);
+    expect(pendingAtShutdown).toBeGreaterThan(0);
+    expect(t.sent() - got).toBe(pendingAtShutdown);
+  });
+
+  it('function crashes mid-invocation: the extension flushes at the SHUTDOWN that follows', async () => {
+    const run = 'fault-crash';
+    // As deployed: the Telemetry API's runtimeDone (status failure) is what tells the extension the runtime died.
+    const t = await setup(run, { extraEnv: { OBSERVED_TELEMETRY_TYPES: 'platform' } });
+    await t.invoke();
+    const crashed = await t.invoke({ crash: true });
+    expect(crashed.status).toBe('failure');
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got).toBe(t.sent());
+    // Platform metrics share the exporter here: none of its samples may be dropped either.
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('function times out mid-invocation: what it sent before arrives', async () => {
+    const run = 'fault-timeout';
+    const t = await setup(run, { timeoutMs: 1_500 });
+    await t.invoke();
+    const timedOut = await t.invoke({ hangMs: 10_000 });
+    expect(timedOut.status).toBe('timeout');
+    await t.invoke();
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+  });
+
+  it('more than the buffer holds: oldest dropped and counted, newest kept, memory bounded', async () => {
+    const run = 'fault-overflow';
+    const t = await setup(run, { extraEnv: { OBSERVED_BUFFER_MAX_ITEMS: '1000' } });
+    const pid = extensionPid(t.env) as number;
+    const before = procMemory(pid)?.rssKb ?? 0;
+    const r = await t.invoke({ series: 5_000, batch: 500 });
+    expect(r.status).toBe('success');
+    const after = procMemory(pid)?.rssKb ?? 0;
+    await t.env.shutdown();
+    const { got, dropped } = await account(run, t.sent());
+    expect(got + (dropped?.pipeline ?? 0) + (dropped?.exporter ?? 0)).toBe(t.sent());
+    expect(dropped?.exporter).toBe(0);
+    // At most the buffer's 1,000 items survive (the platform module's final points take their share too).
+    expect(got).toBeLessThanOrEqual(1_000);
+    expect(got).toBeGreaterThanOrEqual(500);
+    // The ones kept are the newest: the last series the function sent, without a gap.
+    const kept = await arrivedSeries(prom, run);
+    expect(kept).toHaveLength(got);
+    expect(kept[kept.length - 1]).toBe(4_999);
+    expect(kept[0]).toBe(5_000 - got);
+    expect((after - before) / 1024).toBeLessThan(64);
+  });
+});
