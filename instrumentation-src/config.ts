@@ -13,7 +13,7 @@ export interface TelemetryOptions {
   /**
    * Longest time, in milliseconds, the end of an invocation waits for traces, metrics and logs to be
    * flushed (never more than the invocation's remaining time allows).
-   * @default OBSERVED_FLUSH_TIMEOUT_MS, else 2000
+   * @default OBSERVED_SDK_FLUSH_TIMEOUT_MS, else 2000
    */
   readonly flushTimeoutMs?: number;
   /**
@@ -41,7 +41,7 @@ export function resolveConfig(options: TelemetryOptions = {}, env: NodeJS.Proces
   return {
     flushTimeoutMs:
       positiveNumber(options.flushTimeoutMs) ??
-      positiveNumber(env.OBSERVED_FLUSH_TIMEOUT_MS) ??
+      positiveNumber(env.OBSERVED_SDK_FLUSH_TIMEOUT_MS) ??
       DEFAULT_FLUSH_TIMEOUT_MS,
     noticeUrl: flushedNoticeUrl(env),
   };

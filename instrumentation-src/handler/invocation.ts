@@ -9,7 +9,7 @@ import type { LambdaContext } from './lambda-types.js';
 import { incomingTraceContext } from './trace-context.js';
 import { describeTrigger, responseAttributes, type Trigger } from './triggers.js';
 
-export const TRACER_NAME = 'observed-lambda';
+export const TRACER_NAME = 'observed-lambda/handler';
 
 export interface Invocation {
   readonly span: Span;

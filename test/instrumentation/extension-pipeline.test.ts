@@ -1,0 +1,114 @@
+/**
+ * The whole path in the sandbox: plain CommonJS and ES module functions with
+ * the layer (the extension built from source, and the exec wrapper with its
+ * instrumentation) and AWS_LAMBDA_EXEC_WRAPPER set; their SDK exports to the
+ * extension's receiver, the extension to an OTLP backend. The invocation span
+ * and the function's own metric must be at the backend when the environment
+ * freezes, and the extension must have moved on thanks to the flushed notice,
+ * before the Telemetry API delivered platform.runtimeDone.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TelemetryEvent } from '../../sandbox/index.js';
+import { type InvokeResult, LambdaEnvironment } from '../../sandbox/index.js';
+import { buildLayer } from '../../scripts/build-extension.js';
+import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
+import { tempDir } from '../sandbox/helpers.js';
+import { OtlpSink } from '../support/otlp-sink.js';
+import { attribute, spanByInvocation } from './helpers.js';
+
+const FUNCTIONS = join(__dirname, 'fixtures', 'functions');
+const backend = new OtlpSink();
+const out = tempDir();
+let layerDir: string;
+const environments: LambdaEnvironment[] = [];
+
+beforeAll(async () => {
+  await backend.start();
+  ({ layerDir } = await buildLayer(out.dir));
+  await buildInstrumentationLayer(layerDir, join(out.dir, 'maps'));
+});
+
+afterAll(async () => {
+  await Promise.all(environments.splice(0).map((e) => e.shutdown().catch(() => undefined)));
+  await backend.stop();
+  out.cleanup();
+});
+
+async function start(codeDir: string, functionName: string) {
+  const env = await LambdaEnvironment.start({
+    handler: 'index.handler',
+    codeDir: join(FUNCTIONS, codeDir),
+    functionName,
+    layers: [layerDir],
+    timeoutMs: 10_000,
+    env: {
+      AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
+      OBSERVED_OTLP_ENDPOINT: backend.url,
+      OBSERVED_FLUSH: 'end-of-invocation',
+      OBSERVED_LOG_LEVEL: 'warn',
+      // Lambda holds platform.runtimeDone this long: an extension that waited for it would lag by a second.
+      OBSERVED_TELEMETRY_TIMEOUT_MS: '1000',
+    },
+  });
+  environments.push(env);
+  return env;
+}
+
+const hex = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('hex');
+
+/** The function's own counter, as the backend has it for one service. */
+function functionCounter(service: string): number | undefined {
+  for (const request of backend.requests('metrics')) {
+    for (const rm of request.resourceMetrics ?? []) {
+      if (attribute(rm.resource?.attributes, 'service.name') !== service) continue;
+      for (const sm of rm.scopeMetrics ?? []) {
+        const metric = sm.metrics?.find((m) => m.name === 'fixture.orders');
+        const point = metric?.sum?.dataPoints?.[0];
+        if (point) return Number(point.asInt ?? point.asDouble);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Whether the extension asked for its next event before the Telemetry API delivered this invocation's runtimeDone. */
+function movedOnBeforeRuntimeDone(result: InvokeResult, extension = 'observed-lambda'): boolean {
+  // The notice goes out before the function returns, so the extension may even ask before the response is posted.
+  const invoked = result.events.find((e) => e.type === 'runtime.invoke');
+  const next = result.events.find(
+    (e) => e.type === 'extension.next' && e.name === extension && e.seq > (invoked?.seq ?? 0),
+  );
+  const delivered = result.events.find(
+    (e) =>
+      e.type === 'telemetry.delivery' &&
+      ((e.data?.events as TelemetryEvent[] | undefined) ?? []).some(
+        (t) => t.type === 'platform.runtimeDone' && (t.record as { requestId?: string }).requestId === result.requestId,
+      ),
+  );
+  return next !== undefined && (delivered === undefined || next.seq < delivered.seq);
+}
+
+describe.each([
+  { format: 'CommonJS', codeDir: 'cjs', functionName: 'orders-cjs' },
+  { format: 'ES module', codeDir: 'esm', functionName: 'orders-esm' },
+])('a plain $format function with the layer and the exec wrapper', ({ codeDir, functionName }) => {
+  it('has its invocation span and its metric at the backend when the environment freezes', async () => {
+    const env = await start(codeDir, functionName);
+    const results: InvokeResult[] = [];
+    for (let i = 0; i < 3; i++) results.push(await env.invoke({ order: i }));
+
+    for (const [i, r] of results.entries()) {
+      expect(r.status).toBe('success');
+      expect(r.events.some((e) => e.type === 'freeze')).toBe(true);
+      const span = spanByInvocation(backend.spans(), r.requestId);
+      expect(span?.name).toBe(functionName);
+      expect(attribute(span?.attributes, 'faas.coldstart')).toBe(i === 0);
+      expect((r.result as { traceId?: string }).traceId).toBe(hex(span?.traceId));
+      expect(movedOnBeforeRuntimeDone(r)).toBe(true);
+    }
+    // Cumulative: the newest export carries all three invocations.
+    expect(functionCounter(functionName)).toBeGreaterThanOrEqual(1);
+    expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
+  });
+});
