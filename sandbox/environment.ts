@@ -423,7 +423,12 @@ export class LambdaEnvironment {
     if (this.processes.get(proc.name) !== proc) return;
     const expected = this.state === 'resetting' || this.state === 'shutting-down' || this.state === 'closed';
     if (!expected && !this.crashed) {
-      if (proc.kind === 'runtime') {
+      if (proc.kind === 'runtime' && info.spawnError) {
+        this.crashed = {
+          errorType: 'Runtime.InvalidEntrypoint',
+          errorMessage: `Runtime could not start: ${info.spawnError}`,
+        };
+      } else if (proc.kind === 'runtime') {
         this.crashed = {
           errorType: 'Runtime.ExitError',
           errorMessage: `Runtime exited with error: ${info.signal ? `signal: ${info.signal}` : `exit status ${info.code}`}`,
@@ -582,7 +587,8 @@ export class LambdaEnvironment {
       const message = typeof parsed === 'object' && parsed?.errorMessage ? parsed.errorMessage : String(body);
       return fail({ errorType, errorMessage: message }, 'error');
     }
-    if (this.crashed?.errorType === 'Runtime.ExitError') return fail(this.crashed, 'failure');
+    const runtimeGone = this.processes.get(RUNTIME)?.exitInfo !== undefined;
+    if (runtimeGone && this.crashed) return fail(this.crashed, 'failure');
     if (extensionFailure()) return fail(extensionFailure()!, 'error');
     if (!this.runtimeApi.initialized) {
       return fail({ errorType: 'Sandbox.Timeout', errorMessage: 'The runtime did not finish init in time' }, 'timeout');

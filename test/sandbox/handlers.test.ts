@@ -97,6 +97,29 @@ describe('sandbox runtime: handlers', () => {
     expect(env.stderr()).toContain(`wrapper saw: ${process.execPath}`);
   });
 
+  it('reports a wrapper that cannot be started as Runtime.InvalidEntrypoint', async () => {
+    const attempt = LambdaEnvironment.start({
+      handler: 'index.handler',
+      codeDir: CJS_CODE,
+      env: { AWS_LAMBDA_EXEC_WRAPPER: '/nonexistent/wrapper' },
+    });
+    await expect(attempt).rejects.toMatchObject({ errorType: 'Runtime.InvalidEntrypoint' });
+  });
+
+  it('lets the runtime process register an internal extension (INVOKE only) during init', async () => {
+    const env = await start('internal.handler');
+    expect(env.extensions).toEqual([{ name: 'internal-agent', events: ['INVOKE'], external: false, state: 'ready' }]);
+    const r = await env.invoke();
+    const result = r.result as {
+      registration: { refused: unknown; status: number };
+      seen: string[];
+      requestId: string;
+    };
+    expect(result.registration.status).toBe(200);
+    expect(result.registration.refused).toMatchObject({ errorType: 'Extension.InvalidEventType' });
+    expect(result.seen).toEqual([r.requestId]);
+  });
+
   it('passes the client context', async () => {
     const env = await start('index.clientContext');
     const r = await env.invoke({}, { clientContext: { custom: { tenant: 'a' } } });
