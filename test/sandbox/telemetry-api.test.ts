@@ -180,13 +180,13 @@ describe('Telemetry API delivery', () => {
     const delivery = env.events.find(
       (e) =>
         e.type === 'telemetry.delivery' &&
-        (e.data?.events as TelemetryEvent[]).some(
+        ((e.data?.events ?? []) as TelemetryEvent[]).some(
           (x) => x.type === 'platform.start' && (x.record as { requestId: string }).requestId === r.requestId,
         ),
     )!;
     expect(delivery.timeMs - startEvent.timeMs).toBeGreaterThanOrEqual(290);
     // The runtime's events of the same window went in the same POST.
-    const types = (delivery.data?.events as TelemetryEvent[]).map((e) => e.type);
+    const types = ((delivery.data?.events ?? []) as TelemetryEvent[]).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['platform.start', 'function', 'platform.runtimeDone']));
   });
 
