@@ -11,6 +11,7 @@ import type { HistogramDataPoint, Metric, NumberDataPoint } from '../../extensio
 import { bytesToHex } from '../../extension-src/platform/trace-context.js';
 import { attributeValue } from '../../extension-src/resource/attributes.js';
 import { LambdaEnvironment } from '../../sandbox/index.js';
+import { OpenSearchFake } from '../support/opensearch-fake.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import { buildExtensionLayer } from './extension-layer.js';
 
@@ -134,28 +135,49 @@ describe('platform telemetry from a sandboxed function', () => {
     }
   });
 
-  it('turns a JSON log line with a trace id into a log record with that trace id and severity', async () => {
+  it('turns a JSON log line with a trace id into a log record with that trace id and severity, also in OpenSearch', async () => {
+    const openSearch = await new OpenSearchFake().start();
     const env = await LambdaEnvironment.start({
       handler: 'index.handler',
       codeDir: CODE,
       functionName: 'platform-fn',
       layers: [layer.dir],
       logFormat: 'JSON',
-      env: { OBSERVED_OTLP_ENDPOINT: sink.url, OBSERVED_FLUSH: 'end-of-invocation', OBSERVED_LOG_LEVEL: 'warn' },
+      env: {
+        OBSERVED_OTLP_ENDPOINT: sink.url,
+        OBSERVED_OPENSEARCH_ENDPOINT: openSearch.url,
+        OBSERVED_OPENSEARCH_INDEX: 'lambda-logs-%{yyyy.MM.dd}',
+        OBSERVED_FLUSH: 'end-of-invocation',
+        OBSERVED_LOG_LEVEL: 'warn',
+      },
     });
     const traceId = '5b8efff798038103d269b633813fc60c';
     const spanId = 'eee19b7ec3c1b174';
+    let requestId = '';
     try {
       const r = await env.invoke({ mode: 'log', traceId, spanId });
       expect(r.status).toBe('success');
+      requestId = r.requestId;
     } finally {
       await env.shutdown();
+      await openSearch.stop();
     }
     const record = sink.logRecords().find((l) => bytesToHex(l.traceId) === traceId);
     expect(record).toBeDefined();
     expect(bytesToHex(record?.spanId)).toBe(spanId);
     expect(record?.severityText).toBe('ERROR');
     expect(record?.severityNumber).toBe(17);
-    expect(attributeValue(record?.attributes, 'faas.invocation_id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(attributeValue(record?.attributes, 'faas.invocation_id')).toBe(requestId);
+
+    const documents = openSearch.documents.filter((d) => d.index.startsWith('lambda-logs-'));
+    const document = documents.find((d) => d.source.traceId === traceId)?.source;
+    expect(document).toMatchObject({
+      spanId,
+      severity: { text: 'ERROR', number: 17 },
+      attributes: { 'faas.invocation_id': requestId, 'aws.lambda.log.source': 'function' },
+      resource: { 'faas.name': 'platform-fn', 'cloud.provider': 'aws' },
+    });
+    const day = String(document?.['@timestamp']).slice(0, 10).replace(/-/g, '.');
+    expect(documents.find((d) => d.source === document)?.index).toBe(`lambda-logs-${day}`);
   });
 });
