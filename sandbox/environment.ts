@@ -649,7 +649,10 @@ export class LambdaEnvironment {
     const startMs = Date.now();
     const deadlineMs = startMs + this.timeoutMs;
     const traceId = options.traceId ?? traceHeader(this.options.tracing === 'Active');
-    const tracing: TracingContext = { type: 'X-Amzn-Trace-Id', value: traceId };
+    // With a sampled trace Lambda names the invocation's segment in the platform events' tracing.
+    const tracing: TracingContext = /Sampled=1/.test(traceId)
+      ? { spanId: randomBytes(8).toString('hex'), type: 'X-Amzn-Trace-Id', value: traceId }
+      : { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequestId = requestId;
     this.log.add('invoke.start', { requestId });
     this.telemetry.publish(

@@ -24,6 +24,12 @@ describe('sandbox runtime: handlers', () => {
       memoryLimitInMB: '256',
       traceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
     });
+    const start = env.telemetryEvents('platform.start')[0].record as { tracing: Record<string, string> };
+    expect(start.tracing).toEqual({
+      spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      type: 'X-Amzn-Trace-Id',
+      value: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    });
     const remaining = (r.result as { remainingMs: number }).remainingMs;
     expect(remaining).toBeGreaterThan(0);
     expect(remaining).toBeLessThanOrEqual(3000);
