@@ -4,7 +4,9 @@
  * source receives them, translates them and remote-writes them to a real
  * Prometheus before each freeze. PromQL must give back exactly what the
  * invocations recorded, for delta and cumulative SDK temporality, and after
- * SHUTDOWN the environment's series are gone from instant queries.
+ * SHUTDOWN the environment's series are gone from instant queries. The same
+ * function with OBSERVED_PUSHGATEWAY_URL leaves its totals in a real
+ * Pushgateway under its job/instance group, deleted at SHUTDOWN when asked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +16,13 @@ import { LambdaEnvironment } from '../../sandbox/index.js';
 import { buildLayer } from '../../scripts/build-extension.js';
 import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
 import { findBinary, requireBinary } from '../support/binaries.js';
-import { PrometheusServer } from '../support/prometheus.js';
+import { PrometheusServer, PushgatewayServer } from '../support/prometheus.js';
 import { classicQuantile, sum } from './expected.js';
+import { find, parseText } from './text-parse.js';
 
 const available = findBinary('prometheus') !== undefined || requireBinary('prometheus') !== undefined;
+const pushgatewayAvailable =
+  findBinary('prometheus-pushgateway') !== undefined || requireBinary('prometheus-pushgateway') !== undefined;
 const CODE = join(__dirname, 'fixtures', 'orders-fn');
 const BOUNDS = [0.1, 0.5, 1, 2.5];
 const METHODS = ['card', 'invoice'] as const;
@@ -145,4 +150,58 @@ describe.skipIf(!available)('function metrics through the extension to a real Pr
       }
     });
   }
+
+  it.skipIf(!pushgatewayAvailable)(
+    'Pushgateway: the totals of all invocations under the environment group, deleted at SHUTDOWN',
+    async () => {
+      const gateway = (await PushgatewayServer.start()) as PushgatewayServer;
+      const functionName = 'orders-push';
+      const env = await LambdaEnvironment.start({
+        handler: 'index.handler',
+        codeDir: CODE,
+        functionName,
+        layers: [layerDir],
+        timeoutMs: 10_000,
+        env: {
+          AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
+          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+          OBSERVED_PUSHGATEWAY_URL: gateway.url,
+          OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN: 'true',
+          OBSERVED_FLUSH: 'end-of-invocation',
+          OBSERVED_LOG_LEVEL: 'warn',
+        },
+      });
+      let shutDown = false;
+      try {
+        const events = [0, 1, 2, 3].map(invocation);
+        for (const event of events) {
+          expect((await env.invoke(event)).status).toBe('success');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const orders = events.flatMap((e) => e.orders);
+        const parsed = parseText(await gateway.metricsText());
+        expect(parsed.types.orders_placed_total).toBe('counter');
+        for (const method of METHODS) {
+          expect(
+            find(parsed, 'orders_placed_total', { job: functionName, payment_method: method }).map((s) => s.value),
+          ).toEqual([orders.filter((o) => o.method === method).length]);
+        }
+        expect(find(parsed, 'orders_latency_seconds_count', { job: functionName }).map((s) => s.value)).toEqual([
+          orders.length,
+        ]);
+        expect(find(parsed, 'orders_open', { job: functionName }).map((s) => s.value)).toEqual([
+          sum(events.map((e) => e.openChange)),
+        ]);
+        const shutdown = await env.shutdown();
+        shutDown = true;
+        expect(shutdown.extensionsExitedInTime).toBe(true);
+        expect(find(parseText(await gateway.metricsText()), 'orders_placed_total', { job: functionName })).toEqual([]);
+      } finally {
+        if (!shutDown) await env.shutdown().catch(() => undefined);
+        await gateway.stop();
+      }
+    },
+  );
 });
