@@ -24,8 +24,8 @@ describe('sandbox runtime: handlers', () => {
       memoryLimitInMB: '256',
       traceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
     });
-    const start = env.telemetryEvents('platform.start')[0].record as { tracing: Record<string, string> };
-    expect(start.tracing).toEqual({
+    const startEvent = env.telemetryEvents('platform.start')[0].record as { tracing: Record<string, string> };
+    expect(startEvent.tracing).toEqual({
       spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
       type: 'X-Amzn-Trace-Id',
       value: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
