@@ -84,6 +84,11 @@ interface Batch {
   readonly samples: number;
 }
 
+/** Series remembered for ordering and staleness; beyond this, long-silent ones are forgotten. */
+const WRITTEN_SERIES_LIMIT = 100_000;
+/** Prometheus's lookback is 5 minutes: a series silent for longer needs no staleness marker. */
+const FORGET_AFTER_MS = 15 * 60_000;
+
 const STALE_HISTOGRAM: NativeHistogram = {
   count: 0,
   sum: 0,
@@ -154,6 +159,15 @@ export class RemoteWriteExporter implements Exporter {
     }
     for (const sample of samples) this.add(sample);
     this.trim();
+    if (this.written.size > WRITTEN_SERIES_LIMIT) this.forgetSilentSeries();
+  }
+
+  /** Bounds the per-series memory in environments whose label values keep changing. */
+  private forgetSilentSeries(): void {
+    const cutoff = Date.now() - FORGET_AFTER_MS;
+    for (const [key, series] of this.written) {
+      if (series.lastMs < cutoff && !this.pending.has(key)) this.written.delete(key);
+    }
   }
 
   pendingItems(): number {
