@@ -64,7 +64,7 @@ export interface LambdaEnvironmentOptions {
   runtimeCommand?: string[];
   /** Called with every output line of every process (the CLI prints them). */
   onOutput?: (process: string, stream: OutputStream, line: string) => void;
-  /** Bound of the event log; default 100000 entries. */
+  /** Bound of the event log (oldest entries go first); default 20000 entries, enough for hundreds of invocations. */
   maxLogEntries?: number;
 }
 

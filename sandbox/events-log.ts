@@ -59,7 +59,7 @@ export class EventLog {
   private readonly listeners = new Set<Listener>();
 
   /** Oldest entries are dropped beyond this many, so long load runs stay bounded in memory. */
-  constructor(private readonly maxEntries = 100_000) {}
+  constructor(private readonly maxEntries = 20_000) {}
 
   get entries(): readonly SandboxEvent[] {
     return this.list;
