@@ -29,6 +29,15 @@ function quantile(q: number, bucket: string, matcher: string): string {
   return `histogram_quantile(${q}, ${rateBy(bucket, matcher, `${FN}, le`)})`;
 }
 
+/**
+ * Percentile of a histogram that gets one observation per execution environment (init duration): the
+ * environment's series holds it from its first sample, so rate() never sees it. Instead, the latest
+ * histogram of every environment reporting in the window.
+ */
+function perEnvironmentQuantile(q: number, bucket: string, matcher: string): string {
+  return `histogram_quantile(${q}, sum by (${FN}, le) (last_over_time(${sel(bucket, matcher)}[$__rate_interval])))`;
+}
+
 function mean(sum: string, count: string, matcher: string): string {
   return `${rateBy(sum, matcher)} / ${rateBy(count, matcher)}`;
 }
@@ -91,7 +100,12 @@ export function lambdaOverviewDashboard(uid = 'observed-lambda-overview'): Dashb
       timeseries('Cold start ratio', 'percentunit', [
         { expr: `${rateBy(METRICS.coldStarts, m)} / (${requests(m)})`, legend },
       ]),
-      timeseries('Init duration p99', 's', [{ expr: quantile(0.99, METRICS.initDurationBucket, m), legend }]),
+      timeseries(
+        'Init duration p99',
+        's',
+        [{ expr: perEnvironmentQuantile(0.99, METRICS.initDurationBucket, m), legend }],
+        'Init duration of the execution environments reporting at the time.',
+      ),
     )
     .row(
       'Memory and extension overhead',
@@ -137,7 +151,15 @@ export function lambdaFunctionDashboard(uid = 'observed-lambda-function'): Dashb
     .row(
       'Execution environments',
       timeseries('Cold starts', 'reqps', [{ expr: rateBy(METRICS.coldStarts, m), legend: 'cold starts' }]),
-      timeseries('Init duration percentiles', 's', percentiles(METRICS.initDurationBucket, m, false)),
+      timeseries(
+        'Init duration percentiles',
+        's',
+        [0.5, 0.9, 0.99].map((q) => ({
+          expr: perEnvironmentQuantile(q, METRICS.initDurationBucket, m),
+          legend: `p${q * 100}`,
+        })),
+        'Init duration of the execution environments reporting at the time.',
+      ),
       timeseries(
         'Environments reporting',
         'short',

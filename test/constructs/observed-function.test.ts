@@ -122,7 +122,7 @@ describe.skipIf(!instrumentationPresent)('ObservedFunction bundles', () => {
   });
 
   it('bundles the same asset on every synth', () => {
-    const other = new App({ outdir: app.outdir + '-again' });
+    const other = new App({ outdir: `${app.outdir}-again` });
     const again = new Stack(other, 'Test', { env: ENV });
     new ObservedFunction(again, 'Esm', { entry: join(fixtures, 'esm-handler.mjs'), telemetry });
     const key = (s: Stack) =>
