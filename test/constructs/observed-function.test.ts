@@ -160,4 +160,26 @@ describe.skipIf(!instrumentationPresent)('ObservedFunction bundles', () => {
       expect(spans.length).toBeGreaterThan(0);
     });
   }
+
+  it('rejects with the error a callback handler made async passes to its callback', async () => {
+    const failed = run(
+      process.execPath,
+      [
+        join(fixtures, 'invoke-bundle.cjs'),
+        join(assetDir(cjsOn24), 'index.js'),
+        'handler',
+        JSON.stringify({ value: 7, fail: true }),
+      ],
+      {
+        timeout: 30_000,
+        env: {
+          PATH: process.env.PATH,
+          AWS_LAMBDA_FUNCTION_NAME: 'observed-cjs',
+          AWS_REGION: 'eu-west-1',
+          OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        },
+      },
+    );
+    await expect(failed).rejects.toMatchObject({ stderr: expect.stringContaining('Error: refused 7') });
+  });
 });
