@@ -23,7 +23,7 @@ import { TelemetryListener } from './lifecycle/telemetry-listener.js';
 import type { KeyValue } from './otlp/types.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { FlushScheduler } from './pipeline/scheduler.js';
-import { PlatformTelemetry } from './platform/index.js';
+import type { PlatformTelemetry } from './platform/index.js';
 import { subscribeRequestBody } from './platform/subscription.js';
 import { createReceivers } from './receiver/index.js';
 import { detectLambdaResource, encodeDetected, enrichPayload } from './resource/index.js';
@@ -86,26 +86,33 @@ async function main(): Promise<void> {
   });
   const scheduler = new FlushScheduler(config.flush, pipeline, log);
 
-  // Receivers start while registering: both must be done before the first /next.
+  // Receivers and the Telemetry API listener start while registering; all must listen before the first /next.
   const receivers = createReceivers({
     config,
     log,
     accept: (payload) => pipeline.accept(payload, 'function'),
     flushed: (requestId) => tracker.complete(requestId, 'flushed'),
   });
-  const receiversStarted = Promise.all(
-    receivers.map((r) => r.start().catch((error) => log.warn(`${r.name} receiver did not start: ${String(error)}`))),
-  );
+  const startReceivers = (deferred: boolean) =>
+    Promise.all(
+      receivers
+        .filter((r) => r.deferrable === deferred)
+        .map((r) => r.start().catch((error) => log.warn(`${r.name} receiver did not start: ${String(error)}`))),
+    );
+  const receiversStarted = startReceivers(false);
 
-  const registration = await register(api, log);
-  accountId = registration.accountId;
-  refreshResource();
-
-  const wanted = config.telemetry.types;
-  const platformTelemetry = new PlatformTelemetry({
-    emit: (payload) => pipeline.accept(payload, 'platform'),
-    resource: () => resource,
-  });
+  // The platform module (and the generated protobuf code it encodes with) loads on first use, off the start-up path.
+  let platformTelemetry: PlatformTelemetry | undefined;
+  const platformModule = (): PlatformTelemetry => {
+    if (!platformTelemetry) {
+      const { PlatformTelemetry: Platform } = require('./platform/index.js') as typeof import('./platform/index.js');
+      platformTelemetry = new Platform({
+        emit: (payload) => pipeline.accept(payload, 'platform'),
+        resource: () => resource,
+      });
+    }
+    return platformTelemetry;
+  };
   const platform: PlatformHandler = {
     noteInvoke(event) {
       if (!functionArn && event.invokedFunctionArn) {
@@ -114,27 +121,35 @@ async function main(): Promise<void> {
       }
       const tracing =
         typeof event.tracing?.value === 'string' ? { type: event.tracing.type, value: event.tracing.value } : undefined;
-      platformTelemetry.noteInvoke({
+      platformModule().noteInvoke({
         requestId: event.requestId,
         invokedFunctionArn: event.invokedFunctionArn,
         deadlineMs: event.deadlineMs,
         tracing,
       });
     },
-    onTelemetryEvents: (events) => platformTelemetry.handleEvents(events),
-    settle: (deadlineMs) => platformTelemetry.settle(deadlineMs),
+    onTelemetryEvents: (events) => platformModule().handleEvents(events),
+    settle: (deadlineMs) => platformModule().settle(deadlineMs),
   };
-  pipeline.onBeforeFlush((final) => platformTelemetry.flush({ final }));
+  pipeline.onBeforeFlush((final) => platformTelemetry?.flush({ final }));
 
+  const wanted = config.telemetry.types;
   let runtimeDoneExpected = false;
   const listener = new TelemetryListener({
     onEvents: (events) => platform.onTelemetryEvents(events),
     onRuntimeDone: (requestId) => tracker.complete(requestId, 'runtimeDone'),
     log,
   });
-  if (wanted.length > 0) {
+  const listening = wanted.length > 0 ? listener.start().catch((error: unknown) => error as Error) : undefined;
+
+  const registration = await register(api, log);
+  accountId = registration.accountId;
+  refreshResource();
+
+  if (listening) {
     try {
-      const destination = await listener.start();
+      const destination = await listening;
+      if (destination instanceof Error) throw destination;
       const reply = await api.subscribeTelemetry(subscribeRequestBody(config.telemetry, destination));
       if (reply.status >= 200 && reply.status < 300) runtimeDoneExpected = wanted.includes('platform');
       else
@@ -167,6 +182,11 @@ async function main(): Promise<void> {
     platform,
     log,
     runtimeDoneExpected: () => runtimeDoneExpected,
+    // While Lambda finishes init: start what may start later, and load the platform module before its first events.
+    onFirstWait: () => {
+      void startReceivers(true);
+      if (wanted.length > 0) platformModule();
+    },
     exit,
   });
   await controller.run();

@@ -11,7 +11,7 @@
  * counting as a retry.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type * as Https from 'node:https';
 
 export interface HttpResponse {
   readonly status: number;
@@ -29,16 +29,23 @@ export interface HttpRequest {
   readonly maxResponseBytes?: number;
 }
 
-const agents = {
-  http: new HttpAgent({ keepAlive: true, maxSockets: 8 }),
-  https: new HttpsAgent({ keepAlive: true, maxSockets: 8 }),
-};
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+
+/** node:https (TLS, crypto) is loaded on the first https request: it costs start-up time when unused. */
+let https: { module: typeof Https; agent: Https.Agent } | undefined;
+function httpsClient() {
+  if (!https) {
+    const module = require('node:https') as typeof Https;
+    https = { module, agent: new module.Agent({ keepAlive: true, maxSockets: 8 }) };
+  }
+  return https;
+}
 
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 function once(request: HttpRequest): Promise<{ response?: HttpResponse; error?: Error; reusedSocket: boolean }> {
   return new Promise((resolve) => {
-    const https = request.url.protocol === 'https:';
+    const tls = request.url.protocol === 'https:' ? httpsClient() : undefined;
     const limit = request.maxResponseBytes ?? 64 * 1024;
     const headers: Record<string, string> = { ...request.headers };
     if (request.body) headers['content-length'] = String(request.body.byteLength);
@@ -49,9 +56,9 @@ function once(request: HttpRequest): Promise<{ response?: HttpResponse; error?: 
       clearTimeout(timer);
       resolve({ ...value, reusedSocket: req.reusedSocket });
     };
-    const req = (https ? httpsRequest : httpRequest)(
+    const req = (tls ? tls.module.request : httpRequest)(
       request.url,
-      { method: request.method ?? 'POST', headers, agent: https ? agents.https : agents.http },
+      { method: request.method ?? 'POST', headers, agent: tls ? tls.agent : httpAgent },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -90,8 +97,8 @@ export async function httpSend(request: HttpRequest): Promise<HttpResponse> {
 
 /** Closes idle keep-alive sockets (at SHUTDOWN, so the process can exit at once). */
 export function closeIdleSockets(): void {
-  agents.http.destroy();
-  agents.https.destroy();
+  httpAgent.destroy();
+  https?.agent.destroy();
 }
 
 /** A short description of a network error for log lines. */

@@ -13,11 +13,17 @@
 import type { ExtensionConfig } from '../config/index.js';
 import type { Logger } from '../self/log.js';
 import type { CounterSource, ExporterCounterRow } from '../self/metrics.js';
-import { OpenSearchExporter } from './opensearch/exporter.js';
 import { OtlpHttpExporter } from './otlp-http/exporter.js';
-import { RemoteWriteExporter } from './prometheus-remote-write/exporter.js';
-import { PushgatewayExporter } from './pushgateway/exporter.js';
 import type { Exporter } from './types.js';
+
+// Exporters with heavier dependencies (protobuf decoding, SigV4) are loaded only when configured:
+// `require` here makes the bundler evaluate their modules on first use, not at start-up.
+const load = {
+  remoteWrite: () =>
+    require('./prometheus-remote-write/exporter.js') as typeof import('./prometheus-remote-write/exporter.js'),
+  pushgateway: () => require('./pushgateway/exporter.js') as typeof import('./pushgateway/exporter.js'),
+  openSearch: () => require('./opensearch/exporter.js') as typeof import('./opensearch/exporter.js'),
+};
 
 export interface ExporterContext {
   readonly config: ExtensionConfig;
@@ -51,7 +57,9 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     name: 'remote-write',
     create({ config, log }) {
       if (!config.remoteWrite) return undefined;
-      const exporter = new RemoteWriteExporter(config.remoteWrite, { log: prefixed(log, 'remote-write') });
+      const exporter = new (load.remoteWrite().RemoteWriteExporter)(config.remoteWrite, {
+        log: prefixed(log, 'remote-write'),
+      });
       return {
         exporter,
         counters: (): ExporterCounterRow[] => {
@@ -75,7 +83,9 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     name: 'pushgateway',
     create({ config, log }) {
       if (!config.pushgateway) return undefined;
-      const exporter = new PushgatewayExporter(config.pushgateway, { log: prefixed(log, 'pushgateway') });
+      const exporter = new (load.pushgateway().PushgatewayExporter)(config.pushgateway, {
+        log: prefixed(log, 'pushgateway'),
+      });
       return {
         exporter,
         counters: (): ExporterCounterRow[] => {
@@ -99,7 +109,9 @@ export const EXPORTERS: readonly ExporterEntry[] = [
     name: 'opensearch',
     create({ config, log }) {
       if (!config.openSearch) return undefined;
-      const exporter = new OpenSearchExporter(config.openSearch, { log: prefixed(log, 'opensearch') });
+      const exporter = new (load.openSearch().OpenSearchExporter)(config.openSearch, {
+        log: prefixed(log, 'opensearch'),
+      });
       return {
         exporter,
         counters: (): ExporterCounterRow[] => {

@@ -37,6 +37,8 @@ export interface ControllerOptions {
   readonly log: Logger;
   /** Whether platform.runtimeDone events will arrive (a Telemetry API subscription with "platform"). */
   readonly runtimeDoneExpected: () => boolean;
+  /** Called once, right after the first /next request is sent: work that need not delay init goes here. */
+  readonly onFirstWait?: () => void;
   /** Called once, at the end; exits the process in production. */
   readonly exit: (code: number) => void;
   readonly now?: () => number;
@@ -62,10 +64,20 @@ export class LifecycleController {
 
   async run(): Promise<void> {
     let failures = 0;
+    let first = true;
     for (;;) {
       let event: LifecycleEvent;
       try {
-        event = await this.options.api.next();
+        const pending = this.options.api.next();
+        if (first) {
+          first = false;
+          try {
+            this.options.onFirstWait?.();
+          } catch (error) {
+            this.options.log.error(`start-up work after the first /next failed: ${String(error)}`);
+          }
+        }
+        event = await pending;
         failures = 0;
       } catch (error) {
         failures++;

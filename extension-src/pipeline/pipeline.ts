@@ -12,7 +12,7 @@
  */
 import type { BufferLimits } from '../config/index.js';
 import type { Exporter, OtlpPayload } from '../exporters/types.js';
-import { encodeRequest } from '../otlp/proto.js';
+import { jsonToProtobuf } from '../otlp/json.js';
 import { type KeyValue, SIGNALS, type Signal } from '../otlp/types.js';
 import type { Logger } from '../self/log.js';
 import type { SelfMetrics, Source } from '../self/metrics.js';
@@ -198,7 +198,7 @@ export class Pipeline {
     try {
       const { request, points } = this.options.self.toRequest(this.options.selfResource(), this.now());
       if (points === 0) return;
-      this.accept({ signal: 'metrics', bytes: encodeRequest('metrics', request), items: points }, 'self');
+      this.accept({ signal: 'metrics', bytes: jsonToProtobuf('metrics', request).bytes, items: points }, 'self');
     } catch (error) {
       this.options.log.once('self-metrics', 'error', `could not build the self metrics: ${String(error)}`);
     }

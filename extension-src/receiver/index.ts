@@ -7,11 +7,18 @@
 import type { ExtensionConfig } from '../config/index.js';
 import type { OtlpPayload } from '../exporters/types.js';
 import type { Logger } from '../self/log.js';
-import { GrpcReceiver } from './grpc/server.js';
+import type { GrpcReceiver } from './grpc/server.js';
 import { HttpReceiver } from './http/server.js';
 
 export interface Receiver {
   readonly name: string;
+  /**
+   * May start once the first /next is sent rather than before: its clients only connect during
+   * invocations, and Lambda sends the first INVOKE only after that /next (the start is synchronous
+   * up to binding the port, so the port is bound before the INVOKE can be read). Keeps costly
+   * modules (node:http2) off the extension's start-up path.
+   */
+  readonly deferrable: boolean;
   start(): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -31,14 +38,23 @@ export function createReceivers({ config, log, accept, flushed }: ReceiverContex
     sink: { accept, flushed },
     log,
   });
-  const grpc = new GrpcReceiver({
-    port: config.receiver.grpcPort,
-    maxMessageBytes: config.receiver.maxDecompressedBytes,
-    sink: (payload) => accept(payload),
-    log: (message) => log.warn(message),
-  });
+  let grpc: GrpcReceiver | undefined;
   return [
-    { name: 'otlp-http', start: () => http.start(), stop: () => http.stop() },
-    { name: 'otlp-grpc', start: () => grpc.start(), stop: () => grpc.stop() },
+    { name: 'otlp-http', deferrable: false, start: () => http.start(), stop: () => http.stop() },
+    {
+      name: 'otlp-grpc',
+      deferrable: true,
+      start: () => {
+        const { GrpcReceiver: Grpc } = require('./grpc/server.js') as typeof import('./grpc/server.js');
+        grpc = new Grpc({
+          port: config.receiver.grpcPort,
+          maxMessageBytes: config.receiver.maxDecompressedBytes,
+          sink: (payload) => accept(payload),
+          log: (message) => log.warn(message),
+        });
+        return grpc.start();
+      },
+      stop: async () => grpc?.stop(),
+    },
   ];
 }

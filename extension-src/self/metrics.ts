@@ -15,16 +15,7 @@
  * read at every snapshot, so they keep their counters where they are.
  */
 
-import {
-  AggregationTemporality,
-  type ExportMetricsServiceRequest,
-  type KeyValue,
-  type Metric,
-  type NumberDataPoint,
-  SIGNALS,
-  type Signal,
-} from '../otlp/types.js';
-import { msToNanos } from '../platform/events.js';
+import { AggregationTemporality, type KeyValue, SIGNALS, type Signal } from '../otlp/types.js';
 import { toAttributes } from '../resource/attributes.js';
 
 export const SELF_SCOPE = { name: 'observed-lambda' };
@@ -49,6 +40,11 @@ export interface ExporterCounterRow {
 }
 
 export type CounterSource = () => readonly ExporterCounterRow[];
+
+/** Epoch milliseconds as OTLP nanoseconds, a decimal string (exact beyond 2^53). */
+function msToNanos(ms: number): string {
+  return (BigInt(Math.round(ms)) * 1_000_000n).toString();
+}
 
 const FLUSH_BOUNDS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -133,27 +129,32 @@ export class SelfMetrics {
     return { received, pipelineDropped, exporters: this.exporterRows(), flushes };
   }
 
-  /** The counters as one OTLP metrics request, stamped `nowMs`. */
-  toRequest(resource: KeyValue[], nowMs = Date.now()): { request: ExportMetricsServiceRequest; points: number } {
+  /**
+   * The counters as one OTLP/JSON metrics request, stamped `nowMs` (encoded
+   * with otlp/json.ts, which keeps the generated protobuf code off the
+   * extension's start-up path).
+   */
+  toRequest(resource: KeyValue[], nowMs = Date.now()): { request: Record<string, unknown>; points: number } {
     const start = msToNanos(this.startTimeMs);
     const time = msToNanos(nowMs);
-    const point = (attributes: Record<string, string>, value: number): NumberDataPoint => ({
+    const point = (attributes: Record<string, string>, value: number) => ({
       attributes: toAttributes(attributes),
       startTimeUnixNano: start,
       timeUnixNano: time,
-      asInt: value,
+      asInt: String(value),
     });
-    const counter = (name: string, description: string, dataPoints: NumberDataPoint[]): Metric => ({
+    type Point = ReturnType<typeof point>;
+    const counter = (name: string, description: string, dataPoints: Point[]) => ({
       name,
       description,
       unit: '{item}',
       sum: { dataPoints, aggregationTemporality: AggregationTemporality.CUMULATIVE, isMonotonic: true },
     });
     const snapshot = this.snapshot();
-    const received: NumberDataPoint[] = [];
-    const exported: NumberDataPoint[] = [];
-    const dropped: NumberDataPoint[] = [];
-    const retried: NumberDataPoint[] = [];
+    const received: Point[] = [];
+    const exported: Point[] = [];
+    const dropped: Point[] = [];
+    const retried: Point[] = [];
     for (const signal of SIGNALS) {
       for (const [source, value] of Object.entries(snapshot.received[signal])) {
         if (value > 0) received.push(point({ signal, source }, value));
@@ -170,37 +171,33 @@ export class SelfMetrics {
         if (value > 0) dropped.push(point({ signal, exporter, unit: row.droppedUnit ?? unit, reason }, value));
       }
     }
-    const metrics: Metric[] = [
+    const metrics: Record<string, unknown>[] = [
       counter('observed_lambda.received', 'Items the extension took in', received),
       counter('observed_lambda.exported', 'Items an exporter delivered', exported),
       counter('observed_lambda.dropped', 'Items given up, by reason', dropped),
       counter('observed_lambda.retried', 'Items sent again after a retryable failure', retried),
-    ].filter((m) => (m.sum?.dataPoints?.length ?? 0) > 0);
+    ].filter((m) => m.sum.dataPoints.length > 0);
+    let points = metrics.reduce((n, m) => n + (m.sum as { dataPoints: unknown[] }).dataPoints.length, 0);
     if (this.flushes.size > 0) {
+      const dataPoints = [...this.flushes].map(([trigger, h]) => ({
+        attributes: toAttributes({ trigger }),
+        startTimeUnixNano: start,
+        timeUnixNano: time,
+        count: String(h.count),
+        sum: h.sum,
+        min: h.min,
+        max: h.max,
+        bucketCounts: h.counts.map(String),
+        explicitBounds: FLUSH_BOUNDS_S,
+      }));
+      points += dataPoints.length;
       metrics.push({
         name: 'observed_lambda.flush.duration',
         description: 'Duration of a flush',
         unit: 's',
-        histogram: {
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
-          dataPoints: [...this.flushes].map(([trigger, h]) => ({
-            attributes: toAttributes({ trigger }),
-            startTimeUnixNano: start,
-            timeUnixNano: time,
-            count: h.count,
-            sum: h.sum,
-            min: h.min,
-            max: h.max,
-            bucketCounts: [...h.counts],
-            explicitBounds: FLUSH_BOUNDS_S,
-          })),
-        },
+        histogram: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints },
       });
     }
-    const points = metrics.reduce(
-      (n, m) => n + (m.sum?.dataPoints?.length ?? 0) + (m.histogram?.dataPoints?.length ?? 0),
-      0,
-    );
     return {
       request: {
         resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ scope: SELF_SCOPE, metrics }] }],
