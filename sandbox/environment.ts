@@ -654,7 +654,7 @@ export class LambdaEnvironment {
       ? { spanId: randomBytes(8).toString('hex'), type: 'X-Amzn-Trace-Id', value: traceId }
       : { type: 'X-Amzn-Trace-Id', value: traceId };
     this.currentRequestId = requestId;
-    this.log.add('invoke.start', { requestId });
+    this.log.add('invoke.start', { requestId, data: { deadlineMs } });
     this.telemetry.publish(
       platform.start(startMs, requestId, this.options.functionVersion ?? '$LATEST', tracing),
       'platform',

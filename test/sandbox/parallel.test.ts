@@ -21,7 +21,7 @@ describe('environments side by side', () => {
           layers: [TEST_LAYER],
           functionName: `fn-${i}`,
           env: { TEST_EXT_RECORD: file, TEST_EXT_WAIT_RUNTIME_DONE: '1' },
-          shutdownDeadlineMs: 500,
+          shutdownDeadlineMs: 2000,
         }).then((env) => pool.add(env)),
       ),
     );

@@ -108,7 +108,8 @@ describe('sandbox timeouts and shutdown', () => {
   });
 
   it('sends SHUTDOWN with its deadline; an extension that exits in time is reported so', async () => {
-    const env = await start({});
+    // A generous deadline: exiting in time must not depend on how busy the machine is.
+    const env = await start({}, { shutdownDeadlineMs: 2000 });
     await env.invoke({ ms: 1 });
     const extPid = env.processInfo.find((p) => p.name === 'test-extension')!.pid!;
     const s = await env.shutdown({ reason: 'spindown' });
@@ -117,13 +118,14 @@ describe('sandbox timeouts and shutdown', () => {
     expect(s.extensions).toEqual([
       expect.objectContaining({ name: 'test-extension', exitedInTime: true, exitCode: 0, notified: true }),
     ]);
-    expect(s.durationMs).toBeLessThan(500);
+    expect(s.durationMs).toBeLessThan(2000);
     expect(processState(extPid)).toBeUndefined();
     const event = readRecords(recordFile).find(
       (x) => x.kind === 'event' && (x.event as { eventType: string }).eventType === 'SHUTDOWN',
     )?.event as { deadlineMs: number };
-    const startedAt = env.events.find((e) => e.type === 'shutdown.start')!.timeMs;
-    expect(event.deadlineMs).toBe(startedAt + 500);
+    const started = env.events.find((e) => e.type === 'shutdown.start')!;
+    expect(event.deadlineMs).toBe(started.data?.deadlineMs);
+    expect(Math.abs(event.deadlineMs - (started.timeMs + 2000))).toBeLessThanOrEqual(2);
   });
 
   it('kills an extension that ignores SHUTDOWN once the deadline passes', async () => {
