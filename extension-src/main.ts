@@ -161,8 +161,9 @@ async function main(): Promise<void> {
     }
   }
   await receiversStarted;
+  const cpu = process.cpuUsage();
   log.info(
-    `ready in ${Math.round(performance.now())} ms: exporters [${exporters.map((e) => e.name).join(', ')}], flush ${config.flush.strategy.kind}, OTLP/HTTP port ${config.receiver.port}`,
+    `ready in ${Math.round(performance.now())} ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms): exporters [${exporters.map((e) => e.name).join(', ')}], flush ${config.flush.strategy.kind}, OTLP/HTTP port ${config.receiver.port}`,
   );
 
   let controller: LifecycleController | undefined;

@@ -10,6 +10,7 @@
  *
  * Run alone: `npx tsx bench/run.ts extension-startup`.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,9 @@ export async function run(options: { quick?: boolean } = {}) {
     const toRegister: number[] = [];
     const toSubscribe: number[] = [];
     const selfReported: number[] = [];
+    const selfCpu: number[] = [];
+    const nodeAlone: number[] = [];
+    const nodeAloneCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
       const env = await LambdaEnvironment.start({
         handler: 'index.handler',
@@ -50,13 +54,30 @@ export async function run(options: { quick?: boolean } = {}) {
         throw new Error('the sandbox log lacks spawn, register or subscribe events');
       toRegister.push(register.timeMs - spawn.timeMs);
       toSubscribe.push(subscribe.timeMs - spawn.timeMs);
-      const ready = /ready in (\d+) ms/.exec(env.stdout('observed-lambda'));
-      if (ready) selfReported.push(Number(ready[1]));
+      const ready = /ready in (\d+) ms \(cpu (\d+) ms\)/.exec(env.stdout('observed-lambda'));
+      if (ready) {
+        selfReported.push(Number(ready[1]));
+        selfCpu.push(Number(ready[2]));
+      }
+      // The same figures for Node.js starting an empty script, on the same machine at the same time.
+      const [wall, cpu] = execFileSync(
+        process.execPath,
+        ['-e', 'const u = process.cpuUsage(); console.log(performance.now(), (u.user + u.system) / 1000)'],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split(' ')
+        .map(Number);
+      nodeAlone.push(Math.round(wall));
+      nodeAloneCpu.push(Math.round(cpu));
     }
     return [
       { measure: 'spawn to registered (ms)', runs, ...stats(toRegister) },
       { measure: 'spawn to subscribed (ms)', runs, ...stats(toSubscribe) },
       { measure: 'process start to ready, self-reported (ms)', runs, ...stats(selfReported) },
+      { measure: 'CPU time at ready, self-reported (ms)', runs, ...stats(selfCpu) },
+      { measure: 'Node.js alone: process start to an empty script (ms)', runs, ...stats(nodeAlone) },
+      { measure: 'Node.js alone: CPU time of an empty script (ms)', runs, ...stats(nodeAloneCpu) },
     ];
   } finally {
     await sink.stop();
@@ -65,4 +86,4 @@ export async function run(options: { quick?: boolean } = {}) {
 }
 
 export const notes =
-  'Aim: ready < 60 ms. The machine is shared (2 cores, other jobs running), so the spread is wide; p50 is the figure to compare.';
+  "Aim: ready < 60 ms. The machine is shared (2 cores, other jobs running), so the spread is wide; compare the extension's rows with Node.js alone, measured alongside: the difference is the extension's own cost.";
