@@ -16,6 +16,11 @@ import { execFileSync } from 'node:child_process';
 import { PlatformTelemetry } from '../../extension-src/platform/index.js';
 import { invocationEvents } from './telemetry-events.js';
 
+export const title = 'Platform telemetry: memory per 1,000 buffered Telemetry API events';
+
+export const notes =
+  'Heap growth after a full GC while invocations wait for their platform.report (start and runtimeDone held by the accumulator; log lines are not held). In practice one or two invocations are open at a time; open records are bounded at 1,000.';
+
 export interface TelemetryMemoryResult {
   readonly case: string;
   readonly bufferedEvents: number;

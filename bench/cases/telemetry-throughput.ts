@@ -13,6 +13,11 @@ import { PlatformTelemetry } from '../../extension-src/platform/index.js';
 import { toAttributes } from '../../extension-src/resource/attributes.js';
 import { EVENTS_PER_INVOCATION, invocationEvents } from './telemetry-events.js';
 
+export const title = 'Platform telemetry: Telemetry API events per CPU-second';
+
+export const notes =
+  'From the parsed Telemetry API batch to encoded OTLP payloads: log records per batch, five spans and the metric updates per completed invocation, the cumulative metrics per flush. Lambda runs one invocation at a time per environment, so this is far above what one environment delivers.';
+
 export interface TelemetryThroughputResult {
   readonly case: string;
   readonly events: number;
