@@ -183,10 +183,50 @@ describe('extension in the Lambda sandbox', () => {
       expect(fromFunction.length).toBe(expected.length);
       expect(traces.retried).toBeGreaterThan(0);
       expect(env.stdout('observed-lambda')).toContain('not reachable');
+      // The extension's own metrics, exported at SHUTDOWN, say the same.
+      expect(latestSelfCounter(restarted, 'observed_lambda.received', { signal: 'traces', source: 'function' })).toBe(
+        expected.length,
+      );
+      const exportedSpans = latestSelfCounter(restarted, 'observed_lambda.exported', {
+        signal: 'traces',
+        exporter: 'otlp',
+      });
+      expect(exportedSpans).toBe(traces.exported);
     } finally {
       await env.shutdown().catch(() => {});
       await sink.stop();
       await restarted?.stop();
+    }
+  });
+
+  it('counts everything as dropped when the backend never comes back, and still exits in time', async () => {
+    const gone = await new OtlpSink().start();
+    const url = gone.url;
+    await gone.stop();
+    const env = await LambdaEnvironment.start({
+      handler: 'index.handler',
+      codeDir: SAMPLE_FUNCTION_DIR,
+      layers: [layerDir],
+      env: { OBSERVED_OTLP_ENDPOINT: url, OBSERVED_FLUSH: 'end-of-invocation', OBSERVED_FLUSH_TIMEOUT_MS: '200' },
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const result = await env.invoke({ spans: 2, points: 2, logs: 1 });
+        expect(result.status).toBe('success');
+      }
+      const shutdown = await env.shutdown();
+      expect(shutdown.extensions[0].exitedInTime).toBe(true);
+      expect(shutdown.extensions[0].exitCode).toBe(0);
+      const totals = exitTotals(env.stdout('observed-lambda'))!;
+      for (const signal of ['traces', 'metrics', 'logs'] as const) {
+        const a = accounting(totals, signal);
+        expect(a.received).toBeGreaterThan(0);
+        expect(a.exported).toBe(0);
+        expect(a.dropped).toBe(a.received);
+      }
+      expect(totals.exporters.find((r) => r.signal === 'traces')!.dropped.shutdown).toBeGreaterThanOrEqual(10);
+    } finally {
+      await env.shutdown().catch(() => {});
     }
   });
 
