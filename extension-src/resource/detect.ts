@@ -8,11 +8,24 @@
  * registers with the header `Lambda-Extension-Accept-Feature: accountId`) or,
  * failing that, from the function ARN of the first INVOKE event
  * (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]).
+ *
+ * Lambda does not give extensions AWS_LAMBDA_LOG_STREAM_NAME (nor the log
+ * group), so `faas.instance` is only known where the runtime's environment is
+ * read. Series of concurrent environments must not merge, so every
+ * environment gets a `service.instance.id` of its own: a random UUID made once
+ * per extension process, which lives exactly as long as its execution
+ * environment. What the function's SDK set still wins (enrichResource).
  */
+import { randomUUID } from 'node:crypto';
 import type { KeyValue } from '../otlp/types.js';
 import { toAttributes } from './attributes.js';
 
+/** This execution environment's id: one per extension process. */
+export const ENVIRONMENT_INSTANCE_ID = randomUUID();
+
 export interface LambdaIdentity {
+  /** Overrides the environment's generated `service.instance.id`. */
+  instanceId?: string;
   /** From the register response (`accountId`) when the accountId feature was requested. */
   accountId?: string;
   /** `invokedFunctionArn` of an INVOKE event. */
@@ -57,5 +70,6 @@ export function detectLambdaResource(env: NodeJS.ProcessEnv = process.env, ident
     'faas.max_memory': Number.isFinite(memoryMb) && memoryMb > 0 ? memoryMb * BYTES_PER_MB : undefined,
     // The SDK's default service.name is "unknown_service:<process>"; the function name says more.
     'service.name': env.OTEL_SERVICE_NAME || functionName,
+    'service.instance.id': identity.instanceId ?? ENVIRONMENT_INSTANCE_ID,
   });
 }

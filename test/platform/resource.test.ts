@@ -27,6 +27,9 @@ describe('Lambda resource detection', () => {
     expect(get('faas.instance')).toBe(LAMBDA_ENV.AWS_LAMBDA_LOG_STREAM_NAME);
     expect(get('faas.max_memory')).toBe(1024 * 1024 * 1024);
     expect(get('service.name')).toBe('orders-api');
+    // One id per execution environment (extension process), the same at every call.
+    expect(get('service.instance.id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(attributeValue(detectLambdaResource(LAMBDA_ENV), 'service.instance.id')).toBe(get('service.instance.id'));
   });
 
   it('prefers the register response account id and leaves out what is unknown', () => {
