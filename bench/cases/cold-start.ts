@@ -5,6 +5,7 @@
  *   - observed:      the layer's exec wrapper (AWS_LAMBDA_EXEC_WRAPPER) with its defaults:
  *                    SDK for traces, metrics and logs, AWS SDK/http/undici instrumentations,
  *                    invocation span, flush and flushed notice at the end of every invocation;
+ *                    and the same without auto-instrumentations (OTEL_NODE_ENABLED_INSTRUMENTATIONS=none);
  *   - auto-instrumentations-node: `--require @opentelemetry/auto-instrumentations-node/register`
  *                    in NODE_OPTIONS, the usual way (every instrumentation it ships, including
  *                    aws-lambda, which flushes spans at the end of each invocation), resource
@@ -17,9 +18,9 @@
  * Run alone: `npx tsx bench/cases/cold-start.ts [--quick]`. The layer is built from the current
  * sources into a temporary directory first.
  */
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaEnvironment } from '../../sandbox/index.js';
@@ -47,25 +48,47 @@ export interface ColdStartResult extends ColdStartCase {
 const CASES: readonly ColdStartCase[] = [
   { name: 'none', format: 'cjs' },
   { name: 'observed', format: 'cjs' },
+  { name: 'observed, no auto-instrumentation', format: 'cjs' },
   { name: 'auto-instrumentations-node', format: 'cjs' },
   { name: 'none', format: 'esm' },
   { name: 'observed', format: 'esm' },
 ];
 
-/** Answers every OTLP export (and the flushed notice) at once, without decoding: the backend is not measured. */
-async function startBlankBackend(): Promise<{ server: Server; url: string; port: number }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(req.url === '/observed/v1/flushed' ? 204 : 200).end());
+/**
+ * Answers every OTLP export (and the flushed notice) at once, without decoding: the backend is not
+ * measured. It runs in a process of its own, as the extension does, so that the sandbox's own work
+ * does not delay its answers.
+ */
+const BACKEND_SOURCE = `
+const server = require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(req.url === '/observed/v1/flushed' ? 204 : 200).end());
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.on('disconnect', () => process.exit(0));
+`;
+
+interface Backend {
+  readonly url: string;
+  readonly port: number;
+  stop(): void;
+}
+
+async function startBlankBackend(): Promise<Backend> {
+  const child = spawn(process.execPath, ['-e', BACKEND_SOURCE], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { server, url: `http://127.0.0.1:${port}`, port };
+  return { url: `http://127.0.0.1:${port}`, port, stop: () => child.kill() };
 }
 
 function environmentFor(c: ColdStartCase, backend: { url: string; port: number }, wrapper: string) {
   const common = { OTEL_EXPORTER_OTLP_ENDPOINT: backend.url, OBSERVED_RECEIVER_PORT: String(backend.port) };
   if (c.name === 'observed') return { ...common, AWS_LAMBDA_EXEC_WRAPPER: wrapper };
+  if (c.name === 'observed, no auto-instrumentation') {
+    return { ...common, AWS_LAMBDA_EXEC_WRAPPER: wrapper, OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'none' };
+  }
   if (c.name === 'auto-instrumentations-node') {
     return {
       ...common,
@@ -82,7 +105,7 @@ async function startEnvironment(c: ColdStartCase, backend: { url: string; port: 
   return LambdaEnvironment.start({
     handler: 'index.handler',
     codeDir: join(FUNCTIONS, c.format),
-    functionName: `bench-${c.name}-${c.format}`,
+    functionName: `bench-${c.name.replace(/\W+/g, '-')}-${c.format}`,
     memorySizeMb: 512,
     timeoutMs: 10_000,
     env: environmentFor(c, backend, wrapper),
@@ -124,7 +147,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<ColdStartR
       }
     }
   } finally {
-    await new Promise<void>((resolve) => backend.server.close(() => resolve()));
+    backend.stop();
     rmSync(layer, { recursive: true, force: true });
   }
   return CASES.map((c) => ({
