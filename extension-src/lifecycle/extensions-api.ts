@@ -51,6 +51,9 @@ interface Reply {
   body: string;
 }
 
+/** Every call but /next (which blocks until the next event by design) has a time limit. */
+const CALL_TIMEOUT_MS = { register: 5_000, subscribe: 2_000, error: 1_000 };
+
 export class ExtensionsApiClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
   private extensionId: string | undefined;
@@ -70,6 +73,7 @@ export class ExtensionsApiClient {
       '/2020-01-01/extension/register',
       { 'lambda-extension-name': name, 'lambda-extension-accept-feature': 'accountId' },
       JSON.stringify({ events }),
+      CALL_TIMEOUT_MS.register,
     );
     if (reply.status !== 200)
       throw new ExtensionsApiError(`register answered HTTP ${reply.status}: ${reply.body}`, reply.status);
@@ -113,6 +117,7 @@ export class ExtensionsApiClient {
       '/2022-07-01/telemetry',
       { ...this.idHeader(), 'content-type': 'application/json' },
       JSON.stringify(body),
+      CALL_TIMEOUT_MS.subscribe,
     );
     return { status: reply.status, body: reply.body };
   }
@@ -137,6 +142,7 @@ export class ExtensionsApiClient {
       path,
       { ...this.idHeader(), 'lambda-extension-function-error-type': errorType, 'content-type': 'application/json' },
       JSON.stringify({ errorMessage: message, errorType, stackTrace: [] }),
+      CALL_TIMEOUT_MS.error,
     );
   }
 
@@ -144,7 +150,13 @@ export class ExtensionsApiClient {
     return this.extensionId ? { 'lambda-extension-identifier': this.extensionId } : {};
   }
 
-  private call(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+  private call(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+    timeoutMs?: number,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const req = request(
         `http://${this.runtimeApi}${path}`,
@@ -167,6 +179,10 @@ export class ExtensionsApiClient {
         },
       );
       req.on('error', (error) => reject(new ExtensionsApiError(`${method} ${path}: ${error.message}`)));
+      if (timeoutMs !== undefined) {
+        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        req.on('close', () => clearTimeout(timer));
+      }
       req.end(body);
     });
   }
