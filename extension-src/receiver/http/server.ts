@@ -198,13 +198,6 @@ export class HttpReceiver {
     }
     const headers: Record<string, string> = {};
     if (status === 405) headers.allow = 'POST';
-    // A body not read (too large, or refused before reading): answer, then read and discard the rest so the
-    // client sees the answer rather than a reset, up to a bound; the connection is closed afterwards.
-    const unread = !req.readableEnded;
-    if (unread) {
-      headers.connection = 'close';
-      this.discard(req);
-    }
     let body: Buffer;
     if (format === 'json') {
       headers['content-type'] = 'application/json';
@@ -216,22 +209,40 @@ export class HttpReceiver {
       headers['content-type'] = 'text/plain; charset=utf-8';
       body = Buffer.from(`${message}\n`);
     }
-    res.writeHead(status, headers);
-    res.end(body);
+    const answer = () => {
+      if (!res.headersSent) res.writeHead(status, headers).end(body);
+    };
+    // A body not read (too large, or refused before reading) is read and discarded first, then answered: a
+    // client still writing would otherwise see its connection reset instead of the answer. Past a bound, the
+    // answer goes at once and the socket is closed.
+    if (req.readableEnded) answer();
+    else this.discard(req, answer);
   }
 
-  private discard(req: IncomingMessage): void {
-    const bound = DISCARD_MAX_BYTES;
+  private discard(req: IncomingMessage, then: () => void): void {
     let seen = 0;
-    const timer = setTimeout(() => req.socket.destroy(), DISCARD_MAX_MS);
+    let finished = false;
+    const finish = (close: boolean) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      then();
+      if (close) setImmediate(() => req.socket.destroy());
+    };
+    const timer = setTimeout(() => finish(true), DISCARD_MAX_MS);
     timer.unref();
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > DISCARD_MAX_BYTES) {
+      finish(true);
+      return;
+    }
     req.removeAllListeners('data');
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;
-      if (seen > bound) req.socket.destroy();
+      if (seen > DISCARD_MAX_BYTES) finish(true);
     });
-    req.on('end', () => clearTimeout(timer));
-    req.on('close', () => clearTimeout(timer));
+    req.on('end', () => finish(false));
+    req.on('error', () => finish(true));
     req.resume();
   }
 
