@@ -230,6 +230,30 @@ describe('extension in the Lambda sandbox', () => {
     }
   });
 
+  it('takes OTLP/gRPC from the function too (the gRPC receiver starts after the first /next is sent)', async () => {
+    const sink = await new OtlpSink().start();
+    const env = await LambdaEnvironment.start({
+      handler: 'index.handler',
+      codeDir: join(__dirname, 'fixtures', 'grpc-function'),
+      layers: [layerDir],
+      env: { OBSERVED_OTLP_ENDPOINT: sink.url, OBSERVED_FLUSH: 'end-of-invocation' },
+    });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const result = await env.invoke({});
+        expect(result.status).toBe('success');
+        ids.push(...(result.result as string[]));
+      }
+      await env.shutdown();
+      const spans = fromScope(sink, 'traces', 'grpc-function') as { spanId: Uint8Array }[];
+      expect(spans.map((s) => hex(s.spanId)).sort()).toEqual([...ids].sort());
+    } finally {
+      await env.shutdown().catch(() => {});
+      await sink.stop();
+    }
+  });
+
   it('answers bad requests with their 4xx and keeps taking valid ones', async () => {
     const sink = await new OtlpSink().start();
     const env = await LambdaEnvironment.start({
