@@ -5,8 +5,9 @@
  * the extension with the flushed notice, so the extension can export at once
  * instead of waiting for platform.runtimeDone.
  *
- * Event: { spans?: number, points?: number, logs?: number, fail?: boolean }
- * (defaults 3, 2, 2). Returns what it produced, so callers can check that
+ * Event: { spans?: number, points?: number, logs?: number, fail?: boolean, notice?: boolean }
+ * (defaults 3, 2, 2, false, true; `notice: false` skips the flushed notice, as a function
+ * without the wrapper would). Returns what it produced, so callers can check that
  * every span, data point and log record arrived exactly once.
  */
 const http = require('node:http');
@@ -99,6 +100,6 @@ exports.handler = async (event = {}, context) => {
     root.end();
   });
   await Promise.all([tracerProvider.forceFlush(), metricReader.forceFlush(), loggerProvider.forceFlush()]);
-  await sendFlushedNotice(context.awsRequestId);
+  if (event.notice !== false) await sendFlushedNotice(context.awsRequestId);
   return produced;
 };

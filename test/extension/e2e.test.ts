@@ -138,6 +138,31 @@ describe('extension in the Lambda sandbox', () => {
     }
   });
 
+  it('without the flushed notice, waits for platform.runtimeDone and exports each invocation before /next', async () => {
+    const sink = await new OtlpSink().start();
+    const env = await LambdaEnvironment.start({
+      handler: 'index.handler',
+      codeDir: SAMPLE_FUNCTION_DIR,
+      layers: [layerDir],
+      env: { OBSERVED_OTLP_ENDPOINT: sink.url, OBSERVED_FLUSH: 'end-of-invocation' },
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const result = await env.invoke({ spans: 2, notice: false });
+        expect(result.status).toBe('success');
+        // Frozen now: this invocation's spans were exported before the extension called /next.
+        const delivered = new Set(
+          fromScope(sink, 'traces', 'sample-function').map((s) => hex((s as { spanId: Uint8Array }).spanId)),
+        );
+        for (const id of (result.result as Produced).spanIds) expect(delivered.has(id)).toBe(true);
+      }
+      expect(env.events.some((e) => e.type === 'telemetry.delivery')).toBe(true);
+    } finally {
+      await env.shutdown().catch(() => {});
+      await sink.stop();
+    }
+  });
+
   it('keeps the function unaffected while the backend fails or is down, and delivers or counts every item', async () => {
     const sink = await new OtlpSink().start();
     const port = Number(new URL(sink.url).port);
