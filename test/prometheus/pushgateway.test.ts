@@ -5,6 +5,8 @@
  * key with the right types and values; the text format escapes what it must;
  * the group can be deleted at shutdown.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePushgatewayOptions } from '../../extension-src/exporters/pushgateway/config.js';
 import { groupingSegment, PushgatewayExporter } from '../../extension-src/exporters/pushgateway/exporter.js';
@@ -52,6 +54,56 @@ describe('grouping key path', () => {
     expect(text).toBe(
       '# HELP odd_total a \\\\ b\\nc\n# TYPE odd_total counter\nodd_total{v="q\\"b\\\\n\\n"} 1\nodd_total{v="x"} 2\n',
     );
+  });
+});
+
+describe('Pushgateway exporter accounting', () => {
+  it('samples not pushed by the end of SHUTDOWN are counted as dropped, also while a push is unanswered', async () => {
+    let requests = 0;
+    const hanging = createServer((req) => {
+      requests++;
+      req.resume();
+    });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    try {
+      const parsed = parsePushgatewayOptions({
+        OBSERVED_PUSHGATEWAY_URL: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
+      });
+      if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
+      const exporter = new PushgatewayExporter(parsed.options, { log: () => {} });
+      const t = Date.now();
+      const dataPoints = [1, 2, 3].map((i) => ({
+        timeUnixNano: (BigInt(t) * 1_000_000n).toString() as never,
+        asDouble: i,
+        attributes: [{ key: 'i', value: { stringValue: String(i) } }],
+      }));
+      const bytes = encodeRequest('metrics', {
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+            scopeMetrics: [{ metrics: [{ name: 'load', gauge: { dataPoints } }] }],
+          },
+        ],
+      });
+      exporter.enqueue({ signal: 'metrics', bytes, items: 3 });
+      const pending = exporter.pendingItems();
+      expect(pending).toBeGreaterThanOrEqual(3);
+      const flushing = exporter.flush(Date.now() + 1_000);
+      const until = Date.now() + 5_000;
+      while (requests === 0 && Date.now() < until) await sleep(5);
+      expect(exporter.pendingItems()).toBe(pending);
+      const shutdown = exporter.shutdown(Date.now() + 200);
+      expect(exporter.stats().samplesDropped.shutdown).toBe(pending);
+      await shutdown;
+      expect(exporter.pendingItems()).toBe(0);
+      expect(exporter.stats().samplesDropped).toEqual({ shutdown: pending });
+      await flushing;
+      expect(exporter.stats().samplesDropped).toEqual({ shutdown: pending });
+      expect(exporter.stats().pushes).toBe(0);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+    }
   });
 });
 

@@ -5,6 +5,8 @@
  * first, splits requests below the configured limits, and sends the headers
  * remote write 1.0 requires.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
@@ -142,7 +144,48 @@ describe('remote write delivery', () => {
     expect(rw.pendingItems()).toBe(1);
     // SHUTDOWN tries regardless, and counts what it could not deliver.
     await rw.shutdown(Date.now() + 300);
-    expect(rw.stats().samplesDropped.queue_full).toBeGreaterThanOrEqual(1);
+    expect(rw.stats().samplesDropped.shutdown).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a request unanswered at SHUTDOWN stays pending until then, and is counted dropped, not lost', async () => {
+    const sockets = new Set<Socket>();
+    let requests = 0;
+    const hanging = createServer((req) => {
+      requests++;
+      req.resume();
+    });
+    hanging.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/api/v1/write`;
+      const rw = exporter(url);
+      rw.enqueue({ signal: 'metrics', bytes: gauges(5, Date.now() - 10_000), items: 5 });
+      const flushing = rw.flush(Date.now() + 1_500);
+      const until = Date.now() + 5_000;
+      while (requests === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(requests).toBe(1);
+      // On the wire, not yet delivered: still pending.
+      expect(rw.pendingItems()).toBe(5);
+      const shutdown = rw.shutdown(Date.now() + 200);
+      // From SHUTDOWN on, the exit totals may be read at any moment: they already add up.
+      expect(rw.stats().samplesDropped.shutdown).toBe(5);
+      await shutdown;
+      const stats = rw.stats();
+      expect(stats.samplesDropped).toEqual({ shutdown: 5 });
+      expect(stats.samplesSent).toBe(0);
+      // Staleness markers are not the function's samples: counted apart.
+      expect(stats.staleMarkersDropped).toBe(5);
+      expect(rw.pendingItems()).toBe(0);
+      for (const s of sockets) s.destroy();
+      await flushing;
+      expect(rw.stats().samplesDropped).toEqual({ shutdown: 5 });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => hanging.close(r));
+    }
   });
 
   it('splits requests below the sample and byte limits and sends remote write 1.0 headers', async () => {

@@ -209,11 +209,9 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     expect(got).toBe(t.sent());
   });
 
-  // Known gap: at a short SHUTDOWN the extension exits (watchdog, main.ts exit()) while the remote write exporter
-  // still holds samples in a request in flight; exit() counts only what is staged in the pipeline
-  // (abandonStaged), and the exporter's pendingItems() leaves out the batch it is sending, so those samples
-  // are lost without being counted (sent 30, arrived 10, counted dropped 0). Flips when fixed.
-  it.fails('SHUTDOWN with a 500 ms deadline and a hanging backend: exits in time, what was not sent is counted', async () => {
+  // The extension may exit with a request still unanswered: from SHUTDOWN on, the exporter reports what it has
+  // not delivered (queued or on the wire) as dropped, reason "shutdown".
+  it('SHUTDOWN with a 500 ms deadline and a hanging backend: exits in time, what was not sent is counted', async () => {
     const run = 'fault-shutdown-500ms';
     const t = await setup(run, { shutdownDeadlineMs: 500 });
     await t.invoke();
@@ -223,9 +221,12 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     const s = await t.env.shutdown();
     expect(s.extensionsExitedInTime).toBe(true);
     expect(s.killed).toEqual([]);
-    const { got, dropped } = await account(run, t.sent());
-    expect(dropped?.exporter).toBeGreaterThan(0);
-    expect(got + (dropped?.exporter ?? 0) + (dropped?.pipeline ?? 0)).toBe(t.sent());
+    const { got, dropped, totals } = await account(run, t.sent());
+    // The platform module's counters (faas.invocations and the like, one sample per point) are emitted at
+    // SHUTDOWN and share the exporter: they cannot be delivered either, and are counted with the rest.
+    const platformSamples = totals?.received.metrics?.platform ?? 0;
+    expect(dropped?.exporter).toBeGreaterThanOrEqual(t.sent() - got);
+    expect(got + (dropped?.exporter ?? 0) + (dropped?.pipeline ?? 0)).toBe(t.sent() + platformSamples);
   });
 
   it('extension SIGKILLed after its deadline: what was lost is what it last counted as pending', async () => {

@@ -11,8 +11,12 @@
  * in time order and are never sent out of order, which remote write refuses.
  *
  * Nothing is lost silently: every sample dropped (queue full, rejected by the
- * backend, out of order, undecodable input) is counted by reason, and each
- * kind of drop is logged once, with its count.
+ * backend, out of order, undecodable input, not delivered by the end of
+ * SHUTDOWN) is counted by reason, and each kind of drop is logged once, with
+ * its count. Samples in a request on the wire count as pending until the
+ * answer comes; from SHUTDOWN on, whatever is not yet delivered is reported
+ * as dropped (reason `shutdown`), so the totals the extension logs as it
+ * exits add up even when it exits with a request still unanswered.
  *
  * At shutdown every series this environment wrote gets a staleness marker, so
  * a finished execution environment disappears from instant queries at once
@@ -39,7 +43,8 @@ export type RemoteWriteDropReason =
   | 'out_of_order'
   | 'duplicate_timestamp'
   | 'undecodable'
-  | 'translation';
+  | 'translation'
+  | 'shutdown';
 
 export interface RemoteWriteCounters {
   /** OTLP data points taken in. */
@@ -50,6 +55,9 @@ export interface RemoteWriteCounters {
   samplesDropped: Record<string, number>;
   requestsSent: number;
   requestsRetried: number;
+  /** Staleness markers written at SHUTDOWN: not data a function sent, so counted apart from samples. */
+  staleMarkersSent: number;
+  staleMarkersDropped: number;
 }
 
 export interface RemoteWriteDeps {
@@ -62,11 +70,30 @@ export interface RemoteWriteDeps {
   readonly health?: BackendHealth;
 }
 
+/** A queued point; `marker` tells this exporter's own staleness markers from the function's samples. */
+interface QueuedPoint extends WritePoint {
+  readonly marker?: boolean;
+}
+
 interface PendingSeries {
   readonly key: string;
   readonly labels: readonly Label[];
   readonly family: MetricFamily;
-  points: WritePoint[];
+  points: QueuedPoint[];
+}
+
+/** Samples and staleness markers, counted apart. */
+interface Tally {
+  samples: number;
+  markers: number;
+}
+
+function tally(points: readonly QueuedPoint[], into: Tally = { samples: 0, markers: 0 }): Tally {
+  for (const p of points) {
+    if (p.marker) into.markers++;
+    else into.samples++;
+  }
+  return into;
 }
 
 interface WrittenSeries {
@@ -81,7 +108,10 @@ interface WrittenSeries {
 interface Batch {
   readonly body: Uint8Array;
   readonly series: PendingSeries[];
+  /** Points in the request, staleness markers included. */
   readonly samples: number;
+  /** Of which staleness markers. */
+  readonly markers: number;
 }
 
 /** Series remembered for ordering and staleness; beyond this, long-silent ones are forgotten. */
@@ -106,7 +136,16 @@ export class RemoteWriteExporter implements Exporter {
   readonly signals: readonly Signal[] = ['metrics'];
   readonly translator: PrometheusTranslator;
   private pending = new Map<string, PendingSeries>();
+  /** Queued points, staleness markers included (the queue bound counts both). */
   private pendingSamples = 0;
+  private pendingMarkers = 0;
+  /** Points handed to the flush under way and not yet delivered, rejected or put back. */
+  private inFlight: Tally = { samples: 0, markers: 0 };
+  /** Bumped when SHUTDOWN gives up on the flush under way: its late outcome is then ignored. */
+  private generation = 0;
+  /** From SHUTDOWN (or the final flush's deadline) on, undelivered points are reported as dropped. */
+  private closing = false;
+  private finalDeadlineMs: number | undefined;
   private readonly written = new Map<string, WrittenSeries>();
   private readonly writer = new ProtoWriter();
   private readonly labelBlocks = new LabelBlockCache();
@@ -123,6 +162,8 @@ export class RemoteWriteExporter implements Exporter {
     samplesDropped: {},
     requestsSent: 0,
     requestsRetried: 0,
+    staleMarkersSent: 0,
+    staleMarkersDropped: 0,
   };
 
   constructor(
@@ -140,11 +181,30 @@ export class RemoteWriteExporter implements Exporter {
     }
   }
 
-  /** A snapshot of the exporter's counters, translation drops included. */
+  /**
+   * A snapshot of the exporter's counters, translation drops included. Once
+   * SHUTDOWN has begun (or the final flush's deadline has passed), what is
+   * still undelivered shows as dropped with reason `shutdown`: the extension
+   * may exit at any moment then, and nothing it still holds will be sent.
+   */
   stats(): RemoteWriteCounters {
     const samplesDropped = { ...this.counters.samplesDropped };
     for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
-    return { ...this.counters, samplesDropped };
+    let staleMarkersDropped = this.counters.staleMarkersDropped;
+    const closing = this.closing || (this.finalDeadlineMs !== undefined && Date.now() >= this.finalDeadlineMs);
+    if (closing) {
+      const left = this.undelivered();
+      if (left.samples > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left.samples;
+      staleMarkersDropped += left.markers;
+    }
+    return { ...this.counters, samplesDropped, staleMarkersDropped };
+  }
+
+  private undelivered(): Tally {
+    return {
+      samples: this.pendingSamples - this.pendingMarkers + this.inFlight.samples,
+      markers: this.pendingMarkers + this.inFlight.markers,
+    };
   }
 
   enqueue(payload: OtlpPayload): void {
@@ -170,12 +230,15 @@ export class RemoteWriteExporter implements Exporter {
     }
   }
 
+  /** Samples queued or on the wire (staleness markers are not items a function sent). */
   pendingItems(): number {
-    return this.pendingSamples;
+    return this.undelivered().samples;
   }
 
-  flush(deadlineMs: number): Promise<void> {
-    return this.flushWithin(deadlineMs, false);
+  /** `final` comes from the pipeline's SHUTDOWN flush. */
+  flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
+    if (options.final) this.finalDeadlineMs = Math.min(this.finalDeadlineMs ?? deadlineMs, deadlineMs);
+    return this.flushWithin(deadlineMs, options.final === true);
   }
 
   /** `final` (at SHUTDOWN) ignores the cool-down of a failing backend. */
@@ -206,29 +269,44 @@ export class RemoteWriteExporter implements Exporter {
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
+    this.closing = true;
     const now = Date.now();
     for (const [key, series] of this.written) {
       if (series.ended) continue;
-      this.add({
-        key,
-        labels: series.labels,
-        family: series.family,
-        role: 'value',
-        timestampMs: Math.max(now, series.lastMs + 1),
-        value: Number.NaN,
-        stale: true,
-        histogram: series.nativeHistogram ? STALE_HISTOGRAM : undefined,
-      });
+      this.add(
+        {
+          key,
+          labels: series.labels,
+          family: series.family,
+          role: 'value',
+          timestampMs: Math.max(now, series.lastMs + 1),
+          value: Number.NaN,
+          stale: true,
+          histogram: series.nativeHistogram ? STALE_HISTOGRAM : undefined,
+        },
+        true,
+      );
     }
     await this.flushWithin(deadlineMs, true);
-    if (this.pendingSamples > 0) {
-      this.drop('queue_full', this.pendingSamples, 'samples still queued at shutdown could not be sent in time');
-      this.pending = new Map();
-      this.pendingSamples = 0;
+    this.abandon();
+  }
+
+  /** The end of SHUTDOWN: whatever is queued or still unanswered on the wire is counted as dropped. */
+  private abandon(): void {
+    const left = this.undelivered();
+    this.generation++;
+    this.pending = new Map();
+    this.pendingSamples = 0;
+    this.pendingMarkers = 0;
+    this.inFlight = { samples: 0, markers: 0 };
+    this.counters.staleMarkersDropped += left.markers;
+    this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
+    if (left.markers > 0) {
+      this.logOnce('stale-dropped', `${left.markers} staleness marker(s) not delivered by the end of SHUTDOWN`);
     }
   }
 
-  private add(sample: SeriesSample): void {
+  private add(sample: SeriesSample, marker = false): void {
     const known = this.written.get(sample.key);
     if (known) {
       if (sample.timestampMs <= known.lastMs) {
@@ -255,24 +333,27 @@ export class RemoteWriteExporter implements Exporter {
       series = { key: sample.key, labels: sample.labels, family: sample.family, points: [] };
       this.pending.set(sample.key, series);
     }
-    series.points.push(sample);
+    series.points.push(marker ? { ...sample, marker } : sample);
     this.pendingSamples++;
-    this.counters.samplesQueued++;
+    if (marker) this.pendingMarkers++;
+    else this.counters.samplesQueued++;
   }
 
   /** Bounded queue: beyond the limit the oldest series' samples go first. */
   private trim(): void {
     if (this.pendingSamples <= this.options.maxQueuedSamples) return;
-    let dropped = 0;
+    const dropped: Tally = { samples: 0, markers: 0 };
     for (const [key, series] of this.pending) {
       if (this.pendingSamples <= this.options.maxQueuedSamples) break;
       this.pending.delete(key);
       this.pendingSamples -= series.points.length;
-      dropped += series.points.length;
+      tally(series.points, dropped);
     }
+    this.pendingMarkers -= dropped.markers;
+    this.counters.staleMarkersDropped += dropped.markers;
     this.drop(
       'queue_full',
-      dropped,
+      dropped.samples,
       `queue over ${this.options.maxQueuedSamples} samples (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES); oldest dropped`,
     );
   }
@@ -288,8 +369,11 @@ export class RemoteWriteExporter implements Exporter {
 
   private async sendPending(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
     const batch = this.pending;
+    const generation = this.generation;
     this.pending = new Map();
+    this.inFlight = { samples: this.pendingSamples - this.pendingMarkers, markers: this.pendingMarkers };
     this.pendingSamples = 0;
+    this.pendingMarkers = 0;
     const requests = this.buildRequests(batch.values());
     let index = 0;
     for (; index < requests.length; index++) {
@@ -303,21 +387,31 @@ export class RemoteWriteExporter implements Exporter {
         },
         maxAttempts,
       );
+      // SHUTDOWN gave up on this flush and counted its points as dropped; the process is about to exit.
+      if (generation !== this.generation) return;
+      const samples = request.samples - request.markers;
+      this.inFlight.samples -= samples;
+      this.inFlight.markers -= request.markers;
       if (result.outcome !== 'deferred') this.health.succeeded();
       if (result.outcome === 'delivered') {
         this.counters.requestsSent++;
-        this.counters.samplesSent += request.samples;
+        this.counters.samplesSent += samples;
+        this.counters.staleMarkersSent += request.markers;
       } else if (result.outcome === 'rejected') {
         this.counters.requestsSent++;
+        this.counters.staleMarkersDropped += request.markers;
         const detail = result.message.split('\n')[0];
-        this.drop('rejected', request.samples, `HTTP ${result.status} from ${this.options.url.host}: ${detail}`);
+        this.drop('rejected', samples, `HTTP ${result.status} from ${this.options.url.host}: ${detail}`);
       } else {
+        this.inFlight.samples += samples;
+        this.inFlight.markers += request.markers;
         this.health.failed(result.notBeforeMs);
         const left = requests.slice(index).reduce((n, r) => n + r.samples, 0);
         this.logOnce(`deferred:${result.reason}`, `${left} sample(s) kept for the next flush: ${result.reason}`);
         break;
       }
     }
+    this.inFlight = { samples: 0, markers: 0 };
     if (index < requests.length) this.requeue(requests.slice(index));
   }
 
@@ -332,11 +426,13 @@ export class RemoteWriteExporter implements Exporter {
     const newer = this.pending;
     this.pending = new Map();
     this.pendingSamples = 0;
+    this.pendingMarkers = 0;
     const put = (series: PendingSeries) => {
       const existing = this.pending.get(series.key);
       if (existing) existing.points = existing.points.concat(series.points);
       else this.pending.set(series.key, { ...series, points: series.points.slice() });
       this.pendingSamples += series.points.length;
+      this.pendingMarkers += tally(series.points).markers;
     };
     for (const b of batches) for (const s of b.series) put(s);
     for (const s of newer.values()) put(s);
@@ -364,16 +460,18 @@ export class RemoteWriteExporter implements Exporter {
     const out: Batch[] = [];
     let current: PendingSeries[] = [];
     let samples = 0;
+    let markers = 0;
     let families = new Map<string, MetricFamily>();
     let metadataBytes = 0;
     w.reset();
     const finish = () => {
       if (current.length === 0) return;
       for (const f of families.values()) writeMetadata(w, f);
-      out.push({ body: compress(w.bytes()), series: current, samples });
+      out.push({ body: compress(w.bytes()), series: current, samples, markers });
       w.reset();
       current = [];
       samples = 0;
+      markers = 0;
       families = new Map();
       metadataBytes = 0;
     };
@@ -411,6 +509,7 @@ export class RemoteWriteExporter implements Exporter {
         }
         current.push({ ...s, points: slice });
         samples += slice.length;
+        markers += tally(slice).markers;
         points = slice.length === points.length ? [] : points.slice(slice.length);
         take = Math.min(points.length, maxSamples);
       }

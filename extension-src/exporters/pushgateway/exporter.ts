@@ -8,6 +8,11 @@
  * service.name and service.instance.id or faas.instance), in the URL path
  * `/metrics/job/<job>/instance/<instance>`; values with a `/` (or anything
  * but plain characters) use the Pushgateway's base64url form (`job@base64`).
+ *
+ * Samples taken in count as pending until a push that carries them is
+ * answered. From SHUTDOWN on, what is not yet pushed is reported as dropped
+ * (reason `shutdown`), so the totals logged at exit add up even when the
+ * extension exits with a push unanswered.
  */
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
@@ -63,6 +68,11 @@ export class PushgatewayExporter implements Exporter {
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
   private flushing: Promise<void> | undefined;
+  /** Bumped when SHUTDOWN gives up on the push round under way: its late outcome is then ignored. */
+  private generation = 0;
+  /** From SHUTDOWN (or the final flush's deadline) on, unpushed samples are reported as dropped. */
+  private closing = false;
+  private finalDeadlineMs: number | undefined;
   private readonly health: BackendHealth;
   private readonly counters: PushgatewayCounters = {
     pointsReceived: 0,
@@ -83,9 +93,13 @@ export class PushgatewayExporter implements Exporter {
     this.health = deps.health ?? new BackendHealth();
   }
 
+  /** The counters; once SHUTDOWN has begun, what is not yet pushed shows as dropped (reason `shutdown`). */
   stats(): PushgatewayCounters {
     const samplesDropped = { ...this.counters.samplesDropped };
     for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
+    const closing = this.closing || (this.finalDeadlineMs !== undefined && Date.now() >= this.finalDeadlineMs);
+    const left = closing ? this.pendingItems() : 0;
+    if (left > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left;
     return { ...this.counters, samplesDropped };
   }
 
@@ -134,8 +148,10 @@ export class PushgatewayExporter implements Exporter {
     return new URL(`${base}/metrics${groupingSegment('job', group.job)}${groupingSegment('instance', group.instance)}`);
   }
 
-  flush(deadlineMs: number): Promise<void> {
-    return this.flushWithin(deadlineMs, false);
+  /** `final` comes from the pipeline's SHUTDOWN flush. */
+  flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
+    if (options.final) this.finalDeadlineMs = Math.min(this.finalDeadlineMs ?? deadlineMs, deadlineMs);
+    return this.flushWithin(deadlineMs, options.final === true);
   }
 
   /** `final` (at SHUTDOWN) ignores the cool-down of a failing backend. */
@@ -165,6 +181,7 @@ export class PushgatewayExporter implements Exporter {
   }
 
   private async pushChanged(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
+    const generation = this.generation;
     for (const group of this.groups.values()) {
       if (group.unpushed === 0) continue;
       const taken = group.unpushed;
@@ -180,6 +197,8 @@ export class PushgatewayExporter implements Exporter {
         },
         maxAttempts,
       );
+      // SHUTDOWN gave up on this round and counted its samples as dropped; the process is about to exit.
+      if (generation !== this.generation) return;
       if (result.outcome === 'deferred') this.health.failed(result.notBeforeMs);
       else this.health.succeeded();
       if (result.outcome === 'delivered') {
@@ -200,7 +219,9 @@ export class PushgatewayExporter implements Exporter {
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
+    this.closing = true;
     await this.flushWithin(deadlineMs, true);
+    this.abandon();
     if (!this.options.deleteOnShutdown) return;
     for (const group of this.groups.values()) {
       const url = this.groupUrl(group);
@@ -213,6 +234,14 @@ export class PushgatewayExporter implements Exporter {
           `could not delete group ${url.pathname}: ${'reason' in result ? result.reason : `HTTP ${result.status}`}`,
         );
     }
+  }
+
+  /** After the final push round: samples not yet pushed (queued or unanswered) are counted as dropped. */
+  private abandon(): void {
+    const left = this.pendingItems();
+    this.generation++;
+    for (const group of this.groups.values()) group.unpushed = 0;
+    if (left > 0) this.drop('shutdown', left, 'samples not pushed by the end of SHUTDOWN (unsent or unanswered)');
   }
 
   private drop(reason: string, count: number, message: string): void {
