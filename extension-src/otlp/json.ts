@@ -16,7 +16,7 @@ import type { Signal } from './types.js';
 export class OtlpJsonError extends Error {}
 
 class Writer {
-  buf = new Uint8Array(256);
+  buf = new Uint8Array(64);
   len = 0;
 
   private ensure(extra: number): void {
