@@ -107,8 +107,10 @@ export class LifecycleController {
       log.once('note-invoke', 'error', `platform module failed on INVOKE: ${String(error)}`);
     }
     scheduler.onInvoke(event.deadlineMs);
-    // Without runtimeDone and without the function's notice, nothing says when the function is done: do not wait.
-    if (this.options.runtimeDoneExpected() || tracker.sawFlushedNotice) {
+    // Wait only when something can say the function is done (runtimeDone or its notice) and the scheduler
+    // means to flush at the end; otherwise /next at once (the function's data still arrives while it runs).
+    const canTell = this.options.runtimeDoneExpected() || tracker.sawFlushedNotice;
+    if (canTell && scheduler.expectsFlushAtEnd()) {
       const how = await tracker.wait(event.requestId, event.deadlineMs - WAIT_RESERVE_MS, this.now);
       this.completions[how]++;
       if (how === 'deadline') {

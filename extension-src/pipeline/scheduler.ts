@@ -87,16 +87,29 @@ export class FlushScheduler {
     await this.pipeline.shutdown(deadlineMs);
   }
 
+  /**
+   * Whether the end of this invocation will probably be flushed, so the
+   * lifecycle should wait for the invocation's telemetry (flushed notice or
+   * platform.runtimeDone) before deciding. When it will not (periodic before
+   * its interval, adaptive in a busy period), /next can be called at once:
+   * the function's data still reaches the receiver while the runtime works,
+   * and a function without the notice does not pay the Telemetry API's
+   * buffering delay for nothing.
+   */
+  expectsFlushAtEnd(): boolean {
+    return this.shouldFlush(true) !== undefined;
+  }
+
   /** Predicted time until the next invocation, as the adaptive strategy sees it. */
   predictedGapMs(): number {
     if (this.gapAverageMs === undefined || this.lastGapMs === undefined) return Number.POSITIVE_INFINITY;
     return Math.max(this.gapAverageMs, this.lastGapMs);
   }
 
-  private shouldFlush(): string | undefined {
+  private shouldFlush(assumeData = false): string | undefined {
     const now = this.now();
     const strategy = this.config.strategy;
-    if (this.pipeline.pendingItems() === 0) return undefined;
+    if (!assumeData && this.pipeline.pendingItems() === 0) return undefined;
     switch (strategy.kind) {
       case 'end-of-invocation':
         return 'invocation';

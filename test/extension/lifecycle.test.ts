@@ -10,7 +10,7 @@ import { InvocationTracker } from '../../extension-src/lifecycle/invocations.js'
 import type { FlushScheduler } from '../../extension-src/pipeline/scheduler.js';
 import { silentLogger } from '../../extension-src/self/log.js';
 
-function harness(events: (LifecycleEvent | Error)[], options: { runtimeDone?: boolean } = {}) {
+function harness(events: (LifecycleEvent | Error)[], options: { runtimeDone?: boolean; flushAtEnd?: boolean } = {}) {
   const calls: string[] = [];
   const tracker = new InvocationTracker();
   let exitCode: number | undefined;
@@ -32,6 +32,7 @@ function harness(events: (LifecycleEvent | Error)[], options: { runtimeDone?: bo
   };
   const scheduler = {
     onInvoke: () => calls.push('onInvoke'),
+    expectsFlushAtEnd: () => options.flushAtEnd ?? true,
     onInvocationDone: async () => {
       calls.push('done');
     },
@@ -100,6 +101,14 @@ describe('LifecycleController', () => {
     void h.controller.run();
     await h.exited;
     expect(h.controller.completions.notWaited).toBe(1);
+  });
+
+  it('does not wait when the scheduler will not flush at the end of this invocation', async () => {
+    const h = harness([invoke('busy'), shutdown()], { flushAtEnd: false });
+    void h.controller.run();
+    await h.exited;
+    expect(h.controller.completions.notWaited).toBe(1);
+    expect(h.calls).toEqual(['next:INVOKE', 'onInvoke', 'done', 'next:SHUTDOWN', 'shutdown:future', 'exit:0']);
   });
 
   it('retries a failing /next, then reports the exit error and exits 1', async () => {

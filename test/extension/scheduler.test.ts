@@ -106,6 +106,20 @@ describe('FlushScheduler', () => {
     expect(pipeline.pending).toBe(0);
   });
 
+  it('tells the lifecycle whether to wait for the end of an invocation', async () => {
+    const endOf = setup({ kind: 'end-of-invocation' });
+    expect(endOf.scheduler.expectsFlushAtEnd()).toBe(true);
+    const periodic = setup({ kind: 'periodic', intervalMs: 1_000 });
+    await periodic.invocation(10, 100);
+    expect(periodic.scheduler.expectsFlushAtEnd()).toBe(false);
+    periodic.clock.now += 1_000;
+    expect(periodic.scheduler.expectsFlushAtEnd()).toBe(true);
+    const adaptive = setup({ kind: 'adaptive' }, 1_000);
+    expect(adaptive.scheduler.expectsFlushAtEnd()).toBe(true); // nothing known: treated as rare
+    for (let i = 0; i < 5; i++) await adaptive.invocation(5, 15);
+    expect(adaptive.scheduler.expectsFlushAtEnd()).toBe(false); // busy
+  });
+
   it('hands SHUTDOWN to the pipeline with its deadline', async () => {
     const { pipeline, scheduler, clock } = setup({ kind: 'adaptive' });
     await scheduler.onShutdown(clock.now + 1_900);
