@@ -4,6 +4,7 @@
  * the flushed notice, async and callback handlers, errors.
  */
 import { metrics } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, StatusCode } from '../../extension-src/otlp/types.js';
 import { startTelemetry, wrapHandler } from '../../instrumentation-src/index.js';
@@ -33,10 +34,12 @@ afterAll(async () => {
 });
 
 describe('async handler', () => {
-  it('returns the result after the span, the metric and the notice have left', async () => {
+  it('returns the result after the span, the metric, the log record and the notice have left', async () => {
     const counter = metrics.getMeter('orders').createCounter('orders.placed');
+    const logger = logs.getLogger('orders');
     const handler = wrapHandler(async (event: { n: number }, _context: unknown) => {
       counter.add(event.n);
+      logger.emit({ body: `placed ${event.n}`, severityText: 'INFO' });
       return { ok: true, n: event.n };
     });
     const context = lambdaContext();
@@ -54,6 +57,9 @@ describe('async handler', () => {
     expect(attribute(span?.attributes, 'cloud.resource_id')).toBe(`${FUNCTION_ARN}:$LATEST`);
     expect(attribute(span?.attributes, 'aws.lambda.invoked_arn')).toBe(`${FUNCTION_ARN}:live`);
     expect(sink.metrics().some((m) => m.name === 'orders.placed')).toBe(true);
+    const record = sink.logRecords().find((r) => r.body?.stringValue === 'placed 3');
+    // The log record carries the invocation's trace.
+    expect(Buffer.from(record?.traceId ?? []).toString('hex')).toBe(Buffer.from(span!.traceId!).toString('hex'));
     expect(notices.requestIds).toContain(context.awsRequestId);
   });
 
