@@ -68,7 +68,11 @@ async function main(): Promise<void> {
     encodedResource = encodeDetected(resource);
   };
 
-  const secretHeaders = await loadSecretHeaders(config.otlp?.headersSecretArn, log);
+  // Secret headers are fetched while the extension registers, and are in place before the first /next.
+  let secretHeaders: Record<string, string> = {};
+  const secretsLoaded = loadSecretHeaders(config.otlp?.headersSecretArn, log).then((headers) => {
+    secretHeaders = headers;
+  });
   const { exporters, counters } = createExporters({ config, log, otlpSecretHeaders: () => secretHeaders });
   for (const source of counters) self.addSource(source);
   if (exporters.length === 0) {
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
     }
   }
   await receiversStarted;
+  await secretsLoaded;
   const cpu = process.cpuUsage();
   log.info(
     `ready in ${Math.round(performance.now())} ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms): exporters [${exporters.map((e) => e.name).join(', ')}], flush ${config.flush.strategy.kind}, OTLP/HTTP port ${config.receiver.port}`,
