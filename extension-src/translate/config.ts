@@ -3,7 +3,7 @@
  * from OBSERVED_PROMETHEUS_* variables. Bad values fall back to the default
  * with a one-line warning naming the variable and what it accepts.
  */
-import { compareLabels, type Label } from './labels.js';
+import { compareLabels, type Label, MIN_LABEL_VALUE_LENGTH } from './labels.js';
 import { sanitizeLabelName } from './names.js';
 import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from './translator.js';
 
@@ -96,6 +96,22 @@ export function parseTranslateOptions(env: Env): Parsed<TranslateOptions> {
         warnings,
       ),
       targetInfo: parseBoolean(env, 'OBSERVED_PROMETHEUS_TARGET_INFO', DEFAULT_TRANSLATE_OPTIONS.targetInfo, warnings),
+      maxLabelValueBytes: parsePositiveInt(
+        env,
+        'OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH',
+        DEFAULT_TRANSLATE_OPTIONS.maxLabelValueBytes,
+        warnings,
+        MIN_LABEL_VALUE_LENGTH,
+        1024 * 1024,
+      ),
+      maxLabelsPerSeries: parsePositiveInt(
+        env,
+        'OBSERVED_PROMETHEUS_MAX_LABELS',
+        DEFAULT_TRANSLATE_OPTIONS.maxLabelsPerSeries,
+        warnings,
+        4,
+        10_000,
+      ),
     },
     warnings,
   };

@@ -130,3 +130,36 @@ export function labelsKey(labels: readonly Label[]): string {
   for (const l of labels) key += `${l.name}\u0000${l.value}\u0001`;
   return key;
 }
+
+const encoder = new TextEncoder();
+/** Room for the `#` and 16 hex digits that end a shortened value. */
+const HASH_SUFFIX_BYTES = 17;
+/** The smallest value length limit that leaves a useful prefix before the hash. */
+export const MIN_LABEL_VALUE_LENGTH = 64;
+
+/** Two 32-bit FNV-1a hashes of the UTF-16 code units, as 16 hex digits: tells apart values with a common prefix. */
+function valueHash(value: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * A label value within `maxBytes` bytes of UTF-8: longer ones become their
+ * longest prefix of whole characters that leaves room for `#` and a 16-digit
+ * hash of the whole value, so distinct long values stay distinct series.
+ */
+export function limitLabelValue(value: string, maxBytes: number): string {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, 2 units, is 4).
+  if (value.length * 3 <= maxBytes || Buffer.byteLength(value, 'utf8') <= maxBytes) return value;
+  const room = new Uint8Array(Math.max(0, maxBytes - HASH_SUFFIX_BYTES));
+  // encodeInto writes whole characters only. The prefix is decoded from those bytes rather than sliced:
+  // a slice would keep the whole long value alive.
+  const { written } = encoder.encodeInto(value, room);
+  return `${Buffer.from(room.buffer, 0, written).toString('utf8')}#${valueHash(value)}`;
+}

@@ -48,7 +48,15 @@ import {
   upperBound,
 } from './exponential.js';
 import { int64ToNumber, nanosToMillis, nanosToNumber } from './int64.js';
-import { anyValueToString, attributesToLabels, type Label, labelsKey, sortedLabels, withLabel } from './labels.js';
+import {
+  anyValueToString,
+  attributesToLabels,
+  type Label,
+  labelsKey,
+  limitLabelValue,
+  sortedLabels,
+  withLabel,
+} from './labels.js';
 import { metricFamilyName, sanitizeLabelName, unitWord } from './names.js';
 import type { MetricFamily, MetricType, NativeHistogram, PromExemplar, SeriesSample } from './series.js';
 
@@ -63,6 +71,10 @@ export interface TranslateOptions {
   readonly scopeLabels: boolean;
   /** One `target_info` series per resource with its other attributes. */
   readonly targetInfo: boolean;
+  /** Longer label values (UTF-8 bytes) are shortened to a prefix and a hash of the whole value. */
+  readonly maxLabelValueBytes: number;
+  /** Series with more labels than this (`__name__`, `le` and `quantile` included) are dropped and counted. */
+  readonly maxLabelsPerSeries: number;
 }
 
 export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {
@@ -71,9 +83,19 @@ export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {
   promotedResourceAttributes: [],
   scopeLabels: true,
   targetInfo: true,
+  // Cortex and Mimir refuse label values over 2,048 bytes by default (-validation.max-length-label-value).
+  maxLabelValueBytes: 2048,
+  // Amazon Managed Service for Prometheus refuses series with more than 70 labels (its documented quota).
+  maxLabelsPerSeries: 70,
 };
 
-export type DropReason = 'out_of_order' | 'type_conflict' | 'invalid_point' | 'unsupported_scale' | 'unsupported_type';
+export type DropReason =
+  | 'out_of_order'
+  | 'type_conflict'
+  | 'invalid_point'
+  | 'unsupported_scale'
+  | 'unsupported_type'
+  | 'too_many_labels';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING_ATTRIBUTES = new Set(['service.name', 'service.namespace', 'service.instance.id']);
@@ -119,6 +141,8 @@ export class PrometheusTranslator {
   private readonly familyNames = new Map<string, FamilyNames>();
   private readonly warned = new Set<string>();
   readonly dropped = new Map<DropReason, number>();
+  /** Label values shortened to OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH, counted once per label set built. */
+  labelValuesShortened = 0;
   /** Called once per distinct problem (metric name and reason), for a log line. */
   onWarning: (message: string) => void = () => {};
 
@@ -147,7 +171,11 @@ export class PrometheusTranslator {
         const map = new Map([...resource.infoLabels, ...resource.identity]);
         for (const l of this.options.externalLabels) if (!map.has(l.name)) map.set(l.name, l.value);
         map.set('__name__', TARGET_INFO.name);
-        const labels = sortedLabels(map);
+        const labels = this.limitValues(sortedLabels(map));
+        if (labels.length > this.options.maxLabelsPerSeries) {
+          this.tooManyLabels(TARGET_INFO.name, labels.length);
+          continue;
+        }
         out.push({
           key: `target_info\u0002${labelsKey(labels)}`,
           labels,
@@ -201,8 +229,10 @@ export class PrometheusTranslator {
       if (scopeVersion) map.set('otel_scope_version', scopeVersion);
     }
     for (const [k, v] of resource.identity) map.set(k, v);
-    const base = sortedLabels(map);
-    return { base, baseMap: map, identity: sortedLabels(resource.identity), keyPrefix: labelsKey(base) };
+    const base = this.limitValues(sortedLabels(map));
+    const identity = this.limitValues(sortedLabels(resource.identity));
+    for (const l of base) map.set(l.name, l.value);
+    return { base, baseMap: map, identity, keyPrefix: labelsKey(base) };
   }
 
   /**
@@ -211,8 +241,13 @@ export class PrometheusTranslator {
    * export; the cache also holds each series' full label set.
    */
   private pointLabels(scope: ScopeContext, attributes: KeyValue[] | undefined): PointLabels {
+    const maxBytes = this.options.maxLabelValueBytes;
     let signature = scope.keyPrefix;
-    if (attributes) for (const kv of attributes) signature += `\u0005${kv.key}\u0000${anyValueToString(kv.value)}`;
+    if (attributes) {
+      // Shortened values in the cache key too, so megabyte attributes are not kept as keys.
+      for (const kv of attributes)
+        signature += `\u0005${kv.key}\u0000${limitLabelValue(anyValueToString(kv.value), maxBytes)}`;
+    }
     const cached = this.pointCache.get(signature);
     if (cached) return cached;
     let labels: Label[];
@@ -224,13 +259,57 @@ export class PrometheusTranslator {
       const map = new Map(scope.baseMap);
       attributesToLabels(attributes, map);
       for (const l of scope.identity) map.set(l.name, l.value);
-      labels = sortedLabels(map);
+      labels = this.limitValues(sortedLabels(map));
       key = labelsKey(labels);
     }
     const point: PointLabels = { labels, key, series: new Map(), buckets: new Map() };
     if (this.pointCache.size >= POINT_CACHE_LIMIT) this.pointCache.clear();
     this.pointCache.set(signature, point);
     return point;
+  }
+
+  /** Label values within OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH (a copy only when one is shortened). */
+  private limitValues(labels: Label[]): Label[] {
+    const maxBytes = this.options.maxLabelValueBytes;
+    let out: Label[] | undefined;
+    for (let i = 0; i < labels.length; i++) {
+      const value = limitLabelValue(labels[i].value, maxBytes);
+      if (value === labels[i].value) continue;
+      out ??= labels.slice();
+      out[i] = { name: labels[i].name, value };
+      this.labelValuesShortened++;
+      this.warnOnce(
+        `shortened\u0000${labels[i].name}`,
+        `label ${labels[i].name} has a value longer than ${maxBytes} bytes; it is sent as its prefix and a hash (OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH)`,
+      );
+    }
+    return out ?? labels;
+  }
+
+  /**
+   * Whether a point's series stay within OBSERVED_PROMETHEUS_MAX_LABELS with
+   * `extra` more labels (`__name__`, and `le` or `quantile`); if not, the point
+   * is dropped and counted: a backend refuses the whole request it is in.
+   */
+  private fits(point: PointLabels, family: MetricFamily, extra: number): boolean {
+    const count = point.labels.length + extra;
+    if (count <= this.options.maxLabelsPerSeries) return true;
+    this.tooManyLabels(family.name, count);
+    return false;
+  }
+
+  private tooManyLabels(name: string, count: number): void {
+    this.drop(
+      'too_many_labels',
+      name,
+      `a series of ${name} has ${count} labels, more than ${this.options.maxLabelsPerSeries} (OBSERVED_PROMETHEUS_MAX_LABELS); dropped`,
+    );
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key) || this.warned.size >= 1000) return;
+    this.warned.add(key);
+    this.onWarning(message);
   }
 
   private namesOf(family: MetricFamily): FamilyNames {
@@ -344,6 +423,7 @@ export class PrometheusTranslator {
     delta = false,
   ): number {
     const point = this.pointLabels(scope, p.attributes);
+    if (!this.fits(point, family, 1)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const { labels, key } = this.seriesOf(point, family.name);
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
@@ -374,6 +454,7 @@ export class PrometheusTranslator {
     delta: boolean,
   ): number {
     const point = this.pointLabels(scope, p.attributes);
+    if (!this.fits(point, family, 2)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const streamKey = `${family.name}\u0002${point.key}`;
     const bounds = p.explicitBounds ?? [];
@@ -472,6 +553,8 @@ export class PrometheusTranslator {
     delta: boolean,
   ): number {
     const ids = this.pointLabels(scope, p.attributes);
+    // Room for `__name__` and, in the classic bucket form, `le`.
+    if (!this.fits(ids, family, 2)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const streamKey = `${family.name}\u0002${ids.key}`;
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
@@ -578,6 +661,7 @@ export class PrometheusTranslator {
 
   private summaryPoint(family: MetricFamily, p: SummaryDataPoint, scope: ScopeContext, out: SeriesSample[]): number {
     const point = this.pointLabels(scope, p.attributes);
+    if (!this.fits(point, family, 2)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
     const quantiles = [...(p.quantileValues ?? [])].sort((a, b) => (a.quantile ?? 0) - (b.quantile ?? 0));

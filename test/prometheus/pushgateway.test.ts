@@ -107,6 +107,52 @@ describe('Pushgateway exporter accounting', () => {
   });
 });
 
+describe('Pushgateway exporter bounds', () => {
+  it('keeps at most OBSERVED_PUSHGATEWAY_MAX_SERIES series: the least recently updated leave the group, counted', async () => {
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const parsed = parsePushgatewayOptions({
+        OBSERVED_PUSHGATEWAY_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        OBSERVED_PUSHGATEWAY_MAX_SERIES: '2',
+        OBSERVED_PROMETHEUS_TARGET_INFO: 'false',
+      });
+      if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
+      const exporter = new PushgatewayExporter(parsed.options, { log: () => {} });
+      const t = Date.now();
+      const dataPoints = ['a', 'b', 'c'].map((w, i) => ({
+        timeUnixNano: (BigInt(t + i) * 1_000_000n).toString() as never,
+        asDouble: i,
+        attributes: [{ key: 'worker', value: { stringValue: w } }],
+      }));
+      const bytes = encodeRequest('metrics', {
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+            scopeMetrics: [{ metrics: [{ name: 'load', gauge: { dataPoints } }] }],
+          },
+        ],
+      });
+      exporter.enqueue({ signal: 'metrics', bytes, items: 3 });
+      await exporter.flush(Date.now() + 5_000);
+      expect(exporter.stats().seriesForgotten).toBe(1);
+      expect(bodies).toHaveLength(1);
+      const workers = [...bodies[0].matchAll(/worker="(\w)"/g)].map((m) => m[1]).sort();
+      expect(workers).toEqual(['b', 'c']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe.skipIf(!available)('Pushgateway export to a real Pushgateway', () => {
   let gateway: PushgatewayServer;
 

@@ -20,7 +20,7 @@ import { type Answer, ScriptedRemoteWrite } from './remote-write-server.js';
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
 
 /** One OTLP request with `series` gauge series, each one point at `timeMs`. */
-function gauges(series: number, timeMs: number, value = 1): Uint8Array {
+function gauges(series: number, timeMs: number, value = 1, workerPrefix = 'w'): Uint8Array {
   const request: ExportMetricsServiceRequest = {
     resourceMetrics: [
       {
@@ -34,7 +34,7 @@ function gauges(series: number, timeMs: number, value = 1): Uint8Array {
                   dataPoints: Array.from({ length: series }, (_, i) => ({
                     timeUnixNano: ns(timeMs),
                     asDouble: value + i,
-                    attributes: [{ key: 'worker', value: { stringValue: `w${i}` } }],
+                    attributes: [{ key: 'worker', value: { stringValue: `${workerPrefix}${i}` } }],
                   })),
                 },
               },
@@ -186,6 +186,40 @@ describe('remote write delivery', () => {
       for (const s of sockets) s.destroy();
       await new Promise((r) => hanging.close(r));
     }
+  });
+
+  it('remembers at most OBSERVED_REMOTE_WRITE_STALE_SERIES series: staleness markers for the most recent, the rest counted', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const rw = exporter(server.url, { OBSERVED_REMOTE_WRITE_STALE_SERIES: '3' });
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(5, t0), items: 5 });
+    // w0 and w1 again: with w4 the three most recently written (w0 and w1 were forgotten once, then w2 and w3).
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, t0 + 1), items: 2 });
+    await rw.flush(Date.now() + 5_000);
+    const before = server.attempts.length;
+    await rw.shutdown(Date.now() + 5_000);
+    const markers = server.attempts
+      .slice(before)
+      .flatMap((a) => a.body.timeseries)
+      .filter((ts) => ts.samples?.some((x) => Number.isNaN(x.value)))
+      .map((ts) => ts.labels.find((l) => l.name === 'worker')?.value)
+      .sort();
+    expect(markers).toEqual(['w0', 'w1', 'w4']);
+    const stats = rw.stats();
+    expect(stats.staleMarkersSent).toBe(3);
+    expect(stats.seriesForgotten).toBe(4);
+    expect(stats.samplesSent).toBe(7);
+  });
+
+  it('bounds the queue in bytes too (OBSERVED_REMOTE_WRITE_QUEUE_BYTES): long label sets are dropped oldest first, counted', () => {
+    const rw = exporter('http://127.0.0.1:9/api/v1/write', { OBSERVED_REMOTE_WRITE_QUEUE_BYTES: '65536' });
+    const t0 = Date.now() - 10_000;
+    // 100 series whose label values are 2 kB each (the default value limit): about 4 kB per series queued.
+    rw.enqueue({ signal: 'metrics', bytes: gauges(100, t0, 1, 'x'.repeat(2_000)), items: 100 });
+    const pending = rw.pendingItems();
+    expect(pending).toBeGreaterThan(0);
+    expect(pending).toBeLessThan(20);
+    expect(rw.stats().samplesDropped.queue_full).toBe(100 - pending);
   });
 
   it('splits requests below the sample and byte limits and sends remote write 1.0 headers', async () => {

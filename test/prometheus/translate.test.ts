@@ -234,3 +234,76 @@ describe('translator', () => {
     expect(series.every((s) => s.stale === true)).toBe(true);
   });
 });
+
+describe('label limits', () => {
+  const gauge = (attributes: KeyValue[], t = 1_000): Metric => ({
+    name: 'load',
+    gauge: { dataPoints: [{ timeUnixNano: ns(t), asDouble: 1, attributes }] },
+  });
+
+  it('shortens long label values to the limit in UTF-8 bytes, keeping distinct values distinct', () => {
+    const translator = new PrometheusTranslator({ maxLabelValueBytes: 100, targetInfo: false });
+    const long = 'é'.repeat(200);
+    const samples = translator.translate(
+      request([gauge([str('a', `${long}1`)]), { ...gauge([str('a', `${long}2`)]), name: 'load2' }]),
+    );
+    const a1 = labelsOf(samples[0]).a;
+    const a2 = labelsOf(samples[1]).a;
+    expect(Buffer.byteLength(a1, 'utf8')).toBeLessThanOrEqual(100);
+    // Whole characters only, then `#` and a hash of the whole value.
+    expect(a1).toMatch(/^(é)+#[0-9a-f]{16}$/);
+    expect(a1).not.toBe(a2);
+    expect(a1.slice(0, a1.indexOf('#'))).toBe(a2.slice(0, a2.indexOf('#')));
+    // Short values are left alone.
+    expect(labelsOf(translator.translate(request([gauge([str('b', 'short')], 2_000)]))[0]).b).toBe('short');
+    expect(translator.labelValuesShortened).toBe(2);
+  });
+
+  it('shortens resource and scope label values (job, target_info) too', () => {
+    const translator = new PrometheusTranslator({ maxLabelValueBytes: 64 });
+    const samples = translator.translate(
+      request([gauge([])], [str('service.name', 'x'.repeat(1000)), str('cloud.region', 'y'.repeat(1000))]),
+    );
+    for (const s of samples) for (const l of s.labels) expect(Buffer.byteLength(l.value)).toBeLessThanOrEqual(64);
+    expect(samples.map((s) => s.family.name).sort()).toEqual(['load', 'target_info']);
+  });
+
+  it('drops and counts a series with more labels than the limit, __name__ and le included', () => {
+    const translator = new PrometheusTranslator({ maxLabelsPerSeries: 10, targetInfo: false, scopeLabels: false });
+    // job + 8 attributes + __name__ = 10: kept.
+    const eight = Array.from({ length: 8 }, (_, i) => str(`k${i}`, 'v'));
+    expect(translator.translate(request([gauge(eight)]))).toHaveLength(1);
+    // A histogram needs `le` as well: 11 labels, dropped.
+    const histogram: Metric = {
+      name: 'latency',
+      histogram: {
+        aggregationTemporality: 2,
+        dataPoints: [
+          {
+            timeUnixNano: ns(1_000),
+            count: 1,
+            sum: 1,
+            bucketCounts: [1, 0],
+            explicitBounds: [1],
+            attributes: eight,
+          },
+        ],
+      },
+    };
+    expect(translator.translate(request([histogram]))).toHaveLength(0);
+    expect(translator.dropped.get('too_many_labels')).toBe(1);
+  });
+
+  it('reads the limits from OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH and OBSERVED_PROMETHEUS_MAX_LABELS', () => {
+    const parsed = parseTranslateOptions({
+      OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH: '512',
+      OBSERVED_PROMETHEUS_MAX_LABELS: '30',
+    });
+    expect(parsed.options.maxLabelValueBytes).toBe(512);
+    expect(parsed.options.maxLabelsPerSeries).toBe(30);
+    const defaults = parseTranslateOptions({ OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH: '10' });
+    expect(defaults.options.maxLabelValueBytes).toBe(2048);
+    expect(defaults.options.maxLabelsPerSeries).toBe(70);
+    expect(defaults.warnings.join()).toContain('OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH=10 is not valid');
+  });
+});

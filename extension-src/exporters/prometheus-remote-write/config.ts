@@ -8,8 +8,11 @@
  *   region comes from the AMP host name, else AWS_REGION.
  * - OBSERVED_REMOTE_WRITE_MAX_BYTES / _MAX_SAMPLES: request size limits
  *   (uncompressed protobuf bytes; samples and histograms).
- * - OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES: samples held while the backend is
- *   unreachable, oldest dropped (and counted) beyond it.
+ * - OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES / _QUEUE_BYTES: samples (and their
+ *   approximate heap bytes) held while the backend is unreachable, oldest
+ *   dropped (and counted) beyond either.
+ * - OBSERVED_REMOTE_WRITE_STALE_SERIES: series remembered for the staleness
+ *   markers sent at SHUTDOWN; the least recently written are forgotten beyond.
  * - OBSERVED_REMOTE_WRITE_TIMEOUT_MS: per HTTP attempt.
  * - OBSERVED_REMOTE_WRITE_HEADERS: extra headers, `name=value,...` (e.g. a
  *   tenant header for Cortex or Mimir).
@@ -32,6 +35,10 @@ export interface RemoteWriteOptions {
   readonly maxBytes: number;
   readonly maxSamples: number;
   readonly maxQueuedSamples: number;
+  /** Approximate heap bytes of the queue. */
+  readonly maxQueuedBytes: number;
+  /** Series remembered for staleness markers at SHUTDOWN. */
+  readonly maxStaleSeries: number;
   readonly timeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly translate: TranslateOptions;
@@ -46,6 +53,8 @@ export const REMOTE_WRITE_DEFAULTS = {
   maxBytes: 1_000_000,
   maxSamples: 1_000,
   maxQueuedSamples: 50_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxStaleSeries: 20_000,
   timeoutMs: 5_000,
 };
 
@@ -109,6 +118,22 @@ export function parseRemoteWriteOptions(env: Env): Parsed<RemoteWriteOptions | u
     warnings,
     maxSamples,
   );
+  const maxQueuedBytes = parsePositiveInt(
+    env,
+    'OBSERVED_REMOTE_WRITE_QUEUE_BYTES',
+    REMOTE_WRITE_DEFAULTS.maxQueuedBytes,
+    warnings,
+    65_536,
+    1024 * 1024 * 1024,
+  );
+  const maxStaleSeries = parsePositiveInt(
+    env,
+    'OBSERVED_REMOTE_WRITE_STALE_SERIES',
+    REMOTE_WRITE_DEFAULTS.maxStaleSeries,
+    warnings,
+    1,
+    1_000_000,
+  );
   const timeoutMs = parsePositiveInt(
     env,
     'OBSERVED_REMOTE_WRITE_TIMEOUT_MS',
@@ -127,6 +152,8 @@ export function parseRemoteWriteOptions(env: Env): Parsed<RemoteWriteOptions | u
       maxBytes,
       maxSamples,
       maxQueuedSamples,
+      maxQueuedBytes,
+      maxStaleSeries,
       timeoutMs,
       headers,
       translate: translate.options,

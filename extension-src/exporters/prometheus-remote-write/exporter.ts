@@ -20,7 +20,10 @@
  *
  * At shutdown every series this environment wrote gets a staleness marker, so
  * a finished execution environment disappears from instant queries at once
- * instead of lingering for Prometheus's five-minute lookback.
+ * instead of lingering for Prometheus's five-minute lookback. The series
+ * remembered for that are bounded in number (OBSERVED_REMOTE_WRITE_STALE_SERIES)
+ * and in label bytes; beyond either bound the least recently written are
+ * forgotten (and counted): they end with the lookback instead.
  */
 
 import { credentialsFromEnv } from '../../aws/credentials.js';
@@ -58,6 +61,10 @@ export interface RemoteWriteCounters {
   /** Staleness markers written at SHUTDOWN: not data a function sent, so counted apart from samples. */
   staleMarkersSent: number;
   staleMarkersDropped: number;
+  /** Series forgotten beyond the bound of remembered series: no staleness marker at SHUTDOWN. */
+  seriesForgotten: number;
+  /** Label values shortened to OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH (once per label set built). */
+  labelValuesShortened: number;
 }
 
 export interface RemoteWriteDeps {
@@ -82,6 +89,29 @@ interface PendingSeries {
   points: QueuedPoint[];
 }
 
+/** Approximate heap bytes of a series' identity (key and labels), for the byte bounds. */
+function seriesBytes(key: string, labels: readonly Label[]): number {
+  let n = 64 + key.length;
+  for (const l of labels) n += 32 + l.name.length + l.value.length;
+  return n;
+}
+
+/** Approximate heap bytes of one queued point. */
+function pointBytes(p: WritePoint): number {
+  const h = p.histogram;
+  if (!h) return 64;
+  return (
+    160 +
+    8 * (h.positiveDeltas.length + h.negativeDeltas.length + 2 * (h.positiveSpans.length + h.negativeSpans.length))
+  );
+}
+
+function seriesQueueBytes(s: PendingSeries): number {
+  let n = seriesBytes(s.key, s.labels);
+  for (const p of s.points) n += pointBytes(p);
+  return n;
+}
+
 /** Samples and staleness markers, counted apart. */
 interface Tally {
   samples: number;
@@ -98,6 +128,7 @@ function tally(points: readonly QueuedPoint[], into: Tally = { samples: 0, marke
 
 interface WrittenSeries {
   readonly labels: readonly Label[];
+  readonly bytes: number;
   readonly family: MetricFamily;
   lastMs: number;
   nativeHistogram: boolean;
@@ -114,10 +145,8 @@ interface Batch {
   readonly markers: number;
 }
 
-/** Series remembered for ordering and staleness; beyond this, long-silent ones are forgotten. */
-const WRITTEN_SERIES_LIMIT = 100_000;
-/** Prometheus's lookback is 5 minutes: a series silent for longer needs no staleness marker. */
-const FORGET_AFTER_MS = 15 * 60_000;
+/** Label bytes of the series remembered for staleness markers; beyond it, the least recently written go. */
+const WRITTEN_SERIES_MAX_BYTES = 16 * 1024 * 1024;
 
 const STALE_HISTOGRAM: NativeHistogram = {
   count: 0,
@@ -139,6 +168,10 @@ export class RemoteWriteExporter implements Exporter {
   /** Queued points, staleness markers included (the queue bound counts both). */
   private pendingSamples = 0;
   private pendingMarkers = 0;
+  /** Approximate heap bytes of the queue (OBSERVED_REMOTE_WRITE_QUEUE_BYTES bounds it). */
+  private pendingBytes = 0;
+  /** Approximate bytes of `written`, least recently written first (a Map keeps insertion order). */
+  private writtenBytes = 0;
   /** Points handed to the flush under way and not yet delivered, rejected or put back. */
   private inFlight: Tally = { samples: 0, markers: 0 };
   /** Bumped when SHUTDOWN gives up on the flush under way: its late outcome is then ignored. */
@@ -164,6 +197,8 @@ export class RemoteWriteExporter implements Exporter {
     requestsRetried: 0,
     staleMarkersSent: 0,
     staleMarkersDropped: 0,
+    seriesForgotten: 0,
+    labelValuesShortened: 0,
   };
 
   constructor(
@@ -197,7 +232,12 @@ export class RemoteWriteExporter implements Exporter {
       if (left.samples > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left.samples;
       staleMarkersDropped += left.markers;
     }
-    return { ...this.counters, samplesDropped, staleMarkersDropped };
+    return {
+      ...this.counters,
+      samplesDropped,
+      staleMarkersDropped,
+      labelValuesShortened: this.translator.labelValuesShortened,
+    };
   }
 
   private undelivered(): Tally {
@@ -219,15 +259,25 @@ export class RemoteWriteExporter implements Exporter {
     }
     for (const sample of samples) this.add(sample);
     this.trim();
-    if (this.written.size > WRITTEN_SERIES_LIMIT) this.forgetSilentSeries();
+    this.forgetBeyondBound();
   }
 
-  /** Bounds the per-series memory in environments whose label values keep changing. */
-  private forgetSilentSeries(): void {
-    const cutoff = Date.now() - FORGET_AFTER_MS;
+  /** Bounds the series remembered for staleness markers: the least recently written are forgotten, counted. */
+  private forgetBeyondBound(): void {
+    const maxSeries = this.options.maxStaleSeries;
+    if (this.written.size <= maxSeries && this.writtenBytes <= WRITTEN_SERIES_MAX_BYTES) return;
+    let forgotten = 0;
     for (const [key, series] of this.written) {
-      if (series.lastMs < cutoff && !this.pending.has(key)) this.written.delete(key);
+      if (this.written.size <= maxSeries && this.writtenBytes <= WRITTEN_SERIES_MAX_BYTES) break;
+      this.written.delete(key);
+      this.writtenBytes -= series.bytes;
+      forgotten++;
     }
+    this.counters.seriesForgotten += forgotten;
+    this.logOnce(
+      'series-forgotten',
+      `more than ${maxSeries} series (OBSERVED_REMOTE_WRITE_STALE_SERIES) or ${WRITTEN_SERIES_MAX_BYTES} bytes of labels written; the least recently written are forgotten and get no staleness marker at SHUTDOWN (counted)`,
+    );
   }
 
   /** Samples queued or on the wire (staleness markers are not items a function sent). */
@@ -298,6 +348,7 @@ export class RemoteWriteExporter implements Exporter {
     this.pending = new Map();
     this.pendingSamples = 0;
     this.pendingMarkers = 0;
+    this.pendingBytes = 0;
     this.inFlight = { samples: 0, markers: 0 };
     this.counters.staleMarkersDropped += left.markers;
     this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
@@ -319,34 +370,45 @@ export class RemoteWriteExporter implements Exporter {
       known.lastMs = sample.timestampMs;
       known.ended = sample.stale === true;
       if (sample.histogram && !sample.stale) known.nativeHistogram = true;
+      // Most recently written last, so the bound forgets the least recently written first.
+      this.written.delete(sample.key);
+      this.written.set(sample.key, known);
     } else {
+      const bytes = seriesBytes(sample.key, sample.labels);
       this.written.set(sample.key, {
         labels: sample.labels,
+        bytes,
         family: sample.family,
         lastMs: sample.timestampMs,
         nativeHistogram: sample.histogram !== undefined,
         ended: sample.stale === true,
       });
+      this.writtenBytes += bytes;
     }
     let series = this.pending.get(sample.key);
     if (!series) {
       series = { key: sample.key, labels: sample.labels, family: sample.family, points: [] };
       this.pending.set(sample.key, series);
+      this.pendingBytes += seriesBytes(sample.key, sample.labels);
     }
     series.points.push(marker ? { ...sample, marker } : sample);
+    this.pendingBytes += pointBytes(sample);
     this.pendingSamples++;
     if (marker) this.pendingMarkers++;
     else this.counters.samplesQueued++;
   }
 
-  /** Bounded queue: beyond the limit the oldest series' samples go first. */
+  /** Bounded queue (samples and bytes): beyond either limit the oldest series' samples go first. */
   private trim(): void {
-    if (this.pendingSamples <= this.options.maxQueuedSamples) return;
+    const { maxQueuedSamples, maxQueuedBytes } = this.options;
+    const within = () => this.pendingSamples <= maxQueuedSamples && this.pendingBytes <= maxQueuedBytes;
+    if (within()) return;
     const dropped: Tally = { samples: 0, markers: 0 };
     for (const [key, series] of this.pending) {
-      if (this.pendingSamples <= this.options.maxQueuedSamples) break;
+      if (within()) break;
       this.pending.delete(key);
       this.pendingSamples -= series.points.length;
+      this.pendingBytes -= seriesQueueBytes(series);
       tally(series.points, dropped);
     }
     this.pendingMarkers -= dropped.markers;
@@ -354,7 +416,7 @@ export class RemoteWriteExporter implements Exporter {
     this.drop(
       'queue_full',
       dropped.samples,
-      `queue over ${this.options.maxQueuedSamples} samples (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES); oldest dropped`,
+      `queue over ${maxQueuedSamples} samples (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES) or ${maxQueuedBytes} bytes (OBSERVED_REMOTE_WRITE_QUEUE_BYTES); oldest dropped`,
     );
   }
 
@@ -374,6 +436,7 @@ export class RemoteWriteExporter implements Exporter {
     this.inFlight = { samples: this.pendingSamples - this.pendingMarkers, markers: this.pendingMarkers };
     this.pendingSamples = 0;
     this.pendingMarkers = 0;
+    this.pendingBytes = 0;
     const requests = this.buildRequests(batch.values());
     let index = 0;
     for (; index < requests.length; index++) {
@@ -427,10 +490,15 @@ export class RemoteWriteExporter implements Exporter {
     this.pending = new Map();
     this.pendingSamples = 0;
     this.pendingMarkers = 0;
+    this.pendingBytes = 0;
     const put = (series: PendingSeries) => {
       const existing = this.pending.get(series.key);
       if (existing) existing.points = existing.points.concat(series.points);
-      else this.pending.set(series.key, { ...series, points: series.points.slice() });
+      else {
+        this.pending.set(series.key, { ...series, points: series.points.slice() });
+        this.pendingBytes += seriesBytes(series.key, series.labels);
+      }
+      for (const p of series.points) this.pendingBytes += pointBytes(p);
       this.pendingSamples += series.points.length;
       this.pendingMarkers += tally(series.points).markers;
     };

@@ -8,6 +8,8 @@
  *   finished environment forever, at the cost of values a scrape has not yet
  *   seen); default `false`.
  * - OBSERVED_PUSHGATEWAY_TIMEOUT_MS: per HTTP attempt.
+ * - OBSERVED_PUSHGATEWAY_MAX_SERIES: series whose current value is kept (and
+ *   pushed); beyond it the least recently updated leave their group (counted).
  * plus the OBSERVED_PROMETHEUS_* translation settings, except native
  * histograms, which the text format cannot carry.
  */
@@ -24,6 +26,8 @@ export interface PushgatewayOptions {
   readonly url: URL;
   readonly deleteOnShutdown: boolean;
   readonly timeoutMs: number;
+  /** Series kept for the pushed groups; the least recently updated go beyond it. */
+  readonly maxSeries: number;
   readonly translate: TranslateOptions;
 }
 
@@ -48,6 +52,7 @@ export function parsePushgatewayOptions(env: Env): Parsed<PushgatewayOptions | u
       url,
       deleteOnShutdown: parseBoolean(env, 'OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN', false, warnings),
       timeoutMs: parsePositiveInt(env, 'OBSERVED_PUSHGATEWAY_TIMEOUT_MS', 5_000, warnings, 100),
+      maxSeries: parsePositiveInt(env, 'OBSERVED_PUSHGATEWAY_MAX_SERIES', 20_000, warnings, 1, 1_000_000),
       translate: { ...translate.options, nativeHistograms: false },
     },
     warnings,

@@ -9,6 +9,10 @@
  * `/metrics/job/<job>/instance/<instance>`; values with a `/` (or anything
  * but plain characters) use the Pushgateway's base64url form (`job@base64`).
  *
+ * The series kept are bounded (OBSERVED_PUSHGATEWAY_MAX_SERIES, and label
+ * values by the translator's limits): beyond it the least recently updated
+ * series leave their group at the next push, counted in `seriesForgotten`.
+ *
  * Samples taken in count as pending until a push that carries them is
  * answered. From SHUTDOWN on, what is not yet pushed is reported as dropped
  * (reason `shutdown`), so the totals logged at exit add up even when the
@@ -40,6 +44,8 @@ export interface PushgatewayCounters {
   pushes: number;
   pushesRetried: number;
   deletes: number;
+  /** Series that left their group beyond OBSERVED_PUSHGATEWAY_MAX_SERIES. */
+  seriesForgotten: number;
   /** Samples not delivered, by reason. */
   samplesDropped: Record<string, number>;
 }
@@ -64,6 +70,8 @@ export class PushgatewayExporter implements Exporter {
   readonly signals: readonly Signal[] = ['metrics'];
   readonly translator: PrometheusTranslator;
   private readonly groups = new Map<string, Group>();
+  /** Every kept series' group, least recently updated first (a Map keeps insertion order). */
+  private readonly recency = new Map<string, Group>();
   private readonly log: (message: string) => void;
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
@@ -79,6 +87,7 @@ export class PushgatewayExporter implements Exporter {
     pushes: 0,
     pushesRetried: 0,
     deletes: 0,
+    seriesForgotten: 0,
     samplesDropped: {},
   };
 
@@ -114,6 +123,25 @@ export class PushgatewayExporter implements Exporter {
       return;
     }
     for (const sample of samples) this.apply(sample);
+    this.forgetBeyondBound();
+  }
+
+  /** Least recently updated series leave their group (the next push of the group drops them). */
+  private forgetBeyondBound(): void {
+    const max = this.options.maxSeries;
+    if (this.recency.size <= max) return;
+    let forgotten = 0;
+    for (const [key, group] of this.recency) {
+      if (this.recency.size <= max) break;
+      this.recency.delete(key);
+      group.series.delete(key);
+      forgotten++;
+    }
+    this.counters.seriesForgotten += forgotten;
+    this.logOnce(
+      'series-forgotten',
+      `more than ${max} series (OBSERVED_PUSHGATEWAY_MAX_SERIES); the least recently updated leave their group (counted)`,
+    );
   }
 
   pendingItems(): number {
@@ -138,8 +166,12 @@ export class PushgatewayExporter implements Exporter {
     const previous = group.series.get(sample.key);
     if (previous && previous.timestampMs > sample.timestampMs) return;
     // A staleness marker ends the series: it leaves the group at the next push.
+    this.recency.delete(sample.key);
     if (sample.stale) group.series.delete(sample.key);
-    else group.series.set(sample.key, sample);
+    else {
+      group.series.set(sample.key, sample);
+      this.recency.set(sample.key, group);
+    }
     group.unpushed++;
   }
 
