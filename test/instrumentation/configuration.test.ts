@@ -12,7 +12,6 @@ import { attribute, lambdaEnvironment, NoticeReceiver } from './helpers.js';
 const sink = new OtlpSink();
 const notices = new NoticeReceiver();
 const fixture = join(__dirname, 'fixtures', 'two-invocations.ts');
-const tsx = join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 
 beforeAll(async () => {
   await sink.start();
@@ -28,7 +27,8 @@ function runFixture(
   extraEnv: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [fixture], {
+    // One process (node with the tsx loader), so a kill ends it for sure.
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
       env: { PATH: process.env.PATH, ...lambdaEnvironment(sink.url, notices.port), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
