@@ -5,6 +5,16 @@
  * flush scheduler flush, then call /next again; on SHUTDOWN flush everything
  * and exit 0 before Lambda's deadline.
  *
+ * Without platform events (OBSERVED_TELEMETRY_TYPES without "platform") only
+ * the flushed notice says a run is over, and nothing says the runtime
+ * crashed: Lambda then resets the environment with a SHUTDOWN that only a
+ * /next can receive, within a deadline of about 2 s. So that wait is short
+ * (NO_PLATFORM_WAIT_MS, and never past the invocation deadline): a longer run
+ * goes on while the extension is in /next, and its data leaves with the next
+ * flush. The first invocation is waited for that long too, to flush what it
+ * sent; if no notice comes then, the function has no wrapper and later
+ * invocations are not waited for.
+ *
  * Nothing here may make the function fail: errors of a step are logged and
  * the loop goes on. Only an Extensions API that stops answering /next is
  * fatal (the environment is broken then): the exit is reported through
@@ -42,6 +52,8 @@ export interface ControllerOptions {
   /** Called once, at the end; exits the process in production. */
   readonly exit: (code: number) => void;
   readonly now?: () => number;
+  /** Longest wait for the flushed notice when no platform.runtimeDone will come (default NO_PLATFORM_WAIT_MS). */
+  readonly noPlatformWaitMs?: number;
 }
 
 /** Time kept before the SHUTDOWN deadline for the process to exit. */
@@ -50,6 +62,8 @@ export const SHUTDOWN_EXIT_MARGIN_MS = 100;
 export const SHUTDOWN_SETTLE_MAX_MS = 300;
 /** Time kept before the invocation deadline when waiting for its telemetry. */
 export const WAIT_RESERVE_MS = 50;
+/** Longest wait for the flushed notice without platform events: well within the SHUTDOWN deadline of a reset. */
+export const NO_PLATFORM_WAIT_MS = 1_000;
 const MAX_NEXT_FAILURES = 5;
 
 export class LifecycleController {
@@ -57,6 +71,8 @@ export class LifecycleController {
   invocations = 0;
   /** How each invocation's wait ended, for logs and tests. */
   readonly completions = { flushed: 0, runtimeDone: 0, deadline: 0, notWaited: 0 };
+  /** Without platform events: an invocation was waited for and sent no notice before any ever came. */
+  private noNoticeFromFunction = false;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
@@ -107,17 +123,31 @@ export class LifecycleController {
       log.once('note-invoke', 'error', `platform module failed on INVOKE: ${String(error)}`);
     }
     scheduler.onInvoke(event.deadlineMs);
-    // Wait only when something can say the function is done (runtimeDone or its notice) and the scheduler
-    // means to flush at the end; otherwise /next at once (the function's data still arrives while it runs).
-    const canTell = this.options.runtimeDoneExpected() || tracker.sawFlushedNotice;
+    // Wait only when something can say the function is done (runtimeDone or its notice, or the notice may yet
+    // come: the function has not shown that it lacks the wrapper) and the scheduler means to flush at the end;
+    // otherwise /next at once (the function's data still arrives while it runs).
+    const runtimeDone = this.options.runtimeDoneExpected();
+    const canTell = runtimeDone || tracker.sawFlushedNotice || !this.noNoticeFromFunction;
     if (canTell && scheduler.expectsFlushAtEnd()) {
-      const how = await tracker.wait(event.requestId, event.deadlineMs - WAIT_RESERVE_MS, this.now);
+      const byDeadline = event.deadlineMs - WAIT_RESERVE_MS;
+      const startedMs = this.now();
+      const until = runtimeDone
+        ? byDeadline
+        : Math.min(byDeadline, startedMs + (this.options.noPlatformWaitMs ?? NO_PLATFORM_WAIT_MS));
+      const how = await tracker.wait(event.requestId, until, this.now);
       this.completions[how]++;
-      if (how === 'deadline') {
+      if (how === 'deadline' && !runtimeDone && !tracker.sawFlushedNotice) {
+        this.noNoticeFromFunction = true;
+        log.debug(
+          `invocation ${event.requestId}: no flushed notice and no platform events; later invocations are not waited for`,
+        );
+      } else if (how === 'deadline') {
         log.once(
           'wait-deadline',
           'warn',
-          `invocation ${event.requestId}: no runtimeDone or flushed notice before its deadline; flushing what arrived (logged once)`,
+          runtimeDone
+            ? `invocation ${event.requestId}: no runtimeDone or flushed notice before its deadline; flushing what arrived (logged once)`
+            : `invocation ${event.requestId}: no flushed notice within ${Math.max(0, Math.round(until - startedMs))} ms and no platform events to say the runtime is done; flushing what arrived, the rest leaves with the next flush (logged once)`,
         );
       }
     } else {

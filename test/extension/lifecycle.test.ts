@@ -10,7 +10,10 @@ import { InvocationTracker } from '../../extension-src/lifecycle/invocations.js'
 import type { FlushScheduler } from '../../extension-src/pipeline/scheduler.js';
 import { silentLogger } from '../../extension-src/self/log.js';
 
-function harness(events: (LifecycleEvent | Error)[], options: { runtimeDone?: boolean; flushAtEnd?: boolean } = {}) {
+function harness(
+  events: (LifecycleEvent | Error)[],
+  options: { runtimeDone?: boolean; flushAtEnd?: boolean; noPlatformWaitMs?: number } = {},
+) {
   const calls: string[] = [];
   const tracker = new InvocationTracker();
   let exitCode: number | undefined;
@@ -46,6 +49,7 @@ function harness(events: (LifecycleEvent | Error)[], options: { runtimeDone?: bo
     scheduler,
     log: silentLogger,
     runtimeDoneExpected: () => options.runtimeDone ?? true,
+    noPlatformWaitMs: options.noPlatformWaitMs,
     exit: (code) => {
       if (exitCode !== undefined) return;
       exitCode = code;
@@ -96,11 +100,57 @@ describe('LifecycleController', () => {
     expect(h.controller.completions.deadline).toBe(1);
   });
 
-  it('does not wait when nothing can say the invocation is over', async () => {
-    const h = harness([invoke('x'), shutdown()], { runtimeDone: false });
+  it('without platform events, waits for the first invocation briefly, and not again when the function sent no notice', async () => {
+    const h = harness([invoke('first', Date.now() + 60_000), invoke('second', Date.now() + 60_000), shutdown()], {
+      runtimeDone: false,
+      noPlatformWaitMs: 150,
+    });
+    const started = Date.now();
     void h.controller.run();
     await h.exited;
-    expect(h.controller.completions.notWaited).toBe(1);
+    // The first invocation's data is flushed before /next: the flush ('done') follows the wait.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(h.controller.completions).toMatchObject({ deadline: 1, notWaited: 1 });
+  });
+
+  it('without platform events, the first invocation ends at its flushed notice and is flushed before /next', async () => {
+    const h = harness([invoke('first', Date.now() + 60_000), shutdown()], { runtimeDone: false });
+    void h.controller.run();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(h.calls).toEqual(['next:INVOKE', 'onInvoke']);
+    h.tracker.complete('first', 'flushed');
+    await h.exited;
+    expect(h.calls.slice(0, 4)).toEqual(['next:INVOKE', 'onInvoke', 'done', 'next:SHUTDOWN']);
+    expect(h.controller.completions).toMatchObject({ flushed: 1, deadline: 0 });
+  });
+
+  it('without platform events, a function that dies before its notice does not keep the extension out of /next until its deadline', async () => {
+    // The crash: the notice for 'crashes' never comes; Lambda's reset SHUTDOWN can only be read by /next.
+    const h = harness([invoke('ok', Date.now() + 60_000), invoke('crashes', Date.now() + 60_000), shutdown()], {
+      runtimeDone: false,
+      noPlatformWaitMs: 200,
+    });
+    h.tracker.complete('ok', 'flushed');
+    const started = Date.now();
+    void h.controller.run();
+    await h.exited;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(h.controller.completions).toMatchObject({ flushed: 1, deadline: 1 });
+    expect(h.calls).toContain('next:SHUTDOWN');
+  });
+
+  it('without platform events, never waits past the invocation deadline', async () => {
+    const h = harness([invoke('short', Date.now() + 150), shutdown()], {
+      runtimeDone: false,
+      noPlatformWaitMs: 60_000,
+    });
+    const started = Date.now();
+    void h.controller.run();
+    await h.exited;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(h.controller.completions.deadline).toBe(1);
   });
 
   it('does not wait when the scheduler will not flush at the end of this invocation', async () => {
