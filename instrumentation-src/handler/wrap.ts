@@ -4,11 +4,13 @@
  * is handed back. Works for async handlers (a returned promise) and
  * callback-style handlers (the third argument), keeps the handler's arity
  * (the runtime tells the two styles apart by it), and never changes the
- * handler's result: every telemetry step is guarded and time-bounded.
+ * handler's result: every telemetry step is guarded and time-bounded. An
+ * invocation about to time out has its telemetry ended and flushed first.
  */
 import { context as otelContext } from '@opentelemetry/api';
 import { describeError, warnOnce } from '../log.js';
 import { currentTelemetry, startTelemetry, type Telemetry } from '../sdk/start.js';
+import { beforeDeadline, InvocationTimeout } from './deadline.js';
 import { flushBudgetMs, flushTelemetry } from './flush.js';
 import { sendFlushedNotice } from './flushed-notice.js';
 import { beginInvocation, endInvocation, type Invocation } from './invocation.js';
@@ -32,9 +34,14 @@ export function wrapHandler<H extends LambdaHandler>(handler: H): H {
     const invocation = guard('begin', () => beginInvocation(event, lambdaContext));
     let finished: Promise<void> | undefined;
     const finish = (error: unknown, result: unknown): Promise<void> => {
+      cancelDeadline();
       finished ??= completeInvocation(telemetry, invocation, lambdaContext, error, result);
       return finished;
     };
+    const cancelDeadline =
+      guard('deadline', () =>
+        beforeDeadline(lambdaContext, (margin) => void finish(new InvocationTimeout(margin), undefined)),
+      ) ?? (() => {});
     const wrappedCallback: LambdaCallback = (error, result) => {
       void finish(error, result).then(() => callback?.(error, result));
     };

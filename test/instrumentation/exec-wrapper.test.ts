@@ -94,6 +94,15 @@ describe('exec wrapper with a CommonJS function', () => {
     expect(spanByInvocation(sink.spans(), f.requestId)?.status?.code).toBe(StatusCode.ERROR);
   });
 
+  it('exports the span of an invocation that times out before Lambda stops the runtime', async () => {
+    const env = await start('cjs', 'index.hangs', { timeoutMs: 1_500 });
+    const r = await env.invoke({});
+    expect(r.status).toBe('timeout');
+    const span = spanByInvocation(sink.spans(), r.requestId);
+    expect(span?.status?.code).toBe(StatusCode.ERROR);
+    expect(attribute(span?.attributes, 'error.type')).toBe('TimeoutError');
+  });
+
   it('wraps a handler exported as a getter, as bundlers emit it', async () => {
     const env = await start('cjs', 'bundled.handler');
     const r = await env.invoke({});

@@ -107,6 +107,31 @@ describe('async handler', () => {
   });
 });
 
+describe('an invocation about to time out', () => {
+  it('has its span ended as timed out and flushed while the handler still runs', async () => {
+    const context = lambdaContext(1_000);
+    let sentBeforeHandlerEnded = false;
+    const handler = wrapHandler(
+      (_event: unknown, _context: unknown) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            sentBeforeHandlerEnded = spanByInvocation(sink.spans(), context.awsRequestId) !== undefined;
+            resolve('late but fine');
+          }, 1_500),
+        ),
+    );
+
+    // Past its deadline the runtime would be stopped; here the handler may still answer, unchanged.
+    expect(await handler({}, context)).toBe('late but fine');
+
+    expect(sentBeforeHandlerEnded).toBe(true);
+    const span = spanByInvocation(sink.spans(), context.awsRequestId);
+    expect(span?.status?.code).toBe(StatusCode.ERROR);
+    expect(attribute(span?.attributes, 'error.type')).toBe('TimeoutError');
+    expect(notices.requestIds).toContain(context.awsRequestId);
+  });
+});
+
 describe('callback handler', () => {
   it('calls the callback with the result once the telemetry has been flushed', async () => {
     const handler = wrapHandler(
