@@ -131,6 +131,13 @@ describe('exec wrapper with ES module functions', () => {
     expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
   });
 
+  it("traces a handler that is the module's default export", async () => {
+    const env = await start('esm', 'defaulted.default');
+    const r = await env.invoke({ d: 1 });
+    expect(r.result).toEqual({ defaulted: true, echo: { d: 1 } });
+    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+  });
+
   it('traces a nested handler of a .js module under "type": "module"', async () => {
     const env = await start('esm-pkg', 'app.api.handler');
     const r = await env.invoke({});
