@@ -17,6 +17,7 @@ import { loadSecretHeaders } from './config/secrets.js';
 import { closeIdleSockets } from './exporters/http.js';
 import { createExporters } from './exporters/registry.js';
 import { LifecycleController, type PlatformHandler } from './lifecycle/controller.js';
+import { ExitAccounting } from './lifecycle/exit-accounting.js';
 import { ExtensionsApiClient, type Registration } from './lifecycle/extensions-api.js';
 import { InvocationTracker } from './lifecycle/invocations.js';
 import { TelemetryListener } from './lifecycle/telemetry-listener.js';
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
     secretHeaders = headers;
   });
   const { exporters, counters } = createExporters({ config, log, otlpSecretHeaders: () => secretHeaders });
-  for (const source of counters) self.addSource(source);
+  const exitAccounting = new ExitAccounting(exporters);
+  for (const source of counters) self.addSource(exitAccounting.source(source));
   if (exporters.length === 0) {
     log.warn(
       'no destination configured (set OBSERVED_OTLP_ENDPOINT, OBSERVED_REMOTE_WRITE_URL, OBSERVED_PUSHGATEWAY_URL or OBSERVED_OPENSEARCH_ENDPOINT); telemetry is received and counted as dropped',
@@ -174,6 +176,8 @@ async function main(): Promise<void> {
   let controller: LifecycleController | undefined;
   const exit = (code: number) => {
     pipeline.abandonStaged();
+    // What exporters still hold (queued or on the wire) is lost with the process: count it as dropped.
+    exitAccounting.countHeld(controller?.shutdownBegan ?? false);
     const snapshot = self.snapshot();
     log.info(
       `exit ${code} after ${controller?.invocations ?? 0} invocation(s); totals ${JSON.stringify({ received: snapshot.received, pipelineDropped: snapshot.pipelineDropped, exporters: snapshot.exporters })}`,

@@ -29,6 +29,11 @@ export interface Exporter {
   /** Items accepted but not yet delivered or dropped. */
   pendingItems(): number;
   /**
+   * The same, by the `signal` of the exporter's counter rows, for an exporter that counts several signals apart;
+   * without it, everything pending belongs to the row of its signals joined with "+".
+   */
+  pendingBySignal?(): Partial<Record<string, number>>;
+  /**
    * Sends what is pending. Resolves before `deadlineMs` (epoch milliseconds) and never rejects;
    * what could not be sent in time stays queued for the next flush.
    */

@@ -73,6 +73,8 @@ export class LifecycleController {
   readonly completions = { flushed: 0, runtimeDone: 0, deadline: 0, notWaited: 0 };
   /** Without platform events: an invocation was waited for and sent no notice before any ever came. */
   private noNoticeFromFunction = false;
+  /** SHUTDOWN has arrived (exporters begin their final accounting then). */
+  shutdownBegan = false;
 
   constructor(private readonly options: ControllerOptions) {
     this.now = options.now ?? Date.now;
@@ -157,6 +159,7 @@ export class LifecycleController {
   }
 
   private async shutdown(deadlineMs: number, reason: string | undefined): Promise<void> {
+    this.shutdownBegan = true;
     const { log } = this.options;
     const flushDeadline = deadlineMs - SHUTDOWN_EXIT_MARGIN_MS;
     // Whatever happens below, leave before Lambda's deadline.

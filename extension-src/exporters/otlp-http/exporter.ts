@@ -53,6 +53,8 @@ interface SignalState {
   exported: number;
   retried: number;
   readonly dropped: Record<string, number>;
+  /** Items of the batch being sent: still pending until answered. */
+  sending: number;
 }
 
 type SendResult =
@@ -92,6 +94,7 @@ export class OtlpHttpExporter implements Exporter {
         exported: 0,
         retried: 0,
         dropped: {},
+        sending: 0,
       };
       this.state.set(signal, state);
     }
@@ -104,8 +107,14 @@ export class OtlpHttpExporter implements Exporter {
 
   pendingItems(): number {
     let n = 0;
-    for (const s of this.state.values()) n += s.queue.items;
+    for (const s of this.state.values()) n += s.queue.items + s.sending;
     return n;
+  }
+
+  pendingBySignal(): Partial<Record<string, number>> {
+    const out: Partial<Record<string, number>> = {};
+    for (const [signal, s] of this.state) out[signal] = s.queue.items + s.sending;
+    return out;
   }
 
   /** `final` (the SHUTDOWN path) ignores the cool-down of a backend that failed recently. */
@@ -153,9 +162,11 @@ export class OtlpHttpExporter implements Exporter {
       const batch = s.queue.takeBatch(this.config.maxRequestBytes);
       if (!batch) break;
       let result: SendResult;
+      s.sending = batch.items;
       try {
         result = await this.send(signal, s, batch, deadlineMs, maxAttempts);
       } catch (error) {
+        s.sending = 0;
         // Encoding failed (not expected: the receiver validated the bytes). Drop rather than retry forever.
         this.log.once(
           `otlp-encode-${signal}`,
@@ -165,6 +176,7 @@ export class OtlpHttpExporter implements Exporter {
         this.drop(s, 'encoding', batch.items);
         continue;
       }
+      s.sending = 0;
       if (result.kind === 'deferred') {
         s.queue.unshift(batch);
         s.health.failed(result.notBeforeMs);
