@@ -60,7 +60,7 @@ export class TelemetryExtension extends Construct {
   constructor(scope: Construct, id: string, props: TelemetryExtensionProps = {}) {
     super(scope, id);
     this.layerVersion = new lambda.LayerVersion(this, 'Layer', {
-      code: lambda.Code.fromAsset(packagedPath('dist/layer', 'build:extension')),
+      code: lambda.Code.fromAsset(packagedPath('dist/layer', 'build:layer')),
       layerVersionName: props.layerVersionName,
       description: 'observed-lambda: OpenTelemetry and Lambda platform telemetry exporter (extension)',
       compatibleRuntimes: supportedNodeRuntimes(),
