@@ -145,6 +145,24 @@ interface Batch {
   readonly markers: number;
 }
 
+/**
+ * Requests on the wire at once per flush. Each series belongs to one shard
+ * (by a hash of its key) and a shard sends its requests in turn, so the
+ * samples of a series still arrive in time order, as remote write requires.
+ */
+const SEND_SHARDS = 4;
+
+function shardBySeries(series: Iterable<PendingSeries>, shards: number): PendingSeries[][] {
+  if (shards === 1) return [[...series]];
+  const out: PendingSeries[][] = Array.from({ length: shards }, () => []);
+  for (const s of series) {
+    let h = 0;
+    for (let i = 0; i < s.key.length; i++) h = (Math.imul(h, 31) + s.key.charCodeAt(i)) | 0;
+    out[(h >>> 0) % shards].push(s);
+  }
+  return out.filter((shard) => shard.length > 0);
+}
+
 /** Label bytes of the series remembered for staleness markers; beyond it, the least recently written go. */
 const WRITTEN_SERIES_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -260,6 +278,19 @@ export class RemoteWriteExporter implements Exporter {
     for (const sample of samples) this.add(sample);
     this.trim();
     this.forgetBeyondBound();
+    this.sendWhenFull();
+  }
+
+  /**
+   * A full round of requests is queued: send it now, while the environment
+   * runs, instead of letting the queue fill up (and drop) until the next flush.
+   */
+  private sendWhenFull(): void {
+    if (this.closing || this.finalDeadlineMs !== undefined || this.flushing) return;
+    if (this.pendingSamples < this.options.maxSamples * SEND_SHARDS || this.health.coolingDown()) return;
+    this.flushWithin(Date.now() + this.retry.timeoutMs, false).catch((error) => {
+      this.logOnce('send-when-full', `sending a full queue failed: ${String(error)}`);
+    });
   }
 
   /** Bounds the series remembered for staleness markers: the least recently written are forgotten, counted. */
@@ -437,9 +468,30 @@ export class RemoteWriteExporter implements Exporter {
     this.pendingSamples = 0;
     this.pendingMarkers = 0;
     this.pendingBytes = 0;
-    const requests = this.buildRequests(batch.values());
-    let index = 0;
-    for (; index < requests.length; index++) {
+    // Requests are built before any is sent: the proto writer is shared.
+    const shardCount = Math.min(SEND_SHARDS, Math.ceil(this.inFlight.samples / this.options.maxSamples));
+    const shards = shardBySeries(batch.values(), Math.max(1, shardCount)).map((series) => this.buildRequests(series));
+    const leftover = await Promise.all(
+      shards.map((requests) => this.sendShard(requests, generation, deadlineMs, maxAttempts)),
+    );
+    // SHUTDOWN gave up on this flush and counted its points as dropped; the process is about to exit.
+    if (generation !== this.generation) return;
+    this.inFlight = { samples: 0, markers: 0 };
+    const undelivered = leftover.flat();
+    if (undelivered.length > 0) this.requeue(undelivered);
+  }
+
+  /**
+   * Sends one shard's requests one after another (a series always falls in the
+   * same shard, so its samples leave in order); returns what was not sent.
+   */
+  private async sendShard(
+    requests: Batch[],
+    generation: number,
+    deadlineMs: number,
+    maxAttempts: number | undefined,
+  ): Promise<Batch[]> {
+    for (let index = 0; index < requests.length; index++) {
       const request = requests[index];
       const result = await sendWithRetry(
         this.call(request.body),
@@ -450,32 +502,31 @@ export class RemoteWriteExporter implements Exporter {
         },
         maxAttempts,
       );
-      // SHUTDOWN gave up on this flush and counted its points as dropped; the process is about to exit.
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) return [];
       const samples = request.samples - request.markers;
-      this.inFlight.samples -= samples;
-      this.inFlight.markers -= request.markers;
       if (result.outcome !== 'deferred') this.health.succeeded();
       if (result.outcome === 'delivered') {
+        this.inFlight.samples -= samples;
+        this.inFlight.markers -= request.markers;
         this.counters.requestsSent++;
         this.counters.samplesSent += samples;
         this.counters.staleMarkersSent += request.markers;
       } else if (result.outcome === 'rejected') {
+        this.inFlight.samples -= samples;
+        this.inFlight.markers -= request.markers;
         this.counters.requestsSent++;
         this.counters.staleMarkersDropped += request.markers;
         const detail = result.message.split('\n')[0];
         this.drop('rejected', samples, `HTTP ${result.status} from ${this.options.url.host}: ${detail}`);
       } else {
-        this.inFlight.samples += samples;
-        this.inFlight.markers += request.markers;
         this.health.failed(result.notBeforeMs);
-        const left = requests.slice(index).reduce((n, r) => n + r.samples, 0);
+        const rest = requests.slice(index);
+        const left = rest.reduce((n, r) => n + r.samples, 0);
         this.logOnce(`deferred:${result.reason}`, `${left} sample(s) kept for the next flush: ${result.reason}`);
-        break;
+        return rest;
       }
     }
-    this.inFlight = { samples: 0, markers: 0 };
-    if (index < requests.length) this.requeue(requests.slice(index));
+    return [];
   }
 
   private logOnce(key: string, message: string): void {
