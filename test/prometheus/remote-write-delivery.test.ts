@@ -313,4 +313,32 @@ describe('remote write delivery', () => {
     expect(rw.stats().samplesDropped).toEqual({ out_of_order: 1, duplicate_timestamp: 1, undecodable: 4 });
     expect(server.samplesIn(server.attempts)).toBe(1);
   });
+
+  it('sends a full queue before any flush, several requests at once, each series in time order', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const rw = exporter(server.url, { OBSERVED_REMOTE_WRITE_MAX_SAMPLES: '50' });
+    const t0 = Date.now() - 60_000;
+    // 100 series, 3 points each: 300 samples, more than four requests' worth.
+    for (let k = 0; k < 3; k++) rw.enqueue({ signal: 'metrics', bytes: gauges(100, t0 + k * 1000), items: 100 });
+    const until = Date.now() + 5_000;
+    // 200 samples (four requests' worth) were queued by the second payload: they leave without a flush.
+    while (server.attempts.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(server.attempts.length).toBeGreaterThanOrEqual(4);
+    await rw.flush(Date.now() + 5_000);
+    expect(rw.pendingItems()).toBe(0);
+    expect(server.samplesIn(server.attempts)).toBe(300);
+    // In the order the requests arrived, every series' timestamps only go forward.
+    const last = new Map<string, number>();
+    for (const attempt of server.attempts) {
+      for (const ts of attempt.body.timeseries) {
+        const key = JSON.stringify(ts.labels);
+        for (const sample of ts.samples ?? []) {
+          expect(sample.timestamp).toBeGreaterThan(last.get(key) ?? 0);
+          last.set(key, sample.timestamp);
+        }
+      }
+    }
+    expect(last.size).toBe(100);
+    expect(rw.stats().samplesSent).toBe(300);
+  });
 });

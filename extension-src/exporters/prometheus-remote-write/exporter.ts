@@ -288,9 +288,11 @@ export class RemoteWriteExporter implements Exporter {
   private sendWhenFull(): void {
     if (this.closing || this.finalDeadlineMs !== undefined || this.flushing) return;
     if (this.pendingSamples < this.options.maxSamples * SEND_SHARDS || this.health.coolingDown()) return;
-    this.flushWithin(Date.now() + this.retry.timeoutMs, false).catch((error) => {
-      this.logOnce('send-when-full', `sending a full queue failed: ${String(error)}`);
-    });
+    this.flushWithin(Date.now() + this.retry.timeoutMs, false).then(
+      // What arrived meanwhile may be a full round again.
+      () => this.sendWhenFull(),
+      (error) => this.logOnce('send-when-full', `sending a full queue failed: ${String(error)}`),
+    );
   }
 
   /** Bounds the series remembered for staleness markers: the least recently written are forgotten, counted. */
