@@ -66,7 +66,11 @@ const semanticConventionsSubset: Plugin = {
       const used = [...new Set(readFileSync(importer, 'utf8').match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? [])].filter((n) =>
         known.has(n),
       );
-      const target = await b.resolve(entry, { kind: 'import-statement', resolveDir: root, pluginData: { fromRoot: true } });
+      const target = await b.resolve(entry, {
+        kind: 'import-statement',
+        resolveDir: root,
+        pluginData: { fromRoot: true },
+      });
       return {
         contents: used.length ? `export { ${used.join(', ')} } from ${JSON.stringify(target.path)};` : 'export {};',
         loader: 'js',
