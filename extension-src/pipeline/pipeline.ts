@@ -1,12 +1,16 @@
 /**
  * The pipeline: receivers and the platform module hand payloads in, the
- * pipeline stages them per signal in bounded buffers, and a flush hands each
- * signal's staged payloads, concatenated into batches (no decoding), to every
- * exporter that takes the signal, then lets the exporters deliver before a
- * deadline. Staging and batching mean an exporter sees one request per signal
- * per flush rather than one per SDK export, and the self counters see every
- * item: received, dropped here (buffer full, no exporter for the signal), or
- * handed to exporters, which account for the rest.
+ * pipeline stages them per signal in bounded buffers, and hands each signal's
+ * staged payloads, concatenated into batches (no decoding), to every exporter
+ * that takes the signal: at a flush, which then lets the exporters deliver
+ * before a deadline, and as soon as a signal's staged data reaches an early
+ * hand-off threshold, so that under heavy load the data moves on to the
+ * exporters' queues (and exporters that send on their own, such as remote
+ * write, can start) instead of overflowing the staging buffer between
+ * flushes. Staging and batching mean an exporter sees few, large requests
+ * rather than one per SDK export, and the self counters see every item:
+ * received, dropped here (buffer full, no exporter for the signal), or handed
+ * to exporters, which account for the rest.
  *
  * When a flush happens is the scheduler's business (scheduler.ts).
  */
@@ -20,6 +24,15 @@ import { SignalBuffer } from './buffer.js';
 
 /** Largest batch handed to exporters at once (concatenated requests of one signal). */
 export const BATCH_MAX_BYTES = 1024 * 1024;
+
+/**
+ * A signal's staged data is handed to the exporters without waiting for a flush once it reaches these bytes,
+ * or this share of OBSERVED_BUFFER_MAX_ITEMS. A quarter keeps one hand-off small against the exporters' own
+ * queues (a remote write queue of 50,000 samples holds about 8,600 histogram-heavy data points), and leaves
+ * the buffer room for what arrives while a hand-off is being taken in.
+ */
+export const EARLY_HANDOFF_BYTES = BATCH_MAX_BYTES / 4;
+export const EARLY_HANDOFF_ITEMS_SHARE = 0.25;
 
 /** Self metrics go out with a flush at most this often (and always at SHUTDOWN). */
 export const SELF_METRICS_INTERVAL_MS = 60_000;
@@ -52,10 +65,14 @@ export class Pipeline {
   private exporterPendingSince: number | undefined;
   private lastSelfEmitMs: number;
   private readonly beforeFlushHooks: ((final: boolean) => void)[] = [];
+  private readonly earlyHandOffItems: number;
+  /** Set at SHUTDOWN: data arriving late stays staged (and is counted at exit) rather than reaching closed exporters. */
+  private closing = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.now = options.now ?? Date.now;
     this.lastSelfEmitMs = this.now();
+    this.earlyHandOffItems = Math.max(1, Math.floor(options.limits.maxItems * EARLY_HANDOFF_ITEMS_SHARE));
     const make = (signal: Signal) =>
       new SignalBuffer(signal, options.limits, (items) => {
         options.self.noteDropped(signal, 'buffer_full', items);
@@ -90,7 +107,11 @@ export class Pipeline {
           this.options.log.once('enrich', 'warn', `resource enrichment failed, data kept unenriched: ${String(error)}`);
         }
       }
-      this.staged[payload.signal].push({ signal: payload.signal, bytes, items: payload.items }, this.now());
+      const buffer = this.staged[payload.signal];
+      buffer.push({ signal: payload.signal, bytes, items: payload.items }, this.now());
+      if (!this.closing && (buffer.bytes >= EARLY_HANDOFF_BYTES || buffer.items >= this.earlyHandOffItems)) {
+        while (this.handOffBatch(payload.signal)) {}
+      }
     } catch (error) {
       this.options.log.once('accept', 'error', `could not stage a payload: ${String(error)}`);
     }
@@ -110,6 +131,8 @@ export class Pipeline {
 
   /** Epoch ms of the oldest data not yet delivered, as far as known. */
   oldestPendingMs(): number | undefined {
+    // Exporters that send on their own (remote write with a full queue) may have delivered everything since.
+    if (this.exporterPendingSince !== undefined && this.exportersIdle()) this.exporterPendingSince = undefined;
     let oldest = this.exporterPendingSince;
     for (const signal of SIGNALS) {
       const t = this.staged[signal].oldestMs();
@@ -118,32 +141,42 @@ export class Pipeline {
     return oldest;
   }
 
-  /** Hands staged data to the exporters, batched per signal. */
-  handOff(): void {
+  /**
+   * Hands staged data to the exporters, batched per signal. Between batches it yields to the event loop, so
+   * exporters that send on their own can start before the next batch comes and the receivers keep answering.
+   */
+  async handOff(): Promise<void> {
     for (const signal of SIGNALS) {
-      const takers = this.options.exporters.filter((e) => e.signals.includes(signal));
-      for (;;) {
-        const batch = this.staged[signal].takeBatch(BATCH_MAX_BYTES);
-        if (!batch) break;
-        if (takers.length === 0) {
-          this.options.self.noteDropped(signal, 'no_exporter', batch.items);
-          continue;
-        }
-        this.exporterPendingSince ??= batch.receivedAtMs;
-        const payload: OtlpPayload = { signal, bytes: batch.bytes, items: batch.items };
-        for (const exporter of takers) {
-          try {
-            exporter.enqueue(payload);
-          } catch (error) {
-            this.options.log.once(
-              `enqueue-${exporter.name}`,
-              'error',
-              `${exporter.name}: enqueue failed: ${String(error)}`,
-            );
-          }
-        }
+      // Bounded by what is staged now: every batch takes at least one payload.
+      for (let budget = this.staged[signal].length; budget > 0 && this.handOffBatch(signal); budget--) {
+        await yieldToEventLoop();
       }
     }
+  }
+
+  /** Hands the oldest staged batch of a signal to its exporters; false when nothing was staged. */
+  private handOffBatch(signal: Signal): boolean {
+    const batch = this.staged[signal].takeBatch(BATCH_MAX_BYTES);
+    if (!batch) return false;
+    const takers = this.options.exporters.filter((e) => e.signals.includes(signal));
+    if (takers.length === 0) {
+      this.options.self.noteDropped(signal, 'no_exporter', batch.items);
+      return true;
+    }
+    this.exporterPendingSince ??= batch.receivedAtMs;
+    const payload: OtlpPayload = { signal, bytes: batch.bytes, items: batch.items };
+    for (const exporter of takers) {
+      try {
+        exporter.enqueue(payload);
+      } catch (error) {
+        this.options.log.once(
+          `enqueue-${exporter.name}`,
+          'error',
+          `${exporter.name}: enqueue failed: ${String(error)}`,
+        );
+      }
+    }
+    return true;
   }
 
   /** Hands over, then lets every exporter deliver until `deadlineMs`; never rejects, never runs past the deadline. */
@@ -151,7 +184,7 @@ export class Pipeline {
     const started = this.now();
     this.runBeforeFlush(options.final ?? false);
     if (options.final || started - this.lastSelfEmitMs >= SELF_METRICS_INTERVAL_MS) this.emitSelfMetrics();
-    this.handOff();
+    await this.handOff();
     await this.exportersFlush(deadlineMs, options.final ?? false);
     const elapsed = this.now() - started;
     this.options.self.noteFlush(options.trigger, elapsed / 1000);
@@ -164,11 +197,12 @@ export class Pipeline {
 
   /** SHUTDOWN: flush everything, then the self metrics that describe it, then each exporter's last call. */
   async shutdown(deadlineMs: number): Promise<void> {
+    this.closing = true;
     this.runBeforeFlush(true);
-    this.handOff();
+    await this.handOff();
     await this.exportersFlush(deadlineMs, true);
     this.emitSelfMetrics();
-    this.handOff();
+    await this.handOff();
     await this.exportersFlush(deadlineMs, true);
     await withDeadline(
       Promise.all(this.options.exporters.map((e) => settle(() => e.shutdown(deadlineMs)))),
@@ -217,10 +251,16 @@ export class Pipeline {
       deadlineMs,
       this.now,
     );
-    if (this.options.exporters.every((e) => safeNumber(() => e.pendingItems()) === 0)) {
-      this.exporterPendingSince = undefined;
-    }
+    if (this.exportersIdle()) this.exporterPendingSince = undefined;
   }
+
+  private exportersIdle(): boolean {
+    return this.options.exporters.every((e) => safeNumber(() => e.pendingItems()) === 0);
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function safeNumber(read: () => number): number {

@@ -281,9 +281,12 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     expect(dropped?.exporter).toBe(0);
   });
 
-  it('more than the buffer holds: oldest dropped and counted, newest kept, memory bounded', async () => {
+  it('more than the buffers hold: oldest dropped and counted, newest kept, memory bounded', async () => {
     const run = 'fault-overflow';
-    const t = await setup(run, { extraEnv: { OBSERVED_BUFFER_MAX_ITEMS: '1000' } });
+    // The pipeline hands data on to the exporter as it comes, so the exporter's queue is bounded as well.
+    const t = await setup(run, {
+      extraEnv: { OBSERVED_BUFFER_MAX_ITEMS: '1000', OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES: '1000' },
+    });
     const pid = extensionPid(t.env) as number;
     const before = procMemory(pid)?.rssKb ?? 0;
     const r = await t.invoke({ series: 5_000, batch: 500 });
@@ -292,7 +295,7 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     await t.env.shutdown();
     const { got, dropped } = await account(run, t.sent());
     expect(got + (dropped?.pipeline ?? 0) + (dropped?.exporter ?? 0)).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
+    expect((dropped?.pipeline ?? 0) + (dropped?.exporter ?? 0)).toBeGreaterThan(0);
     // At most the buffer's 1,000 items survive (the platform module's final points take their share too).
     expect(got).toBeLessThanOrEqual(1_000);
     expect(got).toBeGreaterThanOrEqual(500);
