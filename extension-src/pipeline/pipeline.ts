@@ -15,6 +15,7 @@
  * When a flush happens is the scheduler's business (scheduler.ts).
  */
 import type { BufferLimits } from '../config/index.js';
+import { withDeadline } from '../deadline.js';
 import type { Exporter, OtlpPayload } from '../exporters/types.js';
 import { jsonToProtobuf } from '../otlp/json.js';
 import { type KeyValue, SIGNALS, type Signal } from '../otlp/types.js';
@@ -276,18 +277,5 @@ async function settle(run: () => Promise<unknown>, onError: (error: unknown) => 
     await run();
   } catch (error) {
     onError(error);
-  }
-}
-
-/** Waits for `work` but not past `deadlineMs`. */
-export async function withDeadline(work: Promise<unknown>, deadlineMs: number, now = Date.now): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs - now()));
-  });
-  try {
-    return await Promise.race([work.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -20,8 +20,9 @@
  * OBSERVED_FLUSH_TIMEOUT_MS after it starts.
  */
 import type { FlushConfig } from '../config/index.js';
+import { withDeadline } from '../deadline.js';
 import type { Logger } from '../self/log.js';
-import { type Pipeline, withDeadline } from './pipeline.js';
+import type { Pipeline } from './pipeline.js';
 
 /** Time kept free before the invocation deadline. */
 export const DEADLINE_RESERVE_MS = 20;

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
+import { withDeadline } from '../../deadline.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import { describeError, type HttpResponse, httpSend } from '../http.js';
@@ -181,14 +182,7 @@ export class OpenSearchExporter implements Exporter {
 
   async flush(deadlineMs: number, final = false): Promise<void> {
     if (this.flushing) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.flushing,
-        new Promise<void>((r) => {
-          timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
-        }),
-      ]);
-      clearTimeout(timer);
+      await withDeadline(this.flushing, deadlineMs);
       if (this.isFlushing()) return;
     }
     if (this.queue.length === 0) return;

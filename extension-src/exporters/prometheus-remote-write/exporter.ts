@@ -28,6 +28,7 @@
 
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
+import { withDeadline } from '../../deadline.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import type { Label } from '../../translate/labels.js';
@@ -328,14 +329,7 @@ export class RemoteWriteExporter implements Exporter {
   private async flushWithin(deadlineMs: number, final: boolean): Promise<void> {
     if (this.flushing) {
       // One flush at a time keeps each series' samples in order; wait for it within our own deadline.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.flushing,
-        new Promise<void>((r) => {
-          timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
-        }),
-      ]);
-      clearTimeout(timer);
+      await withDeadline(this.flushing, deadlineMs);
       if (this.isFlushing()) return;
     }
     if (this.pendingSamples === 0) return;

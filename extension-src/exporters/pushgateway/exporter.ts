@@ -18,6 +18,8 @@
  * (reason `shutdown`), so the totals logged at exit add up even when the
  * extension exits with a push unanswered.
  */
+
+import { withDeadline } from '../../deadline.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
@@ -190,14 +192,7 @@ export class PushgatewayExporter implements Exporter {
   private async flushWithin(deadlineMs: number, final: boolean): Promise<void> {
     if (this.flushing) {
       // One push round at a time; wait for it within our own deadline.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.flushing,
-        new Promise<void>((r) => {
-          timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()));
-        }),
-      ]);
-      clearTimeout(timer);
+      await withDeadline(this.flushing, deadlineMs);
       if (this.isFlushing()) return;
     }
     if (!final && this.health.coolingDown()) return;
