@@ -2,7 +2,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LambdaEnvironment, SandboxEvent, TelemetryEvent } from '../../sandbox/index.js';
+import { afterAll, afterEach, beforeEach } from 'vitest';
+import {
+  LambdaEnvironment,
+  type LambdaEnvironmentOptions,
+  type SandboxEvent,
+  type TelemetryEvent,
+} from '../../sandbox/index.js';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 export const CJS_CODE = join(FIXTURES, 'code-cjs');
@@ -65,4 +71,39 @@ export function processState(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Per-test setup of the suites that run the recording test extension: a fresh record file and temp folder for
+ * each test, every environment shut down after it. `start` applies the suite's defaults, then the test's.
+ */
+export function useRecordingEnvironments(defaults: Partial<LambdaEnvironmentOptions>) {
+  const pool = new EnvironmentPool();
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  const suite = {
+    pool,
+    recordFile: '',
+    async start(env: Record<string, string> = {}, options: Partial<LambdaEnvironmentOptions> = {}) {
+      return pool.add(
+        await LambdaEnvironment.start({
+          handler: 'index.handler',
+          codeDir: CJS_CODE,
+          layers: [TEST_LAYER],
+          ...defaults,
+          env: { TEST_EXT_RECORD: suite.recordFile, ...env },
+          ...options,
+        }),
+      );
+    },
+  };
+  beforeEach(() => {
+    tmp = tempDir();
+    suite.recordFile = join(tmp.dir, 'records.jsonl');
+  });
+  afterEach(async () => {
+    await pool.shutdownAll();
+    tmp?.cleanup();
+  });
+  afterAll(() => pool.shutdownAll());
+  return suite;
 }

@@ -1,47 +1,19 @@
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LambdaEnvironment, type LambdaEnvironmentOptions, type TelemetryEvent } from '../../sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import { LambdaEnvironment, type TelemetryEvent } from '../../sandbox/index.js';
 import {
   CJS_CODE,
-  EnvironmentPool,
   platformEvent,
   processState,
   readRecords,
   receivedTelemetry,
-  TEST_LAYER,
-  tempDir,
+  useRecordingEnvironments,
 } from './helpers.js';
 
-const pool = new EnvironmentPool();
-let tmp: ReturnType<typeof tempDir>;
-let recordFile: string;
-
-beforeEach(() => {
-  tmp = tempDir();
-  recordFile = join(tmp.dir, 'records.jsonl');
-});
-afterEach(async () => {
-  await pool.shutdownAll();
-  tmp.cleanup();
-});
-afterAll(() => pool.shutdownAll());
-
-async function start(env: Record<string, string> = {}, options: Partial<LambdaEnvironmentOptions> = {}) {
-  return pool.add(
-    await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: CJS_CODE,
-      layers: [TEST_LAYER],
-      env: { TEST_EXT_RECORD: recordFile, ...env },
-      shutdownDeadlineMs: 1000,
-      ...options,
-    }),
-  );
-}
+const suite = useRecordingEnvironments({ shutdownDeadlineMs: 1000 });
 
 describe('sandbox lifecycle with an external extension', () => {
   it('starts extensions before the runtime and completes init only when they wait in /next', async () => {
-    const env = await start();
+    const env = await suite.start();
     const log = env.events;
     const at = (pred: (e: (typeof log)[number]) => boolean) => log.findIndex(pred);
     const registered = at((e) => e.type === 'extension.register' && e.name === 'test-extension');
@@ -58,7 +30,7 @@ describe('sandbox lifecycle with an external extension', () => {
     expect(env.frozen).toBe(true);
 
     // The extension saw Lambda's registration response and the environment it should get.
-    const reg = readRecords(recordFile).find((r) => r.kind === 'register')!;
+    const reg = readRecords(suite.recordFile).find((r) => r.kind === 'register')!;
     expect(reg.body).toEqual({
       functionName: 'sandbox-function',
       functionVersion: '$LATEST',
@@ -74,10 +46,10 @@ describe('sandbox lifecycle with an external extension', () => {
   });
 
   it('fans INVOKE out to the extension with the request id, deadline, ARN and trace header', async () => {
-    const env = await start();
+    const env = await suite.start();
     const r = await env.invoke({ n: 1 });
     expect(r.status).toBe('success');
-    const invoke = readRecords(recordFile).find((x) => x.kind === 'event')?.event as Record<string, unknown>;
+    const invoke = readRecords(suite.recordFile).find((x) => x.kind === 'event')?.event as Record<string, unknown>;
     expect(invoke).toEqual({
       eventType: 'INVOKE',
       requestId: r.requestId,
@@ -98,7 +70,7 @@ describe('sandbox lifecycle with an external extension', () => {
   });
 
   it('emits start, runtimeDone and report with Lambda schemas; report only after the extension is back in /next', async () => {
-    const env = await start({ TEST_EXT_WAIT_RUNTIME_DONE: '1' });
+    const env = await suite.start({ TEST_EXT_WAIT_RUNTIME_DONE: '1' });
     const r = await env.invoke({ n: 1 });
     const seq = (type: string) => r.events.find((e) => platformEvent(e, type, r.requestId))!.seq;
     const extNext = r.events.find((e) => e.type === 'extension.next')!.seq;
@@ -143,7 +115,7 @@ describe('sandbox lifecycle with an external extension', () => {
     const r2 = await env.invoke({ n: 2 });
     expect(r2.coldStart).toBe(false);
     expect(r2.initDurationMs).toBeUndefined();
-    const records = readRecords(recordFile);
+    const records = readRecords(suite.recordFile);
     const seen = records.find((x) => x.kind === 'runtime-done-seen' && x.requestId === r.requestId);
     expect(seen?.seen).toBe(true);
     const delivered = receivedTelemetry(records);
@@ -183,7 +155,7 @@ describe('sandbox lifecycle with an external extension', () => {
   });
 
   it('freezes the processes between invocations: a timer in the extension does not tick', async () => {
-    const env = await start({ TEST_EXT_TICK_MS: '20', TEST_EXT_WORK_MS: '150' });
+    const env = await suite.start({ TEST_EXT_TICK_MS: '20', TEST_EXT_WORK_MS: '150' });
     await env.invoke();
     expect(env.frozen).toBe(true);
     for (const p of env.processInfo) expect(processState(p.pid!)).toBe('T');
@@ -194,7 +166,7 @@ describe('sandbox lifecycle with an external extension', () => {
     const frozenFrom = freezes[freezes.length - 2].timeMs;
     const frozenTo = thaws[thaws.length - 1].timeMs;
     expect(frozenTo - frozenFrom).toBeGreaterThanOrEqual(500);
-    const ticks = readRecords(recordFile)
+    const ticks = readRecords(suite.recordFile)
       .filter((x) => x.kind === 'tick')
       .map((x) => x.t);
     expect(ticks.filter((t) => t > frozenFrom && t < frozenTo - 5)).toEqual([]);
@@ -203,7 +175,7 @@ describe('sandbox lifecycle with an external extension', () => {
   });
 
   it('reports maxMemoryUsedMB from the real process tree', async () => {
-    const env = pool.add(
+    const env = suite.pool.add(
       await LambdaEnvironment.start({ handler: 'index.memory', codeDir: CJS_CODE, memorySizeMb: 512 }),
     );
     const small = await env.invoke({ mb: 1 });

@@ -1,43 +1,9 @@
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LambdaEnvironment, type LambdaEnvironmentOptions, type TelemetryEvent } from '../../sandbox/index.js';
+import { describe, expect, it } from 'vitest';
+import type { TelemetryEvent } from '../../sandbox/index.js';
 import { parseSubscription } from '../../sandbox/telemetry-api.js';
-import {
-  CJS_CODE,
-  EnvironmentPool,
-  platformEvent,
-  readRecords,
-  receivedTelemetry,
-  TEST_LAYER,
-  tempDir,
-} from './helpers.js';
+import { platformEvent, readRecords, receivedTelemetry, useRecordingEnvironments } from './helpers.js';
 
-const pool = new EnvironmentPool();
-let tmp: ReturnType<typeof tempDir>;
-let recordFile: string;
-
-beforeEach(() => {
-  tmp = tempDir();
-  recordFile = join(tmp.dir, 'records.jsonl');
-});
-afterEach(async () => {
-  await pool.shutdownAll();
-  tmp.cleanup();
-});
-afterAll(() => pool.shutdownAll());
-
-async function start(env: Record<string, string>, options: Partial<LambdaEnvironmentOptions> = {}) {
-  return pool.add(
-    await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: CJS_CODE,
-      layers: [TEST_LAYER],
-      env: { TEST_EXT_RECORD: recordFile, ...env },
-      shutdownDeadlineMs: 500,
-      ...options,
-    }),
-  );
-}
+const suite = useRecordingEnvironments({ shutdownDeadlineMs: 500 });
 
 const subscription = (buffering?: unknown, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -92,8 +58,8 @@ describe('Telemetry API subscription validation', () => {
   });
 
   it('answers an out-of-range subscription with 400 {errorType, errorMessage} over HTTP', async () => {
-    const env = await start({ TEST_EXT_BUFFERING: JSON.stringify({ maxItems: 10 }) });
-    const sub = readRecords(recordFile).find((r) => r.kind === 'subscribe');
+    const env = await suite.start({ TEST_EXT_BUFFERING: JSON.stringify({ maxItems: 10 }) });
+    const sub = readRecords(suite.recordFile).find((r) => r.kind === 'subscribe');
     expect(sub).toMatchObject({
       status: 400,
       body: {
@@ -107,7 +73,7 @@ describe('Telemetry API subscription validation', () => {
 
 describe('Extensions and Runtime API error responses', () => {
   it('answers wrong identifiers, late registrations and wrong request ids as Lambda does', async () => {
-    const env = await start({});
+    const env = await suite.start({});
     const base = `http://${env.runtimeApiAddress}`;
     const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: string) => {
       const res = await fetch(base + path, { method, headers, body });
@@ -171,7 +137,7 @@ describe('Extensions and Runtime API error responses', () => {
 
 describe('Telemetry API delivery', () => {
   it('holds events for timeoutMs before it delivers them', async () => {
-    const env = await start({ TEST_EXT_BUFFERING: JSON.stringify({ timeoutMs: 300 }), TEST_EXT_WORK_MS: '700' });
+    const env = await suite.start({ TEST_EXT_BUFFERING: JSON.stringify({ timeoutMs: 300 }), TEST_EXT_WORK_MS: '700' });
     // The first invocation flushes the init events; the batch under test starts with the second's platform.start.
     await env.invoke({});
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -191,7 +157,7 @@ describe('Telemetry API delivery', () => {
   });
 
   it('splits deliveries at maxBytes', async () => {
-    const env = await start(
+    const env = await suite.start(
       {
         TEST_EXT_BUFFERING: JSON.stringify({ maxBytes: 262_144, timeoutMs: 5000 }),
         TEST_EXT_TYPES: 'function',
@@ -206,13 +172,13 @@ describe('Telemetry API delivery', () => {
     const sizeDriven = deliveries.filter((e) => (e.data?.bytes as number) > 200_000);
     expect(sizeDriven.length).toBeGreaterThanOrEqual(2);
     for (const d of deliveries) expect(d.data?.bytes as number).toBeLessThanOrEqual(262_144);
-    const lines = receivedTelemetry(readRecords(recordFile)).filter((e) => e.type === 'function');
+    const lines = receivedTelemetry(readRecords(suite.recordFile)).filter((e) => e.type === 'function');
     expect(lines.length).toBe(deliveries.reduce((n, d) => n + (d.data?.count as number), 0));
     expect(lines.length).toBeGreaterThanOrEqual(400);
   });
 
   it('drops log records a slow listener cannot take, and says so with platform.logsDropped', async () => {
-    const env = await start(
+    const env = await suite.start(
       {
         TEST_EXT_BUFFERING: JSON.stringify({ timeoutMs: 25 }),
         TEST_EXT_SLOW_MS: '400',
@@ -223,7 +189,7 @@ describe('Telemetry API delivery', () => {
     );
     const r = await env.invoke({ lines: 3000, size: 1000 });
     expect(r.status).toBe('success');
-    const received = receivedTelemetry(readRecords(recordFile));
+    const received = receivedTelemetry(readRecords(suite.recordFile));
     const dropped = received.filter((e) => e.type === 'platform.logsDropped');
     expect(dropped.length).toBeGreaterThanOrEqual(1);
     const droppedRecords = dropped.reduce((n, e) => n + (e.record as { droppedRecords: number }).droppedRecords, 0);
@@ -239,9 +205,12 @@ describe('Telemetry API delivery', () => {
   });
 
   it('delivers function log records as objects when the function logs JSON', async () => {
-    const env = await start({ TEST_EXT_WAIT_RUNTIME_DONE: '1' }, { handler: 'index.logsJson', logFormat: 'JSON' });
+    const env = await suite.start(
+      { TEST_EXT_WAIT_RUNTIME_DONE: '1' },
+      { handler: 'index.logsJson', logFormat: 'JSON' },
+    );
     const r = await env.invoke({});
-    const fn = receivedTelemetry(readRecords(recordFile)).filter((e) => e.type === 'function');
+    const fn = receivedTelemetry(readRecords(suite.recordFile)).filter((e) => e.type === 'function');
     expect(fn.map((e) => e.record)).toEqual([
       expect.objectContaining({ level: 'INFO', message: 'structured 42', requestId: r.requestId }),
       expect.objectContaining({ level: 'WARN', message: 'careful', requestId: r.requestId }),

@@ -1,52 +1,12 @@
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  LambdaEnvironment,
-  type LambdaEnvironmentOptions,
-  LambdaInitError,
-  type TelemetryEvent,
-} from '../../sandbox/index.js';
-import {
-  CJS_CODE,
-  EnvironmentPool,
-  platformEvent,
-  processState,
-  readRecords,
-  receivedTelemetry,
-  TEST_LAYER,
-  tempDir,
-} from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { LambdaInitError, type TelemetryEvent } from '../../sandbox/index.js';
+import { platformEvent, processState, readRecords, receivedTelemetry, useRecordingEnvironments } from './helpers.js';
 
-const pool = new EnvironmentPool();
-let tmp: ReturnType<typeof tempDir>;
-let recordFile: string;
-
-beforeEach(() => {
-  tmp = tempDir();
-  recordFile = join(tmp.dir, 'records.jsonl');
-});
-afterEach(async () => {
-  await pool.shutdownAll();
-  tmp.cleanup();
-});
-afterAll(() => pool.shutdownAll());
-
-async function start(env: Record<string, string>, options: Partial<LambdaEnvironmentOptions> = {}) {
-  return pool.add(
-    await LambdaEnvironment.start({
-      handler: 'index.sleeps',
-      codeDir: CJS_CODE,
-      layers: [TEST_LAYER],
-      env: { TEST_EXT_RECORD: recordFile, ...env },
-      shutdownDeadlineMs: 500,
-      ...options,
-    }),
-  );
-}
+const suite = useRecordingEnvironments({ handler: 'index.sleeps', shutdownDeadlineMs: 500 });
 
 describe('sandbox timeouts and shutdown', () => {
   it('times out, resets the environment (SHUTDOWN reason timeout) and starts cold on the next invoke', async () => {
-    const env = await start({}, { timeoutMs: 400 });
+    const env = await suite.start({}, { timeoutMs: 400 });
     const firstRuntimePid = env.processInfo.find((p) => p.name === 'runtime')!.pid!;
     const r = await env.invoke({ ms: 3000 });
     expect(r.status).toBe('timeout');
@@ -63,7 +23,7 @@ describe('sandbox timeouts and shutdown', () => {
     expect(report.record).toMatchObject({ status: 'timeout' });
     expect(r.events.map((e) => e.type)).toEqual(expect.arrayContaining(['timeout', 'reset']));
     expect(processState(firstRuntimePid)).toBeUndefined();
-    const shutdown = readRecords(recordFile).find(
+    const shutdown = readRecords(suite.recordFile).find(
       (x) => x.kind === 'event' && (x.event as { eventType: string }).eventType === 'SHUTDOWN',
     );
     expect(shutdown?.event).toEqual({
@@ -73,7 +33,7 @@ describe('sandbox timeouts and shutdown', () => {
     });
     expect(env.processInfo).toEqual([]);
     // The extension still received the timed-out invocation's runtimeDone and report before it exited.
-    const delivered = receivedTelemetry(readRecords(recordFile)).filter(
+    const delivered = receivedTelemetry(readRecords(suite.recordFile)).filter(
       (e) => (e.record as { requestId?: string }).requestId === r.requestId,
     );
     expect(delivered.map((e) => [e.type, (e.record as { status?: string }).status])).toEqual([
@@ -94,11 +54,11 @@ describe('sandbox timeouts and shutdown', () => {
     );
     expect(env.processInfo.find((p) => p.name === 'runtime')!.pid).not.toBe(firstRuntimePid);
     // Both generations' registrations were recorded by the extension.
-    expect(readRecords(recordFile).filter((x) => x.kind === 'register')).toHaveLength(2);
+    expect(readRecords(suite.recordFile).filter((x) => x.kind === 'register')).toHaveLength(2);
   });
 
   it('counts the extension time after the response against the timeout', async () => {
-    const env = await start({ TEST_EXT_WORK_MS: '1500' }, { timeoutMs: 600 });
+    const env = await suite.start({ TEST_EXT_WORK_MS: '1500' }, { timeoutMs: 600 });
     const r = await env.invoke({ ms: 1 });
     expect(r.status).toBe('timeout');
     const done = r.events.find((e) => platformEvent(e, 'platform.runtimeDone', r.requestId))!.data
@@ -109,7 +69,7 @@ describe('sandbox timeouts and shutdown', () => {
 
   it('sends SHUTDOWN with its deadline; an extension that exits in time is reported so', async () => {
     // A generous deadline: exiting in time must not depend on how busy the machine is.
-    const env = await start({}, { shutdownDeadlineMs: 2000 });
+    const env = await suite.start({}, { shutdownDeadlineMs: 2000 });
     await env.invoke({ ms: 1 });
     const extPid = env.processInfo.find((p) => p.name === 'test-extension')!.pid!;
     const s = await env.shutdown({ reason: 'spindown' });
@@ -120,7 +80,7 @@ describe('sandbox timeouts and shutdown', () => {
     ]);
     expect(s.durationMs).toBeLessThan(2000);
     expect(processState(extPid)).toBeUndefined();
-    const event = readRecords(recordFile).find(
+    const event = readRecords(suite.recordFile).find(
       (x) => x.kind === 'event' && (x.event as { eventType: string }).eventType === 'SHUTDOWN',
     )?.event as { deadlineMs: number };
     const started = env.events.find((e) => e.type === 'shutdown.start')!;
@@ -129,7 +89,7 @@ describe('sandbox timeouts and shutdown', () => {
   });
 
   it('kills an extension that ignores SHUTDOWN once the deadline passes', async () => {
-    const env = await start({ TEST_EXT_IGNORE_SHUTDOWN: '1' });
+    const env = await suite.start({ TEST_EXT_IGNORE_SHUTDOWN: '1' });
     const extPid = env.processInfo.find((p) => p.name === 'test-extension')!.pid!;
     const s = await env.shutdown();
     expect(s.extensionsExitedInTime).toBe(false);
@@ -138,7 +98,7 @@ describe('sandbox timeouts and shutdown', () => {
     expect(s.durationMs).toBeGreaterThanOrEqual(450);
     expect(s.durationMs).toBeLessThan(2000);
     expect(processState(extPid)).toBeUndefined();
-    expect(readRecords(recordFile).map((x) => x.kind)).toContain('ignoring-shutdown');
+    expect(readRecords(suite.recordFile).map((x) => x.kind)).toContain('ignoring-shutdown');
   });
 
   it.each([
@@ -147,7 +107,7 @@ describe('sandbox timeouts and shutdown', () => {
   ])(
     'fails the invocation when the extension exits during it (%s) and starts cold next time',
     async (mode, errorType) => {
-      const env = await start({ TEST_EXT_ON_INVOKE: mode }, { handler: 'index.sleeps', timeoutMs: 3000 });
+      const env = await suite.start({ TEST_EXT_ON_INVOKE: mode }, { handler: 'index.sleeps', timeoutMs: 3000 });
       const r = await env.invoke({ ms: 200 });
       expect(r.status).toBe('failure');
       expect(r.error?.errorType).toBe(errorType);
@@ -156,7 +116,7 @@ describe('sandbox timeouts and shutdown', () => {
         ?.event as TelemetryEvent;
       expect(report.record).toMatchObject({ status: 'failure', errorType });
       if (mode === 'exit-error') {
-        expect(readRecords(recordFile).find((x) => x.kind === 'exit-error')).toMatchObject({ status: 202 });
+        expect(readRecords(suite.recordFile).find((x) => x.kind === 'exit-error')).toMatchObject({ status: 202 });
       }
       const next = await env.invoke({ ms: 1 });
       expect(next.coldStart).toBe(true);
@@ -165,13 +125,13 @@ describe('sandbox timeouts and shutdown', () => {
   );
 
   it('fails init with the extension error type when an extension reports an init error', async () => {
-    const attempt = start({ TEST_EXT_INIT_ERROR: '1' });
+    const attempt = suite.start({ TEST_EXT_INIT_ERROR: '1' });
     await expect(attempt).rejects.toBeInstanceOf(LambdaInitError);
     const err = (await attempt.catch((e: unknown) => e)) as LambdaInitError;
     expect(err.errorType).toBe('Extension.TestInitFailure');
     const initReport = err.events.find((e) => platformEvent(e, 'platform.initReport'))?.data?.event as TelemetryEvent;
     expect(initReport.record).toMatchObject({ status: 'error', errorType: 'Extension.TestInitFailure' });
-    expect(readRecords(recordFile).find((x) => x.kind === 'init-error')).toMatchObject({
+    expect(readRecords(suite.recordFile).find((x) => x.kind === 'init-error')).toMatchObject({
       status: 202,
       body: { status: 'OK' },
     });
