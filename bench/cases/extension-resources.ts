@@ -14,7 +14,11 @@
  * (/proc/<pid>/stat) over wall time; RSS is VmRSS (/proc/<pid>/status),
  * sampled every 200 ms. Prometheus is then asked how many samples arrived.
  *
- * Run alone: `npx tsx bench/run.ts extension-resources`.
+ * Run alone: `npx tsx bench/run.ts extension-resources`. For experiments,
+ * BENCH_RATES (e.g. `10000`) picks the rates and BENCH_FUNCTION_ENV (JSON)
+ * adds function environment variables, which the extension inherits (e.g.
+ * `{"NODE_OPTIONS":"--require /path/to/profiler.cjs"}`, or
+ * `{"OBSERVED_REMOTE_WRITE_URL":""}` for the receiver alone).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,6 +118,29 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
   });
 }
 
+/**
+ * The remote write exporter's drop counters by reason, from the totals line the extension logs as it exits
+ * ("none" when nothing was dropped), so a shortfall in Prometheus can be told apart from a counted drop.
+ */
+function droppedByReason(extensionStdout: string): string {
+  const line = extensionStdout.split('\n').find((l) => l.includes(' totals {'));
+  if (!line) return 'no totals line';
+  const totals = JSON.parse(line.slice(line.indexOf(' totals ') + 8)) as {
+    pipelineDropped?: Record<string, Record<string, number>>;
+    exporters?: { exporter: string; signal: string; unit: string; dropped: Record<string, number> }[];
+  };
+  const parts: string[] = [];
+  for (const [signal, reasons] of Object.entries(totals.pipelineDropped ?? {})) {
+    for (const [reason, n] of Object.entries(reasons)) if (n > 0) parts.push(`pipeline ${signal} ${reason} ${n}`);
+  }
+  for (const row of totals.exporters ?? []) {
+    for (const [reason, n] of Object.entries(row.dropped)) {
+      if (n > 0) parts.push(`${row.exporter} ${row.signal} ${reason} ${n} ${row.unit}`);
+    }
+  }
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** The pid and its descendants (an extension may start children). */
@@ -172,11 +199,15 @@ async function measureRate(
     handler: 'index.handler',
     codeDir,
     layers: [layerDir],
-    env: { OBSERVED_REMOTE_WRITE_URL: prometheus.remoteWriteUrl },
+    env: {
+      OBSERVED_REMOTE_WRITE_URL: prometheus.remoteWriteUrl,
+      ...JSON.parse(process.env.BENCH_FUNCTION_ENV ?? '{}'),
+    },
     memorySizeMb: 1024,
     timeoutMs: 10_000,
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  // One connection, as an SDK's metric reader exports one request at a time, in order.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     await env.invoke({ ms: 50 }); // warm-up: first invocation's code paths
     const pid = env.processInfo.find((p) => p.kind === 'extension' && p.running)?.pid;
@@ -199,11 +230,15 @@ async function measureRate(
       while (sending) await env.invoke({ ms: INVOCATION_MS });
     })();
     // Paced by the schedule, not by replies: a slow extension makes requests queue, not the rate drop.
+    // A late timer sends several requests in the same millisecond; an SDK's exports are never that close, and
+    // Prometheus keeps one sample per series and timestamp, so each request gets a later time than the last.
+    let lastTimeMs = 0;
     for (let n = 1; Date.now() < endAt; n++) {
       const due = startMs + n * intervalMs;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const body = metricsRequest(service, n, Date.now(), startMs - 1000);
+      lastTimeMs = Math.max(Date.now(), lastTimeMs + 1);
+      const body = metricsRequest(service, n, lastTimeMs, startMs - 1000);
       sent++;
       const p = post(agent, env.receiverPort, body).then((status) => {
         if (status < 200 || status >= 300) failed++;
@@ -222,6 +257,7 @@ async function measureRate(
     // One more invocation without traffic lets the extension export what is left.
     await env.invoke({ ms: 50 });
     await env.shutdown({ reason: 'spindown' });
+    const dropped = droppedByReason(env.stdout('observed-lambda'));
     const sentSamples = sent * SAMPLES_PER_REQUEST;
     // count_over_time drops the metric name, so each stored name is counted on its own.
     const names = [
@@ -254,6 +290,7 @@ async function measureRate(
       'RSS end (MB)': after.rssBytes / 1e6,
       'samples arrived / sent': `${arrived.toLocaleString('en-US')} / ${sentSamples.toLocaleString('en-US')}`,
       'last counter value stored / sent': `${lastCounter[0]?.value?.[1] ?? 'none'} / ${sent}`,
+      'dropped by the extension (its exit totals)': dropped,
     };
   } finally {
     agent.destroy();
@@ -272,7 +309,9 @@ export async function run(options: { quick?: boolean } = {}) {
     writeFileSync(join(codeDir, 'index.js'), HANDLER);
     const { layerDir } = await buildLayer(join(dir, 'build'));
     const rows = [];
-    for (const rate of [1_000, 5_000, 10_000]) {
+    for (const rate of process.env.BENCH_RATES
+      ? process.env.BENCH_RATES.split(',').map(Number)
+      : [1_000, 5_000, 10_000]) {
       rows.push(await measureRate(layerDir, codeDir, prometheus, rate, seconds));
     }
     return rows;
