@@ -7,7 +7,8 @@
  * Options: --handler, --code, --layer (repeatable), --invoke <json | @file>,
  * --count, --env KEY=VALUE (repeatable), --memory <MB>, --timeout <ms>,
  * --function-name, --log-format Text|JSON, --shutdown-deadline <ms>,
- * --interval <ms> (pause between invocations), --json (one JSON line per event).
+ * --interval <ms> (pause between invocations), --node <path> (the Node.js that runs the function),
+ * --json (one JSON line per event).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,7 @@ import { LambdaEnvironment, LambdaInitError, type SandboxEvent, type TelemetryEv
 const USAGE =
   'usage: sandbox --handler <file.export> --code <dir> [--layer <dir>]... [--invoke <json|@file>] [--count <n>] ' +
   '[--env KEY=VALUE]... [--memory <MB>] [--timeout <ms>] [--function-name <name>] [--log-format Text|JSON] ' +
-  '[--shutdown-deadline <ms>] [--interval <ms>] [--json]';
+  '[--shutdown-deadline <ms>] [--interval <ms>] [--node <path to node>] [--json]';
 
 function summary(e: SandboxEvent): string {
   const d = e.data ?? {};
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
       'log-format': { type: 'string' },
       'shutdown-deadline': { type: 'string' },
       interval: { type: 'string' },
+      node: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -102,6 +104,7 @@ async function main(): Promise<number> {
       functionName: values['function-name'],
       logFormat: values['log-format'] as 'Text' | 'JSON' | undefined,
       shutdownDeadlineMs: values['shutdown-deadline'] ? Number(values['shutdown-deadline']) : undefined,
+      nodeBinary: values.node,
     });
   } catch (err) {
     if (!(err instanceof LambdaInitError)) throw err;

@@ -5,12 +5,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { EventLog, type SandboxEvent } from './events-log.js';
 import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
 import { readBody, sendError, sendJson } from './http-util.js';
 import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
 import { sampleGroups, sharedSampler } from './memory.js';
+import { type NodeBinary, nodeBinary } from './node-binary.js';
 import { freePort } from './ports.js';
 import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
 import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
@@ -62,6 +63,12 @@ export interface LambdaEnvironmentOptions {
   tracing?: 'Active' | 'PassThrough';
   /** Command that starts the runtime instead of the sandbox's own Node.js runtime (e.g. another runtime interface client). */
   runtimeCommand?: string[];
+  /**
+   * Node.js executable that runs the function (default: the one running the sandbox). Its directory
+   * comes first on PATH, as /var/lang/bin does in Lambda, so the exec wrapper, `#!/usr/bin/env node`
+   * extensions and child processes use it too; its version sets AWS_EXECUTION_ENV and the runtime version.
+   */
+  nodeBinary?: string;
   /** Called with every output line of every process (the CLI prints them). */
   onOutput?: (process: string, stream: OutputStream, line: string) => void;
   /** Bound of the event log (oldest entries go first); default 20000 entries, enough for hundreds of invocations. */
@@ -166,6 +173,9 @@ export class LambdaEnvironment {
   /** `127.0.0.1:<port>`, the AWS_LAMBDA_RUNTIME_API of this environment. */
   readonly runtimeApiAddress: string;
 
+  /** The Node.js that runs the function (the nodeBinary option, or the sandbox's own). */
+  readonly node: NodeBinary;
+
   private readonly options: LambdaEnvironmentOptions & { layers: string[]; codeDir: string };
   private readonly server: Server;
   private readonly runtimeApi: RuntimeApi;
@@ -197,6 +207,7 @@ export class LambdaEnvironment {
       codeDir: resolve(options.codeDir),
       layers: (options.layers ?? []).map((l) => resolve(l)),
     };
+    this.node = nodeBinary(options.nodeBinary);
     this.log = new EventLog(options.maxLogEntries);
     this.functionName = options.functionName ?? 'sandbox-function';
     this.memorySizeMb = options.memorySizeMb ?? 128;
@@ -232,6 +243,8 @@ export class LambdaEnvironment {
    * runtime). Rejects with LambdaInitError when init fails.
    */
   static async start(options: LambdaEnvironmentOptions): Promise<LambdaEnvironment> {
+    // A nodeBinary that does not run is the caller's mistake: say so before anything starts.
+    nodeBinary(options.nodeBinary);
     const server = createServer();
     // Idle connections stay open: the runtime and extensions long-poll and are frozen between invocations.
     server.keepAliveTimeout = 0;
@@ -496,7 +509,7 @@ export class LambdaEnvironment {
     if (options.logFormat) userEnv.AWS_LAMBDA_LOG_FORMAT = options.logFormat;
     if (options.logLevel) userEnv.AWS_LAMBDA_LOG_LEVEL = options.logLevel;
     const clientPath = await runtimeClientPath();
-    const nodeMajor = Number(process.versions.node.split('.')[0]);
+    const nodeMajor = this.node.major;
     const version = options.functionVersion ?? '$LATEST';
     this.envVars = functionEnv({
       functionName: this.functionName,
@@ -511,6 +524,7 @@ export class LambdaEnvironment {
       logGroupName: `/aws/lambda/${this.functionName}`,
       logStreamName: logStreamName(version),
       nodeMajor,
+      nodeDir: dirname(this.node.path),
       receiverPort: this.receiverPort,
       receiverGrpcPort: this.receiverGrpcPort,
       userEnv,
@@ -523,8 +537,8 @@ export class LambdaEnvironment {
         functionArn: this.functionArn,
         instanceId: randomBytes(16).toString('hex'),
         instanceMaxMemory: this.memorySizeMb * 1024 * 1024,
-        runtimeVersion: `nodejs:${nodeMajor}.v${process.versions.node.split('.')[1]}`,
-        runtimeVersionArn: `arn:aws:lambda:${region}::runtime:sandbox-node${process.versions.node}-${options.architecture ?? 'x86_64'}`,
+        runtimeVersion: `nodejs:${nodeMajor}.v${this.node.minor}`,
+        runtimeVersionArn: `arn:aws:lambda:${region}::runtime:sandbox-node${this.node.version}-${options.architecture ?? 'x86_64'}`,
       }),
       'platform',
     );
@@ -568,12 +582,7 @@ export class LambdaEnvironment {
     }
 
     // Then the runtime, through the exec wrapper when one is configured.
-    let command = options.runtimeCommand ?? [
-      process.execPath,
-      '--expose-gc',
-      '--max-http-header-size=81920',
-      clientPath,
-    ];
+    let command = options.runtimeCommand ?? [this.node.path, '--expose-gc', '--max-http-header-size=81920', clientPath];
     const wrapper = this.envVars.AWS_LAMBDA_EXEC_WRAPPER;
     if (wrapper) command = [wrapper, ...command];
     this.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.envVars, options.codeDir);

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 export interface LambdaEnvInput {
   functionName: string;
@@ -22,6 +22,8 @@ export interface LambdaEnvInput {
   logGroupName: string;
   logStreamName: string;
   nodeMajor: number;
+  /** Directory of the Node.js binary that runs the function: first on PATH, as /var/lang/bin in Lambda. */
+  nodeDir: string;
   receiverPort: number;
   receiverGrpcPort: number;
   userEnv: Record<string, string>;
@@ -53,9 +55,7 @@ export function logStreamName(version: string, now = new Date()): string {
 export function functionEnv(i: LambdaEnvInput): Record<string, string> {
   const layerPaths = (sub: string[]) => i.layers.flatMap((l) => sub.map((s) => join(l, s)));
   const defaults: Record<string, string> = {
-    PATH: [dirname(process.execPath), ...layerPaths(['bin']), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(
-      delimiter,
-    ),
+    PATH: [i.nodeDir, ...layerPaths(['bin']), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter),
     LD_LIBRARY_PATH: [...layerPaths(['lib']), process.env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter),
     NODE_PATH: [
       ...layerPaths([`nodejs/node${i.nodeMajor}/node_modules`, 'nodejs/node_modules']),
