@@ -28,7 +28,7 @@ export function instrumentHandlerFromEnvironment(hooksModuleFile: string, env: N
     );
     return;
   }
-  if (location.format === 'module') hookEsmHandler(location, hooksModuleFile);
+  if (location.format === 'module') hookEsmHandler(location, hooksModuleFile, env);
   else hookCommonJsHandler(location, wrapHandler);
 }
 
