@@ -3,14 +3,32 @@
  * (`otlp`, default, or `none`) and OTEL_EXPORTER_OTLP[_<SIGNAL>]_PROTOCOL (`http/protobuf`,
  * default, or `http/json`). The exporters themselves read the endpoint, headers, timeout and
  * compression variables; their default endpoint, http://localhost:4318, is the extension.
+ *
+ * Protobuf exports to an uncompressed http: endpoint on this host (the extension) keep the SDK
+ * exporter's serializer and export queue but go through the loopback transport
+ * (../loopback/otlp-transport.ts) instead of node:http; anything else gets the SDK's exporter as is.
  */
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { createOtlpNetworkExportDelegate, ExporterMetrics, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  type ISerializer,
+  LogsExporterMetricsHelper,
+  MetricsExporterMetricsHelper,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+  TraceExporterMetricsHelper,
+} from '@opentelemetry/otlp-transformer';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { warnOnce } from '../log.js';
+import { loopbackTarget } from '../loopback/connection.js';
+import { LoopbackOtlpTransport } from '../loopback/otlp-transport.js';
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 
@@ -44,7 +62,8 @@ export function spanExporter(env: NodeJS.ProcessEnv = process.env): SpanExporter
       require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
     return new json.OTLPTraceExporter();
   }
-  return new OTLPTraceExporter();
+  const delegate = loopbackDelegate('traces', ProtobufTraceSerializer, TraceExporterMetricsHelper);
+  return delegate ? new OTLPExporterBase<ReadableSpan[]>(delegate) : new OTLPTraceExporter();
 }
 
 export function metricExporter(env: NodeJS.ProcessEnv = process.env): PushMetricExporter {
@@ -53,7 +72,11 @@ export function metricExporter(env: NodeJS.ProcessEnv = process.env): PushMetric
       require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http');
     return new json.OTLPMetricExporter();
   }
-  return new OTLPMetricExporter();
+  const delegate = loopbackDelegate('metrics', ProtobufMetricsSerializer, MetricsExporterMetricsHelper);
+  if (!delegate) return new OTLPMetricExporter();
+  // The metric base reads the temporality preference (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE). Its
+  // types come from a nested copy of the exporter base (npm nests patch versions; the bundle keeps one copy).
+  return new OTLPMetricExporterBase(delegate as unknown as ConstructorParameters<typeof OTLPMetricExporterBase>[0]);
 }
 
 export function logExporter(env: NodeJS.ProcessEnv = process.env): LogRecordExporter {
@@ -62,5 +85,44 @@ export function logExporter(env: NodeJS.ProcessEnv = process.env): LogRecordExpo
       require('@opentelemetry/exporter-logs-otlp-http') as typeof import('@opentelemetry/exporter-logs-otlp-http');
     return new json.OTLPLogExporter();
   }
-  return new OTLPLogExporter();
+  const delegate = loopbackDelegate('logs', ProtobufLogsSerializer, LogsExporterMetricsHelper);
+  return delegate ? new OTLPExporterBase<ReadableLogRecord[]>(delegate) : new OTLPLogExporter();
+}
+
+/** The SDK's names per signal: the configuration's signal identifier, the path and the exporter's component type. */
+const SIGNALS = {
+  traces: { identifier: 'TRACES', path: 'v1/traces', component: 'otlp_http_span_exporter' },
+  metrics: { identifier: 'METRICS', path: 'v1/metrics', component: 'otlp_http_metric_exporter' },
+  logs: { identifier: 'LOGS', path: 'v1/logs', component: 'otlp_http_log_exporter' },
+} as const;
+
+/**
+ * An export delegate with the SDK's protobuf serializer and the loopback transport, configured from
+ * the environment as the SDK's exporter would be; undefined when the endpoint is not on this host or
+ * compression is asked for (the SDK's exporter handles those).
+ */
+function loopbackDelegate<Internal, Response>(
+  signal: Signal,
+  serializer: ISerializer<Internal, Response>,
+  metricsHelper: ConstructorParameters<typeof ExporterMetrics<Internal>>[0]['metricsHelper'],
+) {
+  const names = SIGNALS[signal];
+  const options = convertLegacyHttpOptions({}, names.identifier, names.path, {
+    'Content-Type': 'application/x-protobuf',
+  });
+  if (options.compression !== 'none' || !loopbackTarget(options.url)) return undefined;
+  // Without a meter provider the exporter's self-observability metrics are no-ops, as in the SDK's default.
+  const metrics = new ExporterMetrics<Internal>({
+    componentType: names.component,
+    metricsHelper,
+    url: options.url,
+    meterProvider: undefined,
+    responseAttributesFromError: () => ({}),
+  });
+  return createOtlpNetworkExportDelegate(
+    options,
+    serializer,
+    metrics,
+    new LoopbackOtlpTransport(options.url, options.headers),
+  );
 }

@@ -110,5 +110,7 @@ describe.each([
     // Cumulative: the newest export carries all three invocations.
     expect(functionCounter(functionName)).toBeGreaterThanOrEqual(1);
     expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
+    // The http instrumentation is on, and neither the exports nor the flushed notice left an HTTP span.
+    expect(backend.spans().filter((s) => attribute(s.attributes, 'http.request.method') !== undefined)).toEqual([]);
   });
 });

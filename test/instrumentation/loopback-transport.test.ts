@@ -1,0 +1,256 @@
+/**
+ * The OTLP exporters' loopback transport (instrumentation-src/loopback/)
+ * against real local servers: spans and metrics arrive over one kept-alive
+ * connection; refusals (400, 500) and servers that close the connection give a
+ * failed export result and a new connection for the next export, never an
+ * exception; endpoints elsewhere keep the SDK's exporter; and in a function
+ * process with the http instrumentation on, the exports leave no span.
+ */
+import { spawn } from 'node:child_process';
+import diagnostics_channel from 'node:diagnostics_channel';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SpanKind } from '../../extension-src/otlp/types.js';
+import { metricExporter, spanExporter } from '../../instrumentation-src/sdk/exporters.js';
+import { OtlpSink } from '../support/otlp-sink.js';
+import { attribute } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function useEndpoint(url: string): void {
+  vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', url);
+}
+
+async function startSink(): Promise<OtlpSink> {
+  const sink = await new OtlpSink().start();
+  cleanups.push(() => sink.stop());
+  return sink;
+}
+
+/** Finished spans to hand to an exporter directly. */
+function someSpans(name: string): ReadableSpan[] {
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+  provider.getTracer('test').startSpan(name).end();
+  return memory.getFinishedSpans();
+}
+
+function exportSpans(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+  return new Promise((resolve) => exporter.export(spans, resolve));
+}
+
+/** An HTTP server answering every POST with the current `status`, counting connections. */
+async function answeringServer(): Promise<{ url: string; status: number; connections: number; paths: string[] }> {
+  const state = { url: '', status: 200, connections: 0, paths: [] as string[] };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      state.paths.push(req.url ?? '');
+      res.writeHead(state.status, { 'content-type': 'text/plain' }).end(state.status < 300 ? '' : 'refused');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', () => state.connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return state;
+}
+
+describe('loopback OTLP transport', () => {
+  it('takes the place of node:http for endpoints on this host only', async () => {
+    useEndpoint('http://localhost:4318');
+    expect(spanExporter()).not.toBeInstanceOf(OTLPTraceExporter);
+    useEndpoint('http://[::1]:4318');
+    expect(spanExporter()).not.toBeInstanceOf(OTLPTraceExporter);
+    useEndpoint('https://127.0.0.1:4318');
+    expect(spanExporter()).toBeInstanceOf(OTLPTraceExporter);
+    useEndpoint('http://otel-collector.internal:4318');
+    expect(spanExporter()).toBeInstanceOf(OTLPTraceExporter);
+    useEndpoint('http://127.0.0.1:4318');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_COMPRESSION', 'gzip');
+    expect(spanExporter()).toBeInstanceOf(OTLPTraceExporter);
+  });
+
+  it('delivers spans and metrics with the SDK serializer, over one kept-alive connection', async () => {
+    const sink = await startSink();
+    let connections = 0;
+    // biome-ignore lint/suspicious/noExplicitAny: the sink's server is private; counting its connections is test-only.
+    (sink as any).server.on('connection', () => connections++);
+    useEndpoint(sink.url);
+    // node:http announces every client request here; the transport must make none.
+    let httpClientRequests = 0;
+    const onRequest = () => httpClientRequests++;
+    diagnostics_channel.subscribe('http.client.request.start', onRequest);
+    cleanups.push(async () => {
+      diagnostics_channel.unsubscribe('http.client.request.start', onRequest);
+    });
+
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter())] });
+    const meterProvider = new MeterProvider({
+      readers: [new PeriodicExportingMetricReader({ exporter: metricExporter(), exportIntervalMillis: 3_600_000 })],
+    });
+    const counter = meterProvider.getMeter('orders').createCounter('orders.placed');
+    for (let i = 0; i < 3; i++) {
+      tracerProvider.getTracer('orders').startSpan(`order ${i}`).end();
+      counter.add(2);
+      await tracerProvider.forceFlush();
+      await meterProvider.forceFlush();
+    }
+
+    expect(sink.spans().map((s) => s.name)).toEqual(['order 0', 'order 1', 'order 2']);
+    const placed = sink.metrics().filter((m) => m.name === 'orders.placed');
+    // A counter's values are doubles unless declared as integers.
+    expect(placed.map((m) => Number(m.sum?.dataPoints?.[0]?.asDouble))).toEqual([2, 4, 6]);
+    expect(sink.received.every((r) => r.contentType === 'application/x-protobuf')).toBe(true);
+    expect(connections).toBe(1);
+    expect(httpClientRequests).toBe(0);
+    await meterProvider.shutdown();
+    await tracerProvider.shutdown();
+
+    // The SDK's own exporter, to the same sink, goes through node:http (what the count above would show).
+    await new Promise((resolve) =>
+      new OTLPTraceExporter({ url: `${sink.url}/v1/traces` }).export(someSpans('sdk'), resolve),
+    );
+    expect(httpClientRequests).toBeGreaterThan(0);
+  });
+
+  it('reports 400 and 500 answers as failed exports and starts a new connection after each', async () => {
+    const server = await answeringServer();
+    useEndpoint(server.url);
+    const exporter = spanExporter();
+
+    server.status = 400;
+    const badRequest = await exportSpans(exporter, someSpans('a'));
+    expect(badRequest.code).toBe(ExportResultCode.FAILED);
+    expect((badRequest.error as OTLPExporterError).code).toBe(400);
+
+    server.status = 500;
+    const serverError = await exportSpans(exporter, someSpans('b'));
+    expect(serverError.code).toBe(ExportResultCode.FAILED);
+    expect((serverError.error as OTLPExporterError).code).toBe(500);
+
+    server.status = 200;
+    expect((await exportSpans(exporter, someSpans('c'))).code).toBe(ExportResultCode.SUCCESS);
+    expect((await exportSpans(exporter, someSpans('d'))).code).toBe(ExportResultCode.SUCCESS);
+    expect(server.paths).toEqual(['/v1/traces', '/v1/traces', '/v1/traces', '/v1/traces']);
+    // One connection per refused export, then one kept for the two accepted ones.
+    expect(server.connections).toBe(3);
+  });
+
+  it('fails the export when the server closes the connection without answering, then connects again', async () => {
+    let mode: 'close' | 'answer' = 'close';
+    const sockets: Socket[] = [];
+    const server: NetServer = createNetServer((socket) => {
+      sockets.push(socket);
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString('latin1');
+        const end = received.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(received)?.[1] ?? 0);
+        if (end < 0 || received.length < end + 4 + length) return;
+        received = received.slice(end + 4 + length);
+        if (mode === 'close') socket.destroy();
+        else socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    useEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const exporter = spanExporter();
+
+    const closed = await exportSpans(exporter, someSpans('a'));
+    expect(closed.code).toBe(ExportResultCode.FAILED);
+    expect(closed.error).toBeInstanceOf(Error);
+
+    mode = 'answer';
+    expect((await exportSpans(exporter, someSpans('b'))).code).toBe(ExportResultCode.SUCCESS);
+    expect((await exportSpans(exporter, someSpans('c'))).code).toBe(ExportResultCode.SUCCESS);
+    expect(sockets).toHaveLength(2);
+  });
+
+  it('fails the export when nobody listens', async () => {
+    const server = await answeringServer();
+    const port = new URL(server.url).port;
+    await cleanups.pop()!();
+    useEndpoint(`http://127.0.0.1:${port}`);
+    const result = await exportSpans(spanExporter(), someSpans('a'));
+    expect(result.code).toBe(ExportResultCode.FAILED);
+  });
+});
+
+describe('a function process with the http instrumentation', () => {
+  /** Runs the fixture function (three invocations, each calling `probeUrl` with node:http) against `otlpUrl`. */
+  async function runFunction(otlpUrl: string, probeUrl: string): Promise<{ code: number | null; out: string }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'loopback-export.ts')], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_LAMBDA_FUNCTION_NAME: 'orders',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+        OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http',
+        OBSERVED_RECEIVER_PORT: new URL(otlpUrl).port,
+        PROBE_URL: probeUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    return { code, out };
+  }
+
+  it('traces the function own HTTP call but not the exports', async () => {
+    const sink = await startSink();
+    const probe = await answeringServer();
+    const { code, out } = await runFunction(sink.url, `${probe.url}/probe`);
+    expect(code, out).toBe(0);
+
+    const spans = sink.spans();
+    const invocations = spans.filter((s) => attribute(s.attributes, 'faas.invocation_id') !== undefined);
+    expect(invocations).toHaveLength(3);
+    const clients = spans.filter((s) => s.kind === SpanKind.CLIENT);
+    // The instrumentation is on: each invocation's call to the probe has its span ...
+    expect(clients).toHaveLength(3);
+    expect(clients.every((s) => String(attribute(s.attributes, 'url.full')).endsWith('/probe'))).toBe(true);
+    // ... and the exports, which reached the sink, have none.
+    expect(sink.received.length).toBeGreaterThan(0);
+  });
+
+  it('answers every invocation when the endpoint refuses or drops the exports', async () => {
+    const refusing = await answeringServer();
+    refusing.status = 500;
+    const probe = await answeringServer();
+    const { code, out } = await runFunction(refusing.url, `${probe.url}/probe`);
+    expect(code, out).toBe(0);
+    expect(out).toContain('[{"n":1,"probe":200},{"n":2,"probe":200},{"n":3,"probe":200}]');
+    expect(out).toContain('observed-lambda instrumentation: exporting to');
+    expect(refusing.paths.filter((p) => p === '/v1/traces').length).toBeGreaterThanOrEqual(3);
+  });
+});
