@@ -15,12 +15,8 @@
  *
  * Run alone: `npx tsx bench/cases/remote-write.ts [--quick]`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { deserialize, pushTimeseries } from 'prometheus-remote-write';
 import snappy from 'snappyjs';
 import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
@@ -29,6 +25,8 @@ import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js'
 import type { ExportMetricsServiceRequest, KeyValue, Metric } from '../../extension-src/otlp/types.js';
 import type { SeriesSample } from '../../extension-src/translate/series.js';
 import { PrometheusTranslator } from '../../extension-src/translate/translator.js';
+import { CollectorProcess, collectorMissing } from '../peers/otelcol.js';
+import { treeUsage } from '../peers/proc-usage.js';
 
 export const title = 'OTLP metrics to Prometheus remote write, samples per CPU-second';
 
@@ -173,16 +171,6 @@ function asPeerSeries(
   }));
 }
 
-const COLLECTOR = join(__dirname, '..', '..', '.tmp', 'otelcol-peer', 'otelcol-peer');
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function post(url: string, body: Uint8Array): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' } }, (res) => {
@@ -196,8 +184,9 @@ function post(url: string, body: Uint8Array): Promise<number> {
 
 /** The Collector peer: OTLP/HTTP in, remote write out to a loopback sink that counts samples. */
 async function collectorCase(payloads: Uint8Array[], samplesPerPayload: number): Promise<BenchResult | undefined> {
-  if (!existsSync(COLLECTOR)) {
-    console.warn(`SKIPPING collector comparison: ${COLLECTOR} not built (bash bench/peers/build-otelcol.sh)`);
+  const missing = collectorMissing();
+  if (missing) {
+    console.warn(`SKIPPING collector comparison: ${missing}`);
     return undefined;
   }
   let received = 0;
@@ -215,60 +204,19 @@ async function collectorCase(payloads: Uint8Array[], samplesPerPayload: number):
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   const sinkPort = (sink.address() as AddressInfo).port;
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const otlpPort = (probe.address() as AddressInfo).port;
-  await new Promise((r) => probe.close(r));
-  const dir = mkdtempSync(join(tmpdir(), 'otelcol-bench-'));
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    [
-      'receivers:',
-      '  otlp:',
-      '    protocols:',
-      '      http:',
-      `        endpoint: 127.0.0.1:${otlpPort}`,
-      'exporters:',
-      '  prometheusremotewrite:',
-      `    endpoint: http://127.0.0.1:${sinkPort}/api/v1/write`,
-      '    target_info:',
-      '      enabled: true',
-      'service:',
-      '  telemetry:',
-      '    logs:',
-      '      level: warn',
-      '    metrics:',
-      '      level: none',
-      '  pipelines:',
-      '    metrics:',
-      '      receivers: [otlp]',
-      '      exporters: [prometheusremotewrite]',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(COLLECTOR, ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
+  let collector: CollectorProcess | undefined;
   try {
-    const url = `http://127.0.0.1:${otlpPort}/v1/metrics`;
+    collector = await CollectorProcess.start({ remoteWriteUrl: `http://127.0.0.1:${sinkPort}/api/v1/write` });
+    const pid = collector.pid;
+    const url = `http://127.0.0.1:${collector.otlpPort}/v1/metrics`;
     const until = Date.now() + 30_000;
-    for (;;) {
-      try {
-        if ((await post(url, payloads[0])) === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > until) throw new Error(`collector did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const first = await post(url, payloads[0]);
+    if (first !== 200) throw new Error(`collector answered ${first}`);
     // The first payload warmed it up; measure the rest once it has been exported.
     while (received < samplesPerPayload && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     const before = received;
     const expected = (payloads.length - 1) * samplesPerPayload;
-    const cpu = processCpuSeconds(child.pid as number);
+    const cpu = treeUsage(pid).cpuSeconds;
     const wall = process.hrtime.bigint();
     for (const p of payloads.slice(1)) {
       const status = await post(url, p);
@@ -278,14 +226,13 @@ async function collectorCase(payloads: Uint8Array[], samplesPerPayload: number):
     while (received - before < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const m = {
       samples: received - before,
-      cpuSeconds: processCpuSeconds(child.pid as number) - cpu,
+      cpuSeconds: treeUsage(pid).cpuSeconds - cpu,
       wallSeconds: Number(process.hrtime.bigint() - wall) / 1e9,
     };
     return result('collector', 'OpenTelemetry Collector 0.150.0, OTLP/HTTP in, prometheusremotewrite out', m);
   } finally {
-    child.kill('SIGTERM');
+    await collector?.stop();
     sink.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
