@@ -22,8 +22,9 @@ if [ ! -f "$preload" ]; then
 fi
 
 # An ES module handler (.mjs, or .js under a package.json with "type": "module") gets the
-# preload through --import, a CommonJS handler through --require. The preload checks again
-# the way the runtime does and installs the matching hook either way.
+# preload through --import (preload.mjs, which requires preload.cjs), a CommonJS handler
+# through --require. The preload checks again the way the runtime does and installs the
+# matching hook either way.
 handler=${_HANDLER:-}
 name=${handler##*/}
 module="${LAMBDA_TASK_ROOT:-$PWD}/${handler%"$name"}${name%%.*}"
@@ -45,7 +46,7 @@ elif [ -f "$module.mjs" ]; then
 fi
 
 if [ "$format" = module ]; then
-  option="--import \"$preload\""
+  option="--import \"${preload%.cjs}.mjs\""
 else
   option="--require \"$preload\""
 fi

@@ -5,6 +5,7 @@
  *     index.cjs      the instrumentation (OpenTelemetry SDK, exporters, propagators,
  *                    bundled auto-instrumentations, wrapHandler), minified
  *     preload.cjs    what the exec wrapper preloads: index.cjs applied to _HANDLER
+ *     preload.mjs    the same for ES module handlers (--import), loading preload.cjs with require
  *     esm-hooks.mjs  module hooks serving the ES module handler's facade
  * and, for ObservedFunction's generated entry (which bundles it into the function):
  *   dist/instrumentation/index.js   the same module as index.cjs
@@ -157,6 +158,7 @@ export async function buildInstrumentationLayer(layerDir: string, mapsDir: strin
     }),
   ]);
   for (const file of BUNDLE_FILES) renameSync(join(bundleDir, `${file}.map`), join(mapsDir, `${file}.map`));
+  copyFileSync(join(source, 'loader', 'preload.mjs'), join(bundleDir, 'preload.mjs'));
   copyFileSync(join(source, 'exec-wrapper.sh'), wrapperFile);
   chmodSync(wrapperFile, 0o755);
   return join(bundleDir, 'index.cjs');
