@@ -4,6 +4,10 @@
  *
  * 64-bit integers decode to `Long` so nanosecond timestamps stay exact; the
  * bundle cannot find `long` at run time by itself, so it is wired in here.
+ * Metrics requests decode their fixed64 fields (counts, bucket counts, integer
+ * values) to plain numbers where that is exact, below 2^53: a histogram point
+ * carries a dozen of them, and a Long object each was most of the garbage of
+ * translating metrics. Timestamps (nanoseconds, above 2^53) stay Longs.
  */
 import Long from 'long';
 import generatedRoot from 'otlp-protos/build/src/generated/root.js';
@@ -12,6 +16,46 @@ import type { RequestBySignal, Signal } from './types.js';
 
 $protobuf.util.Long = Long;
 $protobuf.configure();
+
+/** 2^53 / 2^32: a 64-bit value whose high word is below this is exact as a double. */
+const EXACT_HIGH = 0x200000;
+
+type ReaderState = { buf: Uint8Array; pos: number; len: number };
+
+function checkRoom(reader: ReaderState): number {
+  const at = reader.pos;
+  if (at + 8 > reader.len) throw new RangeError(`index out of range: ${at} + 8 > ${reader.len}`);
+  reader.pos = at + 8;
+  return at;
+}
+
+/** fixed64 and sfixed64 as numbers where exact (else Long, as protobufjs gives them). */
+const exactNumberMethods = {
+  fixed64(this: ReaderState): Long | number {
+    const at = checkRoom(this);
+    const buf = this.buf;
+    const low = (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24)) >>> 0;
+    const high = (buf[at + 4] | (buf[at + 5] << 8) | (buf[at + 6] << 16) | (buf[at + 7] << 24)) >>> 0;
+    return high < EXACT_HIGH ? high * 4294967296 + low : Long.fromBits(low, high, true);
+  },
+  sfixed64(this: ReaderState): Long | number {
+    const at = checkRoom(this);
+    const buf = this.buf;
+    const low = (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24)) >>> 0;
+    const high = buf[at + 4] | (buf[at + 5] << 8) | (buf[at + 6] << 16) | (buf[at + 7] << 24);
+    return high < EXACT_HIGH && high >= -EXACT_HIGH ? high * 4294967296 + low : Long.fromBits(low, high, false);
+  },
+};
+
+// Two subclasses, as protobufjs has: Buffers keep the BufferReader's native UTF-8 decoding of strings.
+class ExactNumberReader extends $protobuf.Reader {}
+class ExactNumberBufferReader extends $protobuf.BufferReader {}
+Object.assign(ExactNumberReader.prototype, exactNumberMethods);
+Object.assign(ExactNumberBufferReader.prototype, exactNumberMethods);
+
+function metricsReader(bytes: Uint8Array): $protobuf.Reader {
+  return Buffer.isBuffer(bytes) ? new ExactNumberBufferReader(bytes) : new ExactNumberReader(bytes);
+}
 
 interface MessageType<T> {
   decode(reader: Uint8Array): T;
@@ -38,7 +82,8 @@ const RESPONSE_TYPES: { [S in Signal]: MessageType<Record<string, unknown>> } = 
 
 /** Decodes an OTLP export request; throws on malformed protobuf. */
 export function decodeRequest<S extends Signal>(signal: S, bytes: Uint8Array): RequestBySignal[S] {
-  return REQUEST_TYPES[signal].decode(bytes) as RequestBySignal[S];
+  const input = signal === 'metrics' ? metricsReader(bytes) : bytes;
+  return REQUEST_TYPES[signal].decode(input as Uint8Array) as RequestBySignal[S];
 }
 
 /** Encodes an OTLP export request as protobuf. */

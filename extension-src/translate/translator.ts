@@ -139,6 +139,7 @@ export class PrometheusTranslator {
   private readonly familyTypes = new Map<string, MetricFamily>();
   private readonly pointCache = new Map<string, PointLabels>();
   private readonly familyNames = new Map<string, FamilyNames>();
+  private readonly familyNameOf = new Map<string, string>();
   private readonly warned = new Set<string>();
   readonly dropped = new Map<DropReason, number>();
   /** Label values shortened to OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH, counted once per label set built. */
@@ -344,7 +345,14 @@ export class PrometheusTranslator {
   }
 
   private family(metric: Metric, type: MetricType, kind: 'counter' | 'gauge' | 'other'): MetricFamily | undefined {
-    const name = metricFamilyName(metric.name ?? '', metric.unit, kind);
+    // The same metrics come with every export: their Prometheus names are worked out once.
+    const nameKey = `${metric.name}\u0000${metric.unit}\u0000${kind}`;
+    let name = this.familyNameOf.get(nameKey);
+    if (name === undefined) {
+      name = metricFamilyName(metric.name ?? '', metric.unit, kind);
+      if (this.familyNameOf.size >= POINT_CACHE_LIMIT) this.familyNameOf.clear();
+      this.familyNameOf.set(nameKey, name);
+    }
     const known = this.familyTypes.get(name);
     if (known !== undefined) {
       if (known.type === type) return known;

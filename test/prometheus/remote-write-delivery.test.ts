@@ -211,6 +211,28 @@ describe('remote write delivery', () => {
     expect(stats.samplesSent).toBe(7);
   });
 
+  it('forgets the least recently written series first, counting a series written again as recent', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const rw = exporter(server.url, { OBSERVED_REMOTE_WRITE_STALE_SERIES: '3' });
+    const t0 = Date.now() - 10_000;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, t0, 1, 'a'), items: 2 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, t0, 1, 'b'), items: 1 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, t0 + 1, 1, 'a'), items: 1 }); // a0 again
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, t0, 1, 'c'), items: 1 }); // one over the bound: a1 goes
+    await rw.flush(Date.now() + 5_000);
+    const before = server.attempts.length;
+    await rw.shutdown(Date.now() + 5_000);
+    const markers = server.attempts
+      .slice(before)
+      .flatMap((a) => a.body.timeseries)
+      .filter((ts) => ts.samples?.some((x) => Number.isNaN(x.value)))
+      .map((ts) => ts.labels.find((l) => l.name === 'worker')?.value)
+      .sort();
+    expect(markers).toEqual(['a0', 'b0', 'c0']);
+    expect(rw.stats().seriesForgotten).toBe(1);
+    expect(rw.stats().samplesSent).toBe(5);
+  });
+
   it('bounds the queue in bytes too (OBSERVED_REMOTE_WRITE_QUEUE_BYTES): long label sets are dropped oldest first, counted', () => {
     const rw = exporter('http://127.0.0.1:9/api/v1/write', { OBSERVED_REMOTE_WRITE_QUEUE_BYTES: '65536' });
     const t0 = Date.now() - 10_000;

@@ -135,6 +135,9 @@ interface WrittenSeries {
   nativeHistogram: boolean;
   /** A staleness marker was the last thing queued. */
   ended: boolean;
+  /** When it was last written, and when it took its place in `written`'s order (see forgetBeyondBound). */
+  writtenSeq: number;
+  placedSeq: number;
 }
 
 interface Batch {
@@ -191,6 +194,8 @@ export class RemoteWriteExporter implements Exporter {
   private pendingBytes = 0;
   /** Approximate bytes of `written`, least recently written first (a Map keeps insertion order). */
   private writtenBytes = 0;
+  /** Counts writes, to order series by when they were last written. */
+  private writeSeq = 0;
   /** Points handed to the flush under way and not yet delivered, rejected or put back. */
   private inFlight: Tally = { samples: 0, markers: 0 };
   /** Bumped when SHUTDOWN gives up on the flush under way: its late outcome is then ignored. */
@@ -296,14 +301,27 @@ export class RemoteWriteExporter implements Exporter {
     );
   }
 
-  /** Bounds the series remembered for staleness markers: the least recently written are forgotten, counted. */
+  /**
+   * Bounds the series remembered for staleness markers: the least recently
+   * written are forgotten, counted. `written` keeps the order series were
+   * placed in; a series written again since is moved to the end when the scan
+   * reaches it instead of at every write (a Map delete and set per sample),
+   * so the order is by last write to within the writes since the last scan.
+   */
   private forgetBeyondBound(): void {
     const maxSeries = this.options.maxStaleSeries;
-    if (this.written.size <= maxSeries && this.writtenBytes <= WRITTEN_SERIES_MAX_BYTES) return;
+    const within = () => this.written.size <= maxSeries && this.writtenBytes <= WRITTEN_SERIES_MAX_BYTES;
+    if (within()) return;
     let forgotten = 0;
     for (const [key, series] of this.written) {
-      if (this.written.size <= maxSeries && this.writtenBytes <= WRITTEN_SERIES_MAX_BYTES) break;
+      if (within()) break;
       this.written.delete(key);
+      if (series.writtenSeq !== series.placedSeq) {
+        // Written since it was placed: it goes to the end, once (the Map visits it again, then in place).
+        series.placedSeq = series.writtenSeq;
+        this.written.set(key, series);
+        continue;
+      }
       this.writtenBytes -= series.bytes;
       forgotten++;
     }
@@ -397,11 +415,10 @@ export class RemoteWriteExporter implements Exporter {
       known.lastMs = sample.timestampMs;
       known.ended = sample.stale === true;
       if (sample.histogram && !sample.stale) known.nativeHistogram = true;
-      // Most recently written last, so the bound forgets the least recently written first.
-      this.written.delete(sample.key);
-      this.written.set(sample.key, known);
+      known.writtenSeq = ++this.writeSeq;
     } else {
       const bytes = seriesBytes(sample.key, sample.labels);
+      const seq = ++this.writeSeq;
       this.written.set(sample.key, {
         labels: sample.labels,
         bytes,
@@ -409,6 +426,8 @@ export class RemoteWriteExporter implements Exporter {
         lastMs: sample.timestampMs,
         nativeHistogram: sample.histogram !== undefined,
         ended: sample.stale === true,
+        writtenSeq: seq,
+        placedSeq: seq,
       });
       this.writtenBytes += bytes;
     }
