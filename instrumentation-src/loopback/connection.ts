@@ -7,13 +7,17 @@
  * hand-written request and a small answer parser costs a fraction of that and
  * stays out of the instrumentation's sight.
  *
- * Requests go one at a time, in order (no pipelining). An answer is read by
- * its content-length or chunked body (what node:http servers send), or up to
- * the close. Anything unexpected, a timeout, an answer other than 2xx or one
- * that says `connection: close` ends the socket; the next request connects
- * again. A kept socket found closed before any answer (the server may have
- * closed it while idle) is replaced once within the same request. `send`
- * never rejects.
+ * Requests are written as they come (HTTP/1.1 pipelining: the traces and
+ * metrics exports of one flush leave in one write each and are answered in
+ * order). An answer is read by its content-length or chunked body (what
+ * node:http servers send), or up to the close. A well-formed answer, success
+ * or refusal, leaves the socket for the next request, as node:http's agent
+ * does; a malformed one, a timeout, a close or `connection: close` ends it
+ * and fails what is still in flight on it (those requests may have been
+ * processed, so they are not sent again); the next request connects again.
+ * Requests sent on a kept idle socket that the server closes before any
+ * answer (an idle close) are sent once more on a new one. `send` never
+ * rejects.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -37,18 +41,27 @@ interface Request {
   readonly body: Uint8Array | undefined;
   readonly resolve: (answer: Answer) => void;
   timer: NodeJS.Timeout | undefined;
-  /** Whether the request went out on a socket kept from an earlier request. */
-  reused: boolean;
+  settled: boolean;
+  /** Whether it went out on a kept socket with nothing else in flight (so a close before any answer means an idle close). */
+  onIdleSocket: boolean;
   retried: boolean;
+}
+
+/** One socket and what is in flight on it, so that events of a socket already given up touch nothing. */
+interface Link {
+  readonly socket: Socket;
+  /** Requests written and not yet answered, oldest first (answers come in the same order). */
+  readonly inFlight: Request[];
+  /** Bytes of the answers not yet complete. */
   received: Buffer | undefined;
+  /** Whether a complete answer came on this socket. */
+  answered: boolean;
+  /** The error about to close the socket (refused, reset), for the requests it fails. */
+  error: Error | undefined;
 }
 
 export class LoopbackConnection {
-  private socket: Socket | undefined;
-  /** The error that is about to close the socket (refused, reset), for the request it fails. */
-  private lastError: Error | undefined;
-  private current: Request | undefined;
-  private readonly queue: Request[] = [];
+  private link: Link | undefined;
 
   constructor(
     readonly host: string,
@@ -66,130 +79,131 @@ export class LoopbackConnection {
         body,
         resolve,
         timer: undefined,
-        reused: false,
+        settled: false,
+        onIdleSocket: false,
         retried: false,
-        received: undefined,
       };
       request.timer = setTimeout(() => this.timeOut(request), Math.max(1, Math.floor(timeoutMs)));
-      this.queue.push(request);
-      if (!this.current) this.next();
+      this.write(request);
     });
   }
 
-  /** Closes the socket (pending requests fail). */
+  /** Closes the socket; requests in flight fail. */
   close(): void {
-    this.socket?.destroy();
+    if (this.link) this.drop(this.link, new Error('connection closed'));
   }
 
-  private next(): void {
-    const request = this.queue.shift();
-    this.current = request;
-    if (!request) {
-      // An idle kept socket must not keep the process alive.
-      this.socket?.unref();
-      return;
-    }
-    let socket = this.socket?.destroyed ? undefined : this.socket;
-    request.reused = socket !== undefined;
-    request.received = undefined;
-    if (!socket) socket = this.open();
+  private write(request: Request): void {
+    let link = this.link;
+    if (!link || link.socket.destroyed) link = this.open();
+    request.onIdleSocket = link.answered && link.inFlight.length === 0;
+    link.inFlight.push(request);
+    const socket = link.socket;
     socket.ref();
+    // One writev for head and body.
     socket.cork();
     socket.write(request.head);
     if (request.body && request.body.length > 0) socket.write(request.body);
     socket.uncork();
   }
 
-  private open(): Socket {
+  private open(): Link {
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
-    // Errors are followed by 'close', which settles the request; without a listener they would be uncaught.
+    const link: Link = { socket, inFlight: [], received: undefined, answered: false, error: undefined };
+    socket.on('data', (chunk: Buffer) => this.onData(link, chunk));
+    // Errors are followed by 'close', which settles the requests; without a listener they would be uncaught.
     socket.on('error', (error) => {
-      if (socket === this.socket) this.lastError = error;
+      link.error = error;
     });
-    socket.on('close', () => this.onClose(socket));
-    this.socket = socket;
-    this.lastError = undefined;
-    return socket;
+    socket.on('close', () => this.onClose(link));
+    this.link = link;
+    return link;
   }
 
-  private onData(socket: Socket, chunk: Buffer): void {
-    const request = this.current;
-    if (socket !== this.socket || !request) {
-      // Bytes nobody asked for: the connection is out of step.
-      socket.destroy();
+  private onData(link: Link, chunk: Buffer): void {
+    if (link !== this.link) return;
+    link.received = link.received ? Buffer.concat([link.received, chunk]) : chunk;
+    while (link.received && link.inFlight.length > 0) {
+      const parsed = parseAnswer(link.received, false);
+      if (parsed === undefined) return;
+      if (parsed instanceof Error) {
+        this.drop(link, parsed);
+        return;
+      }
+      const request = link.inFlight.shift()!;
+      link.answered = true;
+      link.received = parsed.consumed < link.received.length ? link.received.subarray(parsed.consumed) : undefined;
+      this.finish(request, parsed.answer);
+      if (!parsed.keep) {
+        this.drop(link, new Error('the server closed the connection after an earlier answer'));
+        return;
+      }
+    }
+    if (link.received) {
+      this.drop(link, new Error('bytes nobody asked for: the connection is out of step'));
       return;
     }
-    request.received = request.received ? Buffer.concat([request.received, chunk]) : chunk;
-    const parsed = parseAnswer(request.received, false);
-    if (parsed === undefined) return;
-    if (parsed instanceof Error) {
-      this.drop(socket);
-      this.finish(request, { ok: false, error: parsed });
-      return;
-    }
-    const status = parsed.answer.status;
-    // Only a clean 2xx answer keeps the socket: after a refusal the next request starts afresh.
-    if (!parsed.keep || parsed.consumed !== request.received.length || status < 200 || status > 299) this.drop(socket);
-    this.finish(request, parsed.answer);
+    // Idle: a kept socket must not keep the process alive.
+    if (link.inFlight.length === 0) link.socket.unref();
   }
 
-  private onClose(socket: Socket): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
-    const cause = this.lastError;
-    this.lastError = undefined;
-    const request = this.current;
-    if (!request) return;
-    if (request.received) {
+  private onClose(link: Link): void {
+    // A link given up earlier has had its requests settled already.
+    if (link !== this.link) return;
+    this.link = undefined;
+    const pending = link.inFlight.splice(0);
+    if (pending.length === 0) return;
+    const error = link.error ?? new Error(`connection to ${this.host}:${this.port} closed before an answer`);
+    if (link.received) {
       // A body that runs until the close is complete now; anything else was cut short.
-      const parsed = parseAnswer(request.received, true);
+      const parsed = parseAnswer(link.received, true);
       this.finish(
-        request,
+        pending[0],
         parsed && !(parsed instanceof Error)
           ? parsed.answer
           : { ok: false, error: parsed ?? new Error('connection closed in the middle of the answer') },
       );
+      for (const request of pending.slice(1)) this.finish(request, { ok: false, error });
       return;
     }
-    if (request.reused && !request.retried) {
-      // Probably closed by the server while idle: once more on a new connection.
-      request.retried = true;
-      this.queue.unshift(request);
-      this.next();
-      return;
+    // Nothing came back to requests sent on a kept idle socket: the server had closed it while idle,
+    // before reading them. Once more on a new connection.
+    const stale = pending[0].onIdleSocket;
+    for (const request of pending) {
+      if (stale && !request.retried && !request.settled) {
+        request.retried = true;
+        this.write(request);
+      } else {
+        this.finish(request, { ok: false, error });
+      }
     }
-    this.finish(request, {
-      ok: false,
-      error: cause ?? new Error(`connection to ${this.host}:${this.port} closed before an answer`),
-    });
   }
 
   private timeOut(request: Request): void {
     request.timer = undefined;
-    if (this.current === request) {
-      // The answer may still come: the socket cannot carry another request.
-      if (this.socket) this.drop(this.socket);
-    } else {
-      const index = this.queue.indexOf(request);
-      if (index >= 0) this.queue.splice(index, 1);
-    }
     this.finish(request, { ok: false, error: new Error(`no answer from ${this.host}:${this.port} in time`) });
+    // Its answer may still come: the socket cannot carry the requests behind it any more.
+    const link = this.link;
+    if (link?.inFlight.includes(request)) {
+      link.inFlight.splice(link.inFlight.indexOf(request), 1);
+      this.drop(link, new Error('connection reset: a request before this one timed out'));
+    }
   }
 
-  private drop(socket: Socket): void {
-    if (this.socket === socket) this.socket = undefined;
-    socket.destroy();
+  /** Gives the socket up: its requests in flight fail with `error`. */
+  private drop(link: Link, error: Error): void {
+    if (this.link === link) this.link = undefined;
+    link.socket.destroy();
+    for (const request of link.inFlight.splice(0)) this.finish(request, { ok: false, error });
   }
 
   private finish(request: Request, answer: Answer): void {
+    if (request.settled) return;
+    request.settled = true;
     if (request.timer) clearTimeout(request.timer);
     request.timer = undefined;
-    const wasCurrent = this.current === request;
-    if (wasCurrent) this.current = undefined;
     request.resolve(answer);
-    if (wasCurrent) this.next();
   }
 }
 
