@@ -11,6 +11,7 @@ import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from '.
 import { readBody, sendError, sendJson } from './http-util.js';
 import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
 import { sampleGroups, sharedSampler } from './memory.js';
+import { MemoryLimit } from './memory-limit.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
 import { freePort } from './ports.js';
 import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
@@ -38,8 +39,16 @@ export interface LambdaEnvironmentOptions {
   layers?: string[];
   /** The function's environment variables (extensions get them too). */
   env?: Record<string, string>;
-  /** Default 128. */
+  /** Default 128. Enforced as a real limit where the host allows (see memory-limit.ts and `memoryLimit`). */
   memorySizeMb?: number;
+  /**
+   * Run the environment's processes in a memory cgroup of memorySizeMb, as
+   * Lambda's environment has that much memory: Node.js sizes its heap from it,
+   * and going over it ends the invocation with Runtime.OutOfMemory. Default
+   * true where the host allows it (root with a cgroup memory controller);
+   * false runs without a limit.
+   */
+  memoryLimit?: boolean;
   /** Function timeout; default 3000. */
   timeoutMs?: number;
   /** Default `sandbox-function`. */
@@ -165,6 +174,8 @@ export class LambdaEnvironment {
   readonly functionName: string;
   readonly functionArn: string;
   readonly memorySizeMb: number;
+  /** The environment's memory cgroup, where the host gives one. */
+  private readonly memoryLimit: MemoryLimit | undefined;
   readonly timeoutMs: number;
   /** Port of the extension's OTLP/HTTP receiver (OBSERVED_RECEIVER_PORT) in this environment. */
   readonly receiverPort: number;
@@ -211,6 +222,7 @@ export class LambdaEnvironment {
     this.log = new EventLog(options.maxLogEntries);
     this.functionName = options.functionName ?? 'sandbox-function';
     this.memorySizeMb = options.memorySizeMb ?? 128;
+    this.memoryLimit = options.memoryLimit === false ? undefined : MemoryLimit.create(this.memorySizeMb * 1024 * 1024);
     this.timeoutMs = options.timeoutMs ?? 3000;
     const region = options.region ?? 'us-east-1';
     this.functionArn = `arn:aws:lambda:${region}:${options.accountId ?? '123456789012'}:function:${this.functionName}`;
@@ -411,11 +423,12 @@ export class LambdaEnvironment {
       }
       this.telemetry.publish(logEvent(Date.now(), category, record), category);
     };
+    const limited = this.memoryLimit?.wrap(command, args) ?? { command, args };
     const proc = new ManagedProcess({
       name,
       kind,
-      command,
-      args,
+      command: limited.command,
+      args: limited.args,
       env: kind === 'runtime' ? { ...env, _OBSERVED_SANDBOX_LOG_FD: '3' } : env,
       cwd,
       logRecordFd: kind === 'runtime',
@@ -440,6 +453,11 @@ export class LambdaEnvironment {
         this.crashed = {
           errorType: 'Runtime.InvalidEntrypoint',
           errorMessage: `Runtime could not start: ${info.spawnError}`,
+        };
+      } else if (proc.kind === 'runtime' && info.signal === 'SIGKILL' && (this.memoryLimit?.oomKills() ?? 0) > 0) {
+        this.crashed = {
+          errorType: 'Runtime.OutOfMemory',
+          errorMessage: 'Runtime exited with error: signal: killed',
         };
       } else if (proc.kind === 'runtime') {
         this.crashed = {
@@ -918,5 +936,6 @@ export class LambdaEnvironment {
     this.state = 'closed';
     this.server.closeAllConnections();
     await new Promise<void>((ok) => this.server.close(() => ok()));
+    await this.memoryLimit?.remove();
   }
 }

@@ -19,5 +19,6 @@ export {
 } from './environment.js';
 export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
 export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
+export { memoryLimitSupport } from './memory-limit.js';
 export { BUFFERING } from './telemetry-api.js';
 export type { InvokeStatus, PhaseSpan, TelemetryEvent, TracingContext } from './telemetry-events.js';
