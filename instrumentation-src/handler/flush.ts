@@ -27,10 +27,14 @@ export function flushBudgetMs(flushTimeoutMs: number, lambdaContext: LambdaConte
 }
 
 export async function flushTelemetry(telemetry: Telemetry, budgetMs: number): Promise<FlushOutcome> {
-  const providers = [telemetry.tracerProvider, telemetry.meterProvider, telemetry.loggerProvider].filter(
+  const { tracerProvider, meterProvider, loggerProvider } = telemetry;
+  if ((!tracerProvider && !meterProvider && !loggerProvider) || budgetMs < MINIMUM_BUDGET_MS) return 'skipped';
+  // Metrics only when something was recorded since the last flush (see sdk/metric-activity.ts).
+  const metricsActive = meterProvider !== undefined && (telemetry.metricsActive?.() ?? true);
+  const providers = [tracerProvider, metricsActive ? meterProvider : undefined, loggerProvider].filter(
     (p) => p !== undefined,
   );
-  if (providers.length === 0 || budgetMs < MINIMUM_BUDGET_MS) return 'skipped';
+  if (providers.length === 0) return 'flushed';
   const deadline = Math.floor(budgetMs);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<FlushOutcome>((resolve) => {

@@ -14,6 +14,7 @@ import { type ResolvedConfig, resolveConfig, type TelemetryOptions } from '../co
 import { describeError, warnOnce } from '../log.js';
 import { logExporter, metricExporter, signalEnabled, spanExporter } from './exporters.js';
 import { selectedInstrumentations, startInstrumentations } from './instrumentations.js';
+import { trackMeasurements } from './metric-activity.js';
 import { propagatorFromList } from './propagators.js';
 import { lambdaResource } from './resource.js';
 
@@ -25,6 +26,12 @@ export interface Telemetry {
   readonly loggerProvider: LoggerProvider | undefined;
   /** Names of the auto-instrumentations started (or waiting for their library to load). */
   readonly instrumentations: readonly string[];
+  /**
+   * Whether a metric collection may find something new since the last call (a measurement was
+   * recorded, or observable instruments exist); the end-of-invocation flush skips metrics otherwise.
+   * Absent: always collect.
+   */
+  readonly metricsActive?: () => boolean;
 }
 
 const SLOT = Symbol.for('observed-lambda.telemetry');
@@ -83,6 +90,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   }
 
   let meterProvider: MeterProvider | undefined;
+  let metricsActive: (() => boolean) | undefined;
   if (signalEnabled('metrics')) {
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL) || DEFAULT_METRIC_EXPORT_INTERVAL_MS;
     meterProvider = new MeterProvider({
@@ -95,6 +103,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
         }),
       ],
     });
+    metricsActive = trackMeasurements(meterProvider);
     metrics.setGlobalMeterProvider(meterProvider);
   }
 
@@ -115,5 +124,6 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
     meterProvider,
     loggerProvider,
     instrumentations,
+    metricsActive,
   };
 }

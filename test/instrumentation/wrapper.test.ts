@@ -170,3 +170,43 @@ describe('callback handler', () => {
     expect(attribute(span?.attributes, 'error.type')).toBe('_OTHER');
   });
 });
+
+describe('metrics at the end of an invocation', () => {
+  it('are exported after invocations that record a measurement and skipped after those that record none', async () => {
+    const counter = metrics.getMeter('orders').createCounter('orders.checked');
+    const handler = wrapHandler(async (event: { record: boolean }, _context: unknown) => {
+      if (event.record) counter.add(1);
+      return 'checked';
+    });
+    const checked = () =>
+      sink
+        .metrics()
+        .filter((m) => m.name === 'orders.checked')
+        .map((m) => Number(m.sum?.dataPoints?.[0]?.asDouble));
+
+    await handler({ record: true }, lambdaContext());
+    const exports = sink.requests('metrics').length;
+    expect(checked()).toEqual([1]);
+
+    const quiet = lambdaContext();
+    expect(await handler({ record: false }, quiet)).toBe('checked');
+    expect(sink.requests('metrics').length).toBe(exports);
+    // Nothing to flush still counts as flushed: the extension hears about the invocation.
+    expect(notices.requestIds).toContain(quiet.awsRequestId);
+
+    await handler({ record: true }, lambdaContext());
+    expect(checked()).toEqual([1, 2]);
+  });
+
+  it('are collected after every invocation once an observable instrument exists', async () => {
+    let reads = 0;
+    metrics
+      .getMeter('orders')
+      .createObservableGauge('orders.backlog')
+      .addCallback((result) => result.observe(++reads));
+    const handler = wrapHandler(async (_event: unknown, _context: unknown) => 'quiet');
+    await handler({}, lambdaContext());
+    await handler({}, lambdaContext());
+    expect(reads).toBe(2);
+  });
+});
