@@ -431,7 +431,9 @@ export const notes = (rows: Record<string, unknown>[]) =>
   `${HISTOGRAM_METRICS * ATTRIBUTE_SETS} histogram series with ${BOUNDS.length} bounds), ${SAMPLES_PER_REQUEST} ` +
   `Prometheus samples; paced to the rate on one keep-alive connection, in order, during back-to-back ` +
   `${INVOCATION_MS} ms invocations. Rows per rate, each with a fresh process and the same request stream: the ` +
-  'extension (built layer, in the sandbox) exporting by remote write to a real Prometheus (default settings); the ' +
+  'extension (built layer, in the sandbox, a 1,024 MB function: where the host allows, the sandbox makes that a ' +
+  'real memory limit, from which Node.js sizes its heap as in Lambda) exporting by remote write to a real ' +
+  'Prometheus (default settings); the ' +
   'extension with no exporter configured (HTTP receiving and the Lambda lifecycle only; its drops are the ' +
   '`no_exporter` count); the OpenTelemetry Collector as its own process (the same function runs without the ' +
   'layer), otlp receiver straight into `prometheusremotewrite` (default settings: its sending queue, target_info, ' +

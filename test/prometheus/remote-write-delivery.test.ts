@@ -20,6 +20,15 @@ import { type Answer, ScriptedRemoteWrite } from './remote-write-server.js';
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
 
 /** One OTLP request with `series` gauge series, each one point at `timeMs`. */
+/** The `worker` label of each series that got a staleness marker in these requests, sorted. */
+function staleWorkers(attempts: ScriptedRemoteWrite['attempts']): (string | undefined)[] {
+  return attempts
+    .flatMap((a) => a.body.timeseries)
+    .filter((ts) => ts.samples?.some((x) => Number.isNaN(x.value)))
+    .map((ts) => ts.labels.find((l) => l.name === 'worker')?.value)
+    .sort();
+}
+
 function gauges(series: number, timeMs: number, value = 1, workerPrefix = 'w'): Uint8Array {
   const request: ExportMetricsServiceRequest = {
     resourceMetrics: [
@@ -198,12 +207,7 @@ describe('remote write delivery', () => {
     await rw.flush(Date.now() + 5_000);
     const before = server.attempts.length;
     await rw.shutdown(Date.now() + 5_000);
-    const markers = server.attempts
-      .slice(before)
-      .flatMap((a) => a.body.timeseries)
-      .filter((ts) => ts.samples?.some((x) => Number.isNaN(x.value)))
-      .map((ts) => ts.labels.find((l) => l.name === 'worker')?.value)
-      .sort();
+    const markers = staleWorkers(server.attempts.slice(before));
     expect(markers).toEqual(['w0', 'w1', 'w4']);
     const stats = rw.stats();
     expect(stats.staleMarkersSent).toBe(3);
@@ -222,12 +226,7 @@ describe('remote write delivery', () => {
     await rw.flush(Date.now() + 5_000);
     const before = server.attempts.length;
     await rw.shutdown(Date.now() + 5_000);
-    const markers = server.attempts
-      .slice(before)
-      .flatMap((a) => a.body.timeseries)
-      .filter((ts) => ts.samples?.some((x) => Number.isNaN(x.value)))
-      .map((ts) => ts.labels.find((l) => l.name === 'worker')?.value)
-      .sort();
+    const markers = staleWorkers(server.attempts.slice(before));
     expect(markers).toEqual(['a0', 'b0', 'c0']);
     expect(rw.stats().seriesForgotten).toBe(1);
     expect(rw.stats().samplesSent).toBe(5);
