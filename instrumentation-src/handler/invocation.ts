@@ -27,11 +27,9 @@ export function beginInvocation(event: unknown, lambdaContext: LambdaContext | u
     {
       kind: trigger.spanKind,
       links: incoming.links,
-      attributes: {
-        ...invocationAttributes(lambdaContext, functionName),
-        ...trigger.attributes,
+      attributes: Object.assign(invocationAttributes(lambdaContext, functionName), trigger.attributes, {
         'faas.trigger': trigger.faasTrigger,
-      },
+      }),
     },
     incoming.parent,
   );
@@ -45,16 +43,32 @@ function invocationAttributes(lambdaContext: LambdaContext | undefined, function
   const invokedArn = lambdaContext?.invokedFunctionArn;
   if (invokedArn) {
     attributes['aws.lambda.invoked_arn'] = invokedArn;
-    const parts = invokedArn.split(':');
-    if (parts.length >= 7 && parts[2] === 'lambda') {
-      attributes['cloud.account.id'] = parts[4];
-      // The function ARN with the version that runs, not the alias that was invoked.
-      const version = lambdaContext?.functionVersion || process.env.AWS_LAMBDA_FUNCTION_VERSION;
-      const unqualified = parts.slice(0, 7).join(':');
-      attributes['cloud.resource_id'] = version ? `${unqualified}:${version}` : unqualified;
+    const version = lambdaContext?.functionVersion || process.env.AWS_LAMBDA_FUNCTION_VERSION;
+    const parsed = functionOf(invokedArn, version);
+    if (parsed) {
+      attributes['cloud.account.id'] = parsed.accountId;
+      attributes['cloud.resource_id'] = parsed.resourceId;
     }
   }
   return attributes;
+}
+
+/** The last ARN read: it is the same on every invocation through the same alias. */
+let lastFunction: { arn: string; version: string | undefined; accountId: string; resourceId: string } | undefined;
+
+function functionOf(invokedArn: string, version: string | undefined) {
+  if (lastFunction?.arn === invokedArn && lastFunction.version === version) return lastFunction;
+  const parts = invokedArn.split(':');
+  if (parts.length < 7 || parts[2] !== 'lambda') return undefined;
+  // The function ARN with the version that runs, not the alias that was invoked.
+  const unqualified = parts.slice(0, 7).join(':');
+  lastFunction = {
+    arn: invokedArn,
+    version,
+    accountId: parts[4],
+    resourceId: version ? `${unqualified}:${version}` : unqualified,
+  };
+  return lastFunction;
 }
 
 /** Ends the span with the handler's outcome: an error (thrown, rejected or passed to the callback) or a result. */

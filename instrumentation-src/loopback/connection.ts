@@ -225,32 +225,37 @@ export function parseAnswer(buffer: Buffer, closed: boolean): Parsed | Error | u
     const end = buffer.indexOf(CRLFCRLF, start);
     if (end < 0) return buffer.length - start > 16_384 ? new Error('answer head too large') : undefined;
     const head = buffer.toString('latin1', start, end);
-    const statusLine = /^HTTP\/1\.[01] (\d{3}) ?([^\r\n]*)/.exec(head);
-    if (!statusLine) return new Error('not an HTTP/1.1 answer');
-    const status = Number(statusLine[1]);
+    // "HTTP/1.1 200 OK"
+    const status = Number(head.slice(9, 12));
+    if (!head.startsWith('HTTP/1.') || head[8] !== ' ' || !(status >= 100 && status <= 599)) {
+      return new Error('not an HTTP/1.1 answer');
+    }
     const lineEnd = head.indexOf('\r\n');
-    const headers = lineEnd < 0 ? '' : head.slice(lineEnd + 2).toLowerCase();
+    const reason = head.slice(13, lineEnd < 0 ? undefined : lineEnd);
+    // With a line break in front, so that every header is found as "\n<name>:".
+    const headers = lineEnd < 0 ? '' : head.slice(lineEnd + 1).toLowerCase();
     const bodyStart = end + 4;
     // 1xx answers (100 Continue) come before the real one.
     if (status < 200) {
       start = bodyStart;
       continue;
     }
-    const keep = !/(^|\n)connection:[ \t]*close/.test(headers);
+    const keep = headerValue(headers, 'connection') !== 'close';
     const answer = (body: Buffer, consumed: number, keepSocket: boolean): Parsed => ({
-      answer: { ok: true, status, reason: statusLine[2], headers, body },
+      answer: { ok: true, status, reason, headers: headers.slice(1), body },
       consumed,
       keep: keepSocket,
     });
     if (status === 204 || status === 304) return answer(Buffer.alloc(0), bodyStart, keep);
-    if (/(^|\n)transfer-encoding:[ \t]*chunked/.test(headers)) {
+    if (headerValue(headers, 'transfer-encoding')?.includes('chunked')) {
       const chunked = decodeChunked(buffer, bodyStart);
       if (chunked === undefined || chunked instanceof Error) return chunked;
       return answer(chunked.body, chunked.end, keep);
     }
-    const length = /(^|\n)content-length:[ \t]*(\d+)/.exec(headers);
-    if (length) {
-      const size = Number(length[2]);
+    const length = headerValue(headers, 'content-length');
+    if (length !== undefined) {
+      const size = Number(length);
+      if (!Number.isInteger(size) || size < 0) return new Error('malformed content-length');
       if (size > MAX_ANSWER_BYTES) return new Error('answer body too large');
       if (buffer.length < bodyStart + size) return undefined;
       return answer(buffer.subarray(bodyStart, bodyStart + size), bodyStart + size, keep);
@@ -259,6 +264,14 @@ export function parseAnswer(buffer: Buffer, closed: boolean): Parsed | Error | u
     if (buffer.length - bodyStart > MAX_ANSWER_BYTES) return new Error('answer body too large');
     return closed ? answer(buffer.subarray(bodyStart), buffer.length, false) : undefined;
   }
+}
+
+/** The value of a header in a lower-cased header block that starts with "\n" (lines end in CRLF). */
+function headerValue(headers: string, name: string): string | undefined {
+  const at = headers.indexOf(`\n${name}:`);
+  if (at < 0) return undefined;
+  const end = headers.indexOf('\r', at + 1);
+  return headers.slice(at + name.length + 2, end < 0 ? undefined : end).trim();
 }
 
 function decodeChunked(buffer: Buffer, from: number): { body: Buffer; end: number } | Error | undefined {

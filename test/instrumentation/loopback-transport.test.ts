@@ -25,6 +25,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpanKind } from '../../extension-src/otlp/types.js';
+import { parseAnswer } from '../../instrumentation-src/loopback/connection.js';
 import { metricExporter, spanExporter } from '../../instrumentation-src/sdk/exporters.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import { attribute } from './helpers.js';
@@ -78,6 +79,57 @@ async function answeringServer(): Promise<{ url: string; status: number; connect
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
 }
+
+describe('answer parser', () => {
+  const bytes = (text: string) => Buffer.from(text, 'latin1');
+  const parsed = (text: string, closed = false) => {
+    const result = parseAnswer(bytes(text), closed);
+    if (result === undefined || result instanceof Error) return result;
+    return {
+      status: result.answer.status,
+      body: result.answer.body.toString(),
+      consumed: result.consumed,
+      keep: result.keep,
+    };
+  };
+
+  it('reads content-length and chunked bodies, and waits for the rest of an answer', () => {
+    const lengthAnswer = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc';
+    expect(parsed(lengthAnswer)).toEqual({ status: 200, body: 'abc', consumed: lengthAnswer.length, keep: true });
+    expect(parsed(lengthAnswer.slice(0, -1))).toBeUndefined();
+    const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n';
+    expect(parsed(chunked)).toEqual({ status: 200, body: 'abc', consumed: chunked.length, keep: true });
+    for (let cut = 1; cut < chunked.length; cut++) expect(parsed(chunked.slice(0, cut))).toBeUndefined();
+  });
+
+  it('reads the first of two answers in one buffer and says where the second starts', () => {
+    const first = 'HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n';
+    expect(parsed(`${first}HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`)).toEqual({
+      status: 204,
+      body: '',
+      consumed: first.length,
+      keep: true,
+    });
+  });
+
+  it('skips 100 Continue, ends a body without length at the close, and honours connection: close', () => {
+    expect(parsed('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n')).toMatchObject({
+      status: 201,
+    });
+    expect(parsed('HTTP/1.1 200 OK\r\n\r\nuntil the end')).toBeUndefined();
+    expect(parsed('HTTP/1.1 200 OK\r\n\r\nuntil the end', true)).toMatchObject({ body: 'until the end', keep: false });
+    expect(parsed('HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')).toMatchObject({
+      status: 503,
+      keep: false,
+    });
+  });
+
+  it('rejects what is not an HTTP/1.1 answer', () => {
+    expect(parsed('SSH-2.0-OpenSSH_9.6\r\n\r\n')).toBeInstanceOf(Error);
+    expect(parsed('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n')).toBeInstanceOf(Error);
+    expect(parsed('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')).toBeInstanceOf(Error);
+  });
+});
 
 describe('loopback OTLP transport', () => {
   it('takes the place of node:http for endpoints on this host only', async () => {
