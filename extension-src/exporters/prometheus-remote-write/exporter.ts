@@ -29,11 +29,11 @@
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
 import { withDeadline } from '../../deadline.js';
-import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import type { Label } from '../../translate/labels.js';
 import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
+import { translatePayload } from '../metrics-payload.js';
 import { BackendHealth } from '../retry.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { RemoteWriteOptions } from './config.js';
@@ -274,13 +274,10 @@ export class RemoteWriteExporter implements Exporter {
   enqueue(payload: OtlpPayload): void {
     if (payload.signal !== 'metrics') return;
     this.counters.pointsReceived += payload.items;
-    let samples: SeriesSample[];
-    try {
-      samples = this.translator.translate(decodeRequest('metrics', payload.bytes));
-    } catch (error) {
-      this.drop('undecodable', payload.items, `an OTLP metrics payload could not be decoded (${String(error)})`);
-      return;
-    }
+    const samples = translatePayload(this.translator, payload, (points, message) =>
+      this.drop('undecodable', points, message),
+    );
+    if (!samples) return;
     for (const sample of samples) this.add(sample);
     this.trim();
     this.forgetBeyondBound();

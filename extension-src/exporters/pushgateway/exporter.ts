@@ -20,10 +20,10 @@
  */
 
 import { withDeadline } from '../../deadline.js';
-import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
+import { translatePayload } from '../metrics-payload.js';
 import { type RetryPolicy, sendWithRetry, userAgent } from '../prometheus-remote-write/send.js';
 import { BackendHealth } from '../retry.js';
 import type { Exporter, OtlpPayload } from '../types.js';
@@ -117,13 +117,10 @@ export class PushgatewayExporter implements Exporter {
   enqueue(payload: OtlpPayload): void {
     if (payload.signal !== 'metrics') return;
     this.counters.pointsReceived += payload.items;
-    let samples: SeriesSample[];
-    try {
-      samples = this.translator.translate(decodeRequest('metrics', payload.bytes));
-    } catch (error) {
-      this.drop('undecodable', payload.items, `an OTLP metrics payload could not be decoded (${String(error)})`);
-      return;
-    }
+    const samples = translatePayload(this.translator, payload, (points, message) =>
+      this.drop('undecodable', points, message),
+    );
+    if (!samples) return;
     for (const sample of samples) this.apply(sample);
     this.forgetBeyondBound();
   }
