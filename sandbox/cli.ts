@@ -5,7 +5,8 @@
  *   npx tsx sandbox/cli.ts --handler index.handler --code ./dir --layer ./dist/layer --invoke '{"a":1}' --count 3
  *
  * Options: --handler, --code, --layer (repeatable), --invoke <json | @file>,
- * --count, --env KEY=VALUE (repeatable), --memory <MB>, --timeout <ms>,
+ * --count, --env KEY=VALUE (repeatable), --memory <MB>, --no-memory-limit (the memory size is
+ * not enforced), --timeout <ms>,
  * --function-name, --log-format Text|JSON, --shutdown-deadline <ms>,
  * --interval <ms> (pause between invocations), --node <path> (the Node.js that runs the function),
  * --json (one JSON line per event).
@@ -16,7 +17,7 @@ import { LambdaEnvironment, LambdaInitError, type SandboxEvent, type TelemetryEv
 
 const USAGE =
   'usage: sandbox --handler <file.export> --code <dir> [--layer <dir>]... [--invoke <json|@file>] [--count <n>] ' +
-  '[--env KEY=VALUE]... [--memory <MB>] [--timeout <ms>] [--function-name <name>] [--log-format Text|JSON] ' +
+  '[--env KEY=VALUE]... [--memory <MB>] [--no-memory-limit] [--timeout <ms>] [--function-name <name>] [--log-format Text|JSON] ' +
   '[--shutdown-deadline <ms>] [--interval <ms>] [--node <path to node>] [--json]';
 
 function summary(e: SandboxEvent): string {
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
       count: { type: 'string' },
       env: { type: 'string', multiple: true },
       memory: { type: 'string' },
+      'no-memory-limit': { type: 'boolean' },
       timeout: { type: 'string' },
       'function-name': { type: 'string' },
       'log-format': { type: 'string' },
@@ -100,6 +102,7 @@ async function main(): Promise<number> {
       layers: values.layer ?? [],
       env,
       memorySizeMb: values.memory ? Number(values.memory) : undefined,
+      memoryLimit: values['no-memory-limit'] ? false : undefined,
       timeoutMs: values.timeout ? Number(values.timeout) : undefined,
       functionName: values['function-name'],
       logFormat: values['log-format'] as 'Text' | 'JSON' | undefined,
