@@ -1,9 +1,13 @@
 /**
  * The end-of-invocation flush: traces, metrics and logs are exported to the
  * extension before the handler's result goes back to the runtime, because
- * Lambda may freeze the environment right after. The wait is bounded by the
- * configured flush timeout and by the invocation's remaining time, so
- * telemetry never makes an invocation time out.
+ * Lambda may freeze the environment right after. An export to the extension
+ * on this host is done once its bytes are in the kernel (the extension reads
+ * them while the function is frozen; its answer is read later, see
+ * ../loopback/); an export elsewhere waits for the answer, as the SDK's
+ * exporters do. The wait is bounded by the configured flush timeout and by
+ * the invocation's remaining time, so telemetry never makes an invocation
+ * time out.
  */
 import type { Telemetry } from '../sdk/start.js';
 import type { LambdaContext } from './lambda-types.js';

@@ -3,8 +3,13 @@
  * (POST /observed/v1/flushed {"requestId"} on its receiver port), so it can
  * export at once instead of waiting for the Telemetry API's runtimeDone event.
  * Best effort: a failure only means the extension falls back to runtimeDone.
+ *
  * It goes over the process's kept-alive loopback connection to the extension
- * (../loopback/connection.ts), the one the OTLP exports use.
+ * (../loopback/connection.ts), right behind the exports of the same flush:
+ * the receiver takes pipelined requests one at a time in order, so the data
+ * is in before the notice. Only the write is waited for (its bytes in the
+ * kernel, which the extension reads even if the environment freezes at once),
+ * not the answer.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -13,7 +18,17 @@ import { type LoopbackConnection, loopbackConnection, loopbackTarget, requestHea
 /** The notice URL last used, parsed once: it is the same for the life of the process. */
 let target: { url: string; connection: LoopbackConnection; head: string } | undefined;
 
-export async function sendFlushedNotice(url: string, requestId: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Resolves true once the notice is written, false when it could not be (not a loopback URL, no
+ * connection, not written within `timeoutMs`). `onAnswer`, when given, learns later whether the
+ * extension accepted it (2xx).
+ */
+export async function sendFlushedNotice(
+  url: string,
+  requestId: string,
+  timeoutMs: number,
+  onAnswer?: (accepted: boolean) => void,
+): Promise<boolean> {
   if (target?.url !== url) {
     const found = loopbackTarget(url);
     if (!found) return false;
@@ -25,8 +40,13 @@ export async function sendFlushedNotice(url: string, requestId: string, timeoutM
   }
   const { connection, head } = target;
   const body = Buffer.from(`{"requestId":${JSON.stringify(requestId)}}`);
-  const answer = await context.with(suppressTracing(context.active()), () =>
-    connection.send(`${head}Content-Length: ${body.length}\r\n\r\n`, body, timeoutMs),
+  const written = await context.with(suppressTracing(context.active()), () =>
+    connection.send(
+      `${head}Content-Length: ${body.length}\r\n\r\n`,
+      body,
+      timeoutMs,
+      onAnswer && ((answer) => onAnswer(answer.ok && answer.status >= 200 && answer.status < 300)),
+    ),
   );
-  return answer.ok && answer.status >= 200 && answer.status < 300;
+  return written.ok;
 }

@@ -1,7 +1,8 @@
 /**
  * wrapHandler: the Lambda handler as the runtime sees it, with an invocation
  * span around the user's handler and the telemetry flushed before the result
- * is handed back. Works for async handlers (a returned promise) and
+ * is handed back (to the extension on this host: written to the loopback
+ * socket, the extension's answers not waited for; see flush.ts). Works for async handlers (a returned promise) and
  * callback-style handlers (the third argument), keeps the handler's arity
  * (the runtime tells the two styles apart by it), and never changes the
  * handler's result: every telemetry step is guarded and time-bounded. An
@@ -106,6 +107,7 @@ async function completeInvocation(
     const requestId = lambdaContext?.awsRequestId;
     if (outcome === 'flushed' && telemetry.config.noticeUrl && requestId) {
       const left = budget - (Date.now() - started);
+      // Behind the exports on their connection; only its write is waited for.
       if (left > 0) await sendFlushedNotice(telemetry.config.noticeUrl, requestId, Math.min(NOTICE_TIMEOUT_MS, left));
     }
   } catch (failure) {

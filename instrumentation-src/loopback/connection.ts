@@ -7,16 +7,23 @@
  * hand-written request and a small answer parser costs a fraction of that and
  * stays out of the instrumentation's sight.
  *
- * Requests are written as they come (HTTP/1.1 pipelining: the traces and
- * metrics exports of one flush leave in one write each and are answered in
- * order). An answer is read by its content-length or chunked body (what
- * node:http servers send), or up to the close. A well-formed answer, success
- * or refusal, leaves the socket for the next request, as node:http's agent
- * does; a malformed one, a timeout, a close or `connection: close` ends it
- * and fails what is still in flight on it (those requests may have been
- * processed, so they are not sent again); the next request connects again.
- * Requests sent on a kept idle socket that the server closes before any
- * answer (an idle close) are sent once more on a new one. `send` never
+ * A request counts as sent once its bytes are all in the kernel (the write
+ * callback fired: nothing left in Node's buffer). That is what survives a
+ * freeze right after the handler returns: the server on this host keeps
+ * running and reads them, so callers need not wait a round trip for the
+ * answer. Requests are written as they come (HTTP/1.1 pipelining); answers
+ * are read in order whenever they come, also after a thaw, and handed to the
+ * request's `onAnswer`. Nothing waits for an answer with a timer, so a freeze
+ * cannot break the connection; the socket holds the process only while bytes
+ * are unwritten.
+ *
+ * An answer is read by its content-length or chunked body (what node:http
+ * servers send), or up to the close. A well-formed answer, success or refusal,
+ * leaves the socket for the next request, as node:http's agent does; a
+ * malformed one, a close or `connection: close` ends it: requests still
+ * waiting for their answer get a lost-connection error as their answer, and
+ * requests not fully written fail. Nothing is sent twice (a written request
+ * may have been processed). The next request connects again. `send` never
  * rejects.
  */
 import { connect, type Socket } from 'node:net';
@@ -32,32 +39,39 @@ export type Answer =
     }
   | { readonly ok: false; readonly error: Error };
 
-/** Longest answer read (as the SDK's own transport): past it the request fails. */
+/** Whether the request's bytes all reached the kernel, or why not (connect failed, reset, write timed out). */
+export type Written = { readonly ok: true } | { readonly ok: false; readonly error: Error };
+
+const WRITTEN: Written = { ok: true };
+
+/** Longest answer read (as the SDK's own transport): past it the connection is given up. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 interface Request {
-  readonly head: string;
-  readonly body: Uint8Array | undefined;
-  readonly resolve: (answer: Answer) => void;
+  readonly written: (written: Written) => void;
+  readonly onAnswer: ((answer: Answer) => void) | undefined;
+  /** Whether the write has settled (all bytes in the kernel, or failed). */
+  writeDone: boolean;
+  answerDone: boolean;
+  /** Only while the bytes are still in Node's buffer (connecting, or a full socket). */
   timer: NodeJS.Timeout | undefined;
-  settled: boolean;
-  /** Whether it went out on a kept socket with nothing else in flight (so a close before any answer means an idle close). */
-  onIdleSocket: boolean;
-  retried: boolean;
+  /** Called once the request is settled for good (answered, lost or failed): see `settled`. */
+  waiters?: (() => void)[];
 }
 
-/** One socket and what is in flight on it, so that events of a socket already given up touch nothing. */
+/** One socket and what is in flight on it, so that events of a socket given up settle only its own requests. */
 interface Link {
   readonly socket: Socket;
   /** Requests written and not yet answered, oldest first (answers come in the same order). */
   readonly inFlight: Request[];
+  /** Requests whose bytes are not all in the kernel yet: the socket holds the process while there are some. */
+  unwritten: number;
   /** Bytes of the answers not yet complete. */
   received: Buffer | undefined;
-  /** Whether a complete answer came on this socket. */
-  answered: boolean;
   /** The error about to close the socket (refused, reset), for the requests it fails. */
   error: Error | undefined;
+  closed: boolean;
 }
 
 export class LoopbackConnection {
@@ -70,47 +84,76 @@ export class LoopbackConnection {
 
   /**
    * Sends one request: `head` is the request line and headers, ending with the blank line; `body`
-   * follows as is. Resolves with the answer, or with the error (refused, reset, timed out, malformed).
+   * follows as is. Resolves once the bytes are all in the kernel, or with the error (connect refused,
+   * reset, not written within `writeTimeoutMs`). `onAnswer` gets the answer whenever it comes, or
+   * the error that ended the connection first; it is not called for a request whose write failed.
    */
-  send(head: string, body: Uint8Array | undefined, timeoutMs: number): Promise<Answer> {
-    return new Promise<Answer>((resolve) => {
+  send(
+    head: string,
+    body: Uint8Array | undefined,
+    writeTimeoutMs: number,
+    onAnswer?: (answer: Answer) => void,
+  ): Promise<Written> {
+    return new Promise<Written>((resolve) => {
       const request: Request = {
-        head,
-        body,
-        resolve,
+        written: resolve,
+        onAnswer,
+        writeDone: false,
+        answerDone: false,
         timer: undefined,
-        settled: false,
-        onIdleSocket: false,
-        retried: false,
       };
-      request.timer = setTimeout(() => this.timeOut(request), Math.max(1, Math.floor(timeoutMs)));
-      this.write(request);
+      this.write(request, head, body, writeTimeoutMs);
     });
   }
 
-  /** Closes the socket; requests in flight fail. */
+  /**
+   * Resolves once every request sent so far has its answer (or has failed, or lost its connection).
+   * Nothing in the invocation path waits for it; it is for shutdown and tests.
+   */
+  settled(): Promise<void> {
+    const last = this.link?.inFlight.at(-1);
+    if (!last) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      last.waiters ??= [];
+      last.waiters.push(resolve);
+    });
+  }
+
+  /** Closes the socket: requests not yet written fail, answers not yet read are lost. */
   close(): void {
     if (this.link) this.drop(this.link, new Error('connection closed'));
   }
 
-  private write(request: Request): void {
+  private write(request: Request, head: string, body: Uint8Array | undefined, writeTimeoutMs: number): void {
     let link = this.link;
-    if (!link || link.socket.destroyed) link = this.open();
-    request.onIdleSocket = link.answered && link.inFlight.length === 0;
+    // Not writable: the server has closed its side (seen before this write), so a new connection.
+    if (!link || link.closed || !link.socket.writable) link = this.open();
     link.inFlight.push(request);
     const socket = link.socket;
-    socket.ref();
+    if (link.unwritten++ === 0) socket.ref();
+    const done = (error: Error | null | undefined) => {
+      if (error) this.failWrite(link, request, error);
+      else this.delivered(link, request);
+    };
     // One writev for head and body.
     socket.cork();
-    socket.write(request.head);
-    if (request.body && request.body.length > 0) socket.write(request.body);
+    if (body && body.length > 0) {
+      socket.write(head);
+      socket.write(body, done);
+    } else {
+      socket.write(head, done);
+    }
     socket.uncork();
+    // Written at once (the usual case on a connected socket): the callback follows on the next tick.
+    if (socket.connecting || socket.writableLength > 0) {
+      request.timer = setTimeout(() => this.writeTimeOut(link, request), Math.max(1, Math.floor(writeTimeoutMs)));
+    }
   }
 
   private open(): Link {
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
-    const link: Link = { socket, inFlight: [], received: undefined, answered: false, error: undefined };
+    const link: Link = { socket, inFlight: [], unwritten: 0, received: undefined, error: undefined, closed: false };
     socket.on('data', (chunk: Buffer) => this.onData(link, chunk));
     // Errors are followed by 'close', which settles the requests; without a listener they would be uncaught.
     socket.on('error', (error) => {
@@ -121,8 +164,45 @@ export class LoopbackConnection {
     return link;
   }
 
+  private delivered(link: Link, request: Request): void {
+    if (request.writeDone) return;
+    request.writeDone = true;
+    this.writeSettled(link, request);
+    request.written(WRITTEN);
+  }
+
+  private failWrite(link: Link, request: Request, error: Error): void {
+    if (request.writeDone) return;
+    request.writeDone = true;
+    // Not all of it reached the server: no answer will be reported for it.
+    request.answerDone = true;
+    this.writeSettled(link, request);
+    request.written({ ok: false, error });
+    release(request);
+    // Part of it may be on the wire: the connection is out of step.
+    this.drop(link, error);
+  }
+
+  private writeSettled(link: Link, request: Request): void {
+    if (request.timer) clearTimeout(request.timer);
+    request.timer = undefined;
+    // Answers do not hold the process (nor a callback handler's empty event loop); unwritten bytes do.
+    if (--link.unwritten === 0) link.socket.unref();
+  }
+
+  private writeTimeOut(link: Link, request: Request): void {
+    request.timer = undefined;
+    // After a thaw the timer can fire before the socket's pending events of the same loop turn: look
+    // again once they have run (setImmediate runs after the poll phase).
+    setImmediate(() => {
+      if (!request.writeDone) {
+        this.failWrite(link, request, new Error(`could not write to ${this.host}:${this.port} in time`));
+      }
+    });
+  }
+
   private onData(link: Link, chunk: Buffer): void {
-    if (link !== this.link) return;
+    if (link.closed) return;
     link.received = link.received ? Buffer.concat([link.received, chunk]) : chunk;
     while (link.received && link.inFlight.length > 0) {
       const parsed = parseAnswer(link.received, false);
@@ -132,79 +212,64 @@ export class LoopbackConnection {
         return;
       }
       const request = link.inFlight.shift()!;
-      link.answered = true;
       link.received = parsed.consumed < link.received.length ? link.received.subarray(parsed.consumed) : undefined;
-      this.finish(request, parsed.answer);
+      this.answer(request, parsed.answer);
       if (!parsed.keep) {
         this.drop(link, new Error('the server closed the connection after an earlier answer'));
         return;
       }
     }
-    if (link.received) {
-      this.drop(link, new Error('bytes nobody asked for: the connection is out of step'));
-      return;
-    }
-    // Idle: a kept socket must not keep the process alive.
-    if (link.inFlight.length === 0) link.socket.unref();
+    if (link.received) this.drop(link, new Error('bytes nobody asked for: the connection is out of step'));
   }
 
   private onClose(link: Link): void {
-    // A link given up earlier has had its requests settled already.
-    if (link !== this.link) return;
-    this.link = undefined;
-    const pending = link.inFlight.splice(0);
-    if (pending.length === 0) return;
-    const error = link.error ?? new Error(`connection to ${this.host}:${this.port} closed before an answer`);
-    if (link.received) {
+    if (link.closed) return;
+    if (link.received && link.inFlight.length > 0) {
       // A body that runs until the close is complete now; anything else was cut short.
       const parsed = parseAnswer(link.received, true);
-      this.finish(
-        pending[0],
-        parsed && !(parsed instanceof Error)
-          ? parsed.answer
-          : { ok: false, error: parsed ?? new Error('connection closed in the middle of the answer') },
-      );
-      for (const request of pending.slice(1)) this.finish(request, { ok: false, error });
-      return;
+      if (parsed && !(parsed instanceof Error)) this.answer(link.inFlight.shift()!, parsed.answer);
     }
-    // Nothing came back to requests sent on a kept idle socket: the server had closed it while idle,
-    // before reading them. Once more on a new connection.
-    const stale = pending[0].onIdleSocket;
-    for (const request of pending) {
-      if (stale && !request.retried && !request.settled) {
-        request.retried = true;
-        this.write(request);
+    this.drop(link, link.error ?? new Error(`connection to ${this.host}:${this.port} closed before an answer`));
+  }
+
+  /**
+   * Gives the socket up: requests not fully written fail, written ones get `error` as their answer
+   * (they may have been processed, so they are not sent again).
+   */
+  private drop(link: Link, error: Error): void {
+    if (link.closed) return;
+    link.closed = true;
+    if (this.link === link) this.link = undefined;
+    link.socket.destroy();
+    for (const request of link.inFlight.splice(0)) {
+      if (!request.writeDone) {
+        request.writeDone = true;
+        request.answerDone = true;
+        if (request.timer) clearTimeout(request.timer);
+        request.timer = undefined;
+        request.written({ ok: false, error });
+        release(request);
       } else {
-        this.finish(request, { ok: false, error });
+        this.answer(request, { ok: false, error });
       }
     }
   }
 
-  private timeOut(request: Request): void {
-    request.timer = undefined;
-    this.finish(request, { ok: false, error: new Error(`no answer from ${this.host}:${this.port} in time`) });
-    // Its answer may still come: the socket cannot carry the requests behind it any more.
-    const link = this.link;
-    if (link?.inFlight.includes(request)) {
-      link.inFlight.splice(link.inFlight.indexOf(request), 1);
-      this.drop(link, new Error('connection reset: a request before this one timed out'));
+  private answer(request: Request, answer: Answer): void {
+    if (request.answerDone) return;
+    request.answerDone = true;
+    try {
+      request.onAnswer?.(answer);
+    } catch {
+      // A caller's handler must not break the connection's reading.
     }
+    release(request);
   }
+}
 
-  /** Gives the socket up: its requests in flight fail with `error`. */
-  private drop(link: Link, error: Error): void {
-    if (this.link === link) this.link = undefined;
-    link.socket.destroy();
-    for (const request of link.inFlight.splice(0)) this.finish(request, { ok: false, error });
-  }
-
-  private finish(request: Request, answer: Answer): void {
-    if (request.settled) return;
-    request.settled = true;
-    if (request.timer) clearTimeout(request.timer);
-    request.timer = undefined;
-    request.resolve(answer);
-  }
+function release(request: Request): void {
+  if (!request.waiters) return;
+  for (const waiter of request.waiters.splice(0)) waiter();
 }
 
 interface Parsed {
@@ -301,17 +366,26 @@ function decodeChunked(buffer: Buffer, from: number): { body: Buffer; end: numbe
   }
 }
 
-const connections = new Map<string, LoopbackConnection>();
+const connections = new Map<number, LoopbackConnection>();
 
-/** The process's one connection to host:port, shared by every exporter and the flushed notice. */
+/**
+ * The process's one connection to a port on this host, shared by every exporter and the flushed
+ * notice. By port only: localhost, 127.0.0.1 and [::1] are the same server (the extension listens on
+ * both addresses), and the notice must follow the exports on their connection to be taken after them.
+ * The first caller's host is the one connected to (the exporters, created at start-up).
+ */
 export function loopbackConnection(host: string, port: number): LoopbackConnection {
-  const key = `${host}:${port}`;
-  let connection = connections.get(key);
+  let connection = connections.get(port);
   if (!connection) {
     connection = new LoopbackConnection(host, port);
-    connections.set(key, connection);
+    connections.set(port, connection);
   }
   return connection;
+}
+
+/** Resolves once every request sent so far on any loopback connection has its answer (see `settled`). */
+export async function loopbackSettled(): Promise<void> {
+  await Promise.all([...connections.values()].map((c) => c.settled()));
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);

@@ -3,24 +3,31 @@
  * extension's receiver): the SDK's exporter keeps its serializer, export queue
  * and result handling, and this takes the place of its node:http transport,
  * sending each serialized request over the process's kept-alive loopback
- * connection (./connection.ts). It maps answers as the SDK's transport does
- * (2xx success; 429, 502, 503, 504 retryable; others failure), without retries:
- * the end-of-invocation flush is bounded, a retry would land after it. A
- * failure is an export result (reported once on stderr), never an exception.
+ * connection (./connection.ts).
+ *
+ * An export succeeds once its bytes are all in the kernel: the receiver on
+ * this host reads them even if the function's environment freezes right after
+ * the handler returns, so the end-of-invocation flush does not wait a round
+ * trip for the answer. The answer is read when it comes; a refusal (not 2xx)
+ * or a connection lost before the answer is reported on stderr then (one line
+ * per kind), and nothing is sent again (no duplicates). A connect failure or a
+ * write that cannot complete is a failed export result, never an exception,
+ * and is not retried either: the end-of-invocation flush is bounded.
  * Tracing is suppressed around the send, so an instrumentation of `net`, if a
  * function enables one, does not trace the export either.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { type ExportResponse, type IExporterTransport, OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
+import type { ExportResponse, IExporterTransport } from '@opentelemetry/otlp-exporter-base';
 import { describeError, warnOnce } from '../log.js';
-import { type LoopbackConnection, loopbackConnection, loopbackTarget, requestHead } from './connection.js';
+import { type Answer, type LoopbackConnection, loopbackConnection, loopbackTarget, requestHead } from './connection.js';
 
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+const SUCCESS: ExportResponse = { status: 'success' };
 
 export class LoopbackOtlpTransport implements IExporterTransport {
   private head: string | undefined;
   private readonly connection: LoopbackConnection;
+  private readonly onAnswer = (answer: Answer) => this.checkAnswer(answer);
 
   /** `url` must be a loopback http: URL (see loopbackTarget); `headers` is the exporter's header factory. */
   constructor(
@@ -37,14 +44,14 @@ export class LoopbackOtlpTransport implements IExporterTransport {
       // The headers come from the environment and do not change: built once.
       this.head ??= requestHead(this.url, await this.headers());
       const head = `${this.head}Content-Length: ${data.length}\r\n\r\n`;
-      const answer = await context.with(suppressTracing(context.active()), () =>
-        this.connection.send(head, data, timeoutMillis),
+      const written = await context.with(suppressTracing(context.active()), () =>
+        this.connection.send(head, data, timeoutMillis, this.onAnswer),
       );
-      const response = toExportResponse(answer);
-      if (response.status !== 'success') this.report(response.error);
-      return response;
+      if (written.ok) return SUCCESS;
+      this.report('failed', `exporting to ${this.url} failed`, written.error);
+      return { status: 'failure', error: written.error };
     } catch (error) {
-      this.report(error);
+      this.report('failed', `exporting to ${this.url} failed`, error);
       return { status: 'failure', error: error instanceof Error ? error : new Error(String(error)) };
     }
   }
@@ -53,28 +60,22 @@ export class LoopbackOtlpTransport implements IExporterTransport {
     // The connection is shared with the other exporters and the flushed notice, and holds nothing open.
   }
 
-  private report(error: unknown): void {
-    warnOnce(
-      `export:${this.url}`,
-      `exporting to ${this.url} failed (later failures are not reported): ${describeError(error)}`,
-    );
+  /** The answer to an export already counted as sent: only a refusal or a lost connection is news. */
+  private checkAnswer(answer: Answer): void {
+    if (!answer.ok) {
+      this.report('lost', `the connection to ${this.url} ended before the answer to an export`, answer.error);
+    } else if (answer.status < 200 || answer.status > 299) {
+      const body = answer.body.toString('utf8', 0, Math.min(answer.body.length, 200)).replace(/\s+/g, ' ').trim();
+      this.report(
+        'refused',
+        `${this.url} refused an export`,
+        `${answer.status} ${answer.reason}${body ? `: ${body}` : ''}`,
+      );
+    }
   }
-}
 
-function toExportResponse(answer: Awaited<ReturnType<LoopbackConnection['send']>>): ExportResponse {
-  if (!answer.ok) return { status: 'failure', error: answer.error };
-  if (answer.status >= 200 && answer.status <= 299) return { status: 'success', data: answer.body };
-  const error = new OTLPExporterError(answer.reason, answer.status, answer.body.toString('utf8'));
-  if (RETRYABLE_STATUSES.has(answer.status))
-    return { status: 'retryable', error, retryInMillis: retryAfterMs(answer.headers) };
-  return { status: 'failure', error };
-}
-
-function retryAfterMs(headers: string): number | undefined {
-  const value = /(^|\n)retry-after:[ \t]*([^\r\n]*)/.exec(headers)?.[2].trim();
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+  private report(kind: 'failed' | 'refused' | 'lost', what: string, error: unknown): void {
+    const detail = typeof error === 'string' ? error : describeError(error);
+    warnOnce(`export:${kind}:${this.url}`, `${what} (later ones are not reported): ${detail}`);
+  }
 }

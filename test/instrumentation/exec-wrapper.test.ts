@@ -4,7 +4,9 @@
  * invocation span and their own metric exported before the response, for
  * CommonJS and ES module handlers alike. The SDK exports straight to a local
  * OTLP sink here; the suite with the extension in between is
- * extension-pipeline.test.ts.
+ * extension-pipeline.test.ts. The exports are written before the response
+ * (the answers are not waited for), and the sink in this process may read
+ * them a moment after the invocation's result: the tests wait for them.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { LambdaEnvironment, type LambdaEnvironmentOptions } from '../../sandbox/
 import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
 import { tempDir } from '../sandbox/helpers.js';
 import { OtlpSink } from '../support/otlp-sink.js';
-import { attribute, NoticeReceiver, spanByInvocation } from './helpers.js';
+import { arrival, attribute, NoticeReceiver, spanByInvocation } from './helpers.js';
 
 const FUNCTIONS = join(__dirname, 'fixtures', 'functions');
 const sink = new OtlpSink();
@@ -51,6 +53,18 @@ async function start(codeDir: string, handler: string, options: Partial<LambdaEn
   return env;
 }
 
+/** The invocation's span once the sink has it, and its notice (written after the exports). */
+async function exported(requestId: string) {
+  const span = await arrival(() => spanByInvocation(sink.spans(), requestId));
+  await arrival(() => notices.requestIds.includes(requestId));
+  return span;
+}
+
+/** Whether a point of the metric matching `match` arrives. */
+async function metricArrives(name: string, match: (p: ReturnType<typeof metricPoints>[number]) => boolean) {
+  return (await arrival(() => metricPoints(name).some(match))) ?? false;
+}
+
 function metricPoints(name: string) {
   return sink
     .metrics()
@@ -66,7 +80,7 @@ describe('exec wrapper with a CommonJS function', () => {
 
     for (const r of [first, second]) {
       expect(r.status).toBe('success');
-      const span = spanByInvocation(sink.spans(), r.requestId);
+      const span = await exported(r.requestId);
       expect(span?.name).toBe('fixture');
       expect(span?.kind).toBe(SpanKind.SERVER);
       // The handler ran inside the invocation span.
@@ -76,7 +90,7 @@ describe('exec wrapper with a CommonJS function', () => {
     expect(first.result).toMatchObject({ ok: true, echo: { order: 1 } });
     expect(attribute(spanByInvocation(sink.spans(), first.requestId)?.attributes, 'faas.coldstart')).toBe(true);
     expect(attribute(spanByInvocation(sink.spans(), second.requestId)?.attributes, 'faas.coldstart')).toBe(false);
-    expect(metricPoints('fixture.orders').some((p) => attribute(p.attributes, 'kind') === 'async')).toBe(true);
+    expect(await metricArrives('fixture.orders', (p) => attribute(p.attributes, 'kind') === 'async')).toBe(true);
     // A healthy setup says nothing in the function's logs.
     expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
   });
@@ -85,20 +99,20 @@ describe('exec wrapper with a CommonJS function', () => {
     const callback = await start('cjs', 'index.callback');
     const r = await callback.invoke({});
     expect(r.result).toEqual({ ok: true, via: 'callback' });
-    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+    expect(await exported(r.requestId)).toBeDefined();
 
     const failing = await start('cjs', 'index.fails');
     const f = await failing.invoke({});
     expect(f.status).toBe('error');
     expect(f.error).toMatchObject({ errorType: 'RangeError', errorMessage: 'out of stock' });
-    expect(spanByInvocation(sink.spans(), f.requestId)?.status?.code).toBe(StatusCode.ERROR);
+    expect((await exported(f.requestId))?.status?.code).toBe(StatusCode.ERROR);
   });
 
   it('exports the span of an invocation that times out before Lambda stops the runtime', async () => {
     const env = await start('cjs', 'index.hangs', { timeoutMs: 1_500 });
     const r = await env.invoke({});
     expect(r.status).toBe('timeout');
-    const span = spanByInvocation(sink.spans(), r.requestId);
+    const span = await arrival(() => spanByInvocation(sink.spans(), r.requestId));
     expect(span?.status?.code).toBe(StatusCode.ERROR);
     expect(attribute(span?.attributes, 'error.type')).toBe('TimeoutError');
   });
@@ -107,7 +121,7 @@ describe('exec wrapper with a CommonJS function', () => {
     const env = await start('cjs', 'bundled.handler');
     const r = await env.invoke({});
     expect(r.result).toBe('bundled ok');
-    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+    expect(await exported(r.requestId)).toBeDefined();
   });
 
   it('loads nothing when OTEL_SDK_DISABLED is true, and the function still answers', async () => {
@@ -123,10 +137,10 @@ describe('exec wrapper with ES module functions', () => {
     const env = await start('esm', 'index.handler');
     const r = await env.invoke({ order: 'esm' });
     expect(r.status).toBe('success');
-    const span = spanByInvocation(sink.spans(), r.requestId);
+    const span = await exported(r.requestId);
     expect(span?.name).toBe('fixture');
     expect((r.result as { traceId?: string }).traceId).toBe(Buffer.from(span!.traceId!).toString('hex'));
-    expect(metricPoints('fixture.orders').some((p) => attribute(p.attributes, 'kind') === 'esm')).toBe(true);
+    expect(await metricArrives('fixture.orders', (p) => attribute(p.attributes, 'kind') === 'esm')).toBe(true);
     expect(notices.requestIds).toContain(r.requestId);
     expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
   });
@@ -135,14 +149,14 @@ describe('exec wrapper with ES module functions', () => {
     const env = await start('esm', 'defaulted.default');
     const r = await env.invoke({ d: 1 });
     expect(r.result).toEqual({ defaulted: true, echo: { d: 1 } });
-    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
+    expect(await exported(r.requestId)).toBeDefined();
   });
 
   it('traces a nested handler of a .js module under "type": "module"', async () => {
     const env = await start('esm-pkg', 'app.api.handler');
     const r = await env.invoke({});
     expect(r.result).toEqual({ nested: true, started: 'number' });
-    expect(spanByInvocation(sink.spans(), r.requestId)).toBeDefined();
-    expect(metricPoints('fixture.orders').some((p) => attribute(p.attributes, 'kind') === 'nested')).toBe(true);
+    expect(await exported(r.requestId)).toBeDefined();
+    expect(await metricArrives('fixture.orders', (p) => attribute(p.attributes, 'kind') === 'nested')).toBe(true);
   });
 });

@@ -5,7 +5,11 @@
  * extension's receiver, the extension to an OTLP backend. The invocation span
  * and the function's own metric must be at the backend when the environment
  * freezes, and the extension must have moved on thanks to the flushed notice,
- * before the Telemetry API delivered platform.runtimeDone.
+ * before the Telemetry API delivered platform.runtimeDone. The function does
+ * not wait for the extension's answers (its exports and notice are written to
+ * the loopback socket, answers read after the thaw): over many frozen
+ * invocations every span and metric point arrives exactly once, and neither
+ * side reports a failure.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +60,23 @@ async function start(codeDir: string, functionName: string) {
 }
 
 const hex = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('hex');
+
+/** Every value the backend has of the function's own counter for one service, in arrival order. */
+function functionCounterValues(service: string): number[] {
+  const values: number[] = [];
+  for (const request of backend.requests('metrics')) {
+    for (const rm of request.resourceMetrics ?? []) {
+      if (attribute(rm.resource?.attributes, 'service.name') !== service) continue;
+      for (const sm of rm.scopeMetrics ?? []) {
+        for (const metric of sm.metrics ?? []) {
+          if (metric.name !== 'fixture.orders') continue;
+          for (const point of metric.sum?.dataPoints ?? []) values.push(Number(point.asInt ?? point.asDouble));
+        }
+      }
+    }
+  }
+  return values;
+}
 
 /** The function's own counter, as the backend has it for one service. */
 function functionCounter(service: string): number | undefined {
@@ -112,5 +133,33 @@ describe.each([
     expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
     // The http instrumentation is on, and neither the exports nor the flushed notice left an HTTP span.
     expect(backend.spans().filter((s) => attribute(s.attributes, 'http.request.method') !== undefined)).toEqual([]);
+  });
+});
+
+describe('many frozen invocations without waiting for the extension to answer', () => {
+  it('delivers every invocation span and metric point exactly once, and nothing reports a failure', async () => {
+    const functionName = 'orders-frozen';
+    const env = await start('cjs', functionName);
+    const invocations = 20;
+    const results: InvokeResult[] = [];
+    for (let i = 0; i < invocations; i++) results.push(await env.invoke({ order: i }));
+    // The extension's exit is its last export.
+    await env.shutdown();
+
+    for (const r of results) {
+      expect(r.status).toBe('success');
+      // Frozen after every invocation, with the answers to its exports and notice possibly still unread.
+      expect(r.events.some((e) => e.type === 'freeze')).toBe(true);
+      expect(movedOnBeforeRuntimeDone(r)).toBe(true);
+      const spans = backend.spans().filter((s) => attribute(s.attributes, 'faas.invocation_id') === r.requestId);
+      expect(spans).toHaveLength(1);
+    }
+    // Cumulative, exported at every invocation's flush: 1, 2, ..., N, each once.
+    expect(functionCounterValues(functionName).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: invocations }, (_, i) => i + 1),
+    );
+    expect(env.stderr()).not.toContain('observed-lambda instrumentation:');
+    const extensionLog = env.stdout('observed-lambda') + env.stderr('observed-lambda');
+    expect(extensionLog.split('\n').filter((l) => / (WARN|ERROR) /.test(l))).toEqual([]);
   });
 });

@@ -2,6 +2,9 @@
  * The end-of-invocation flush when the backend does not answer: the handler's
  * result still comes back unchanged, within the invocation's remaining time
  * and the configured flush timeout, and no flushed notice claims otherwise.
+ * The backend is on 127.0.0.2: not one of the names the loopback transport
+ * takes (whose exports are done once written, answer or not), so the SDK's
+ * exporter waits for the answer, as it does for any endpoint elsewhere.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +23,8 @@ const FLUSH_TIMEOUT_MS = 700;
 
 beforeAll(async () => {
   await notices.start();
-  await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.2', resolve));
+  const url = `http://127.0.0.2:${(blackHole.address() as AddressInfo).port}`;
   Object.assign(process.env, lambdaEnvironment(url, notices.port), {
     OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'none',
     // Far beyond the flush bound: only the wrapper's own deadline can end the wait.

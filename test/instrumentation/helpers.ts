@@ -88,3 +88,18 @@ export function lambdaEnvironment(otlpUrl: string, noticePort: number): Record<s
     OBSERVED_RECEIVER_PORT: String(noticePort),
   };
 }
+
+/**
+ * Waits for what a function process wrote to reach a sink in this process: the function is done once
+ * its exports are written to the socket, and the sink reads them on its own time. Resolves with the
+ * probe's first value, or undefined after `limitMs` (the assertion that follows then fails).
+ */
+export async function arrival<T>(probe: () => T | undefined | false, limitMs = 10_000): Promise<T | undefined> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,11 +1,13 @@
 /**
  * The OTLP exporters' loopback transport (instrumentation-src/loopback/)
  * against real local servers: spans and metrics arrive over one kept-alive
- * connection; refusals (400, 500) give a failed export result, and servers
- * that close the connection a failed result and a new connection for the
- * next export, never an exception; endpoints elsewhere keep the SDK's
- * exporter; and in a function process with the http instrumentation on, the
- * exports leave no span.
+ * connection; an export is done once written, and a refusal (400, 500) or a
+ * connection closed before the answer is reported on stderr once, never sent
+ * again, never an exception, and the next export still goes (on a new
+ * connection if need be); a server that does not read or does not listen
+ * gives a failed export; endpoints elsewhere keep the SDK's exporter; and in
+ * a function process with the http instrumentation on, the exports leave no
+ * span.
  */
 import { spawn } from 'node:child_process';
 import diagnostics_channel from 'node:diagnostics_channel';
@@ -14,7 +16,6 @@ import { type AddressInfo, createServer as createNetServer, type Server as NetSe
 import { join } from 'node:path';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
@@ -25,7 +26,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpanKind } from '../../extension-src/otlp/types.js';
-import { parseAnswer } from '../../instrumentation-src/loopback/connection.js';
+import { LoopbackConnection, loopbackSettled, parseAnswer } from '../../instrumentation-src/loopback/connection.js';
 import { metricExporter, spanExporter } from '../../instrumentation-src/sdk/exporters.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import { attribute } from './helpers.js';
@@ -34,8 +35,20 @@ const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
   vi.unstubAllEnvs();
+  vi.restoreAllMocks();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** Lines the instrumentation writes on stderr from now on. */
+function stderrLines(): string[] {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (String(chunk).startsWith('observed-lambda instrumentation:')) lines.push(String(chunk).trim());
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write);
+  return lines;
+}
 
 function useEndpoint(url: string): void {
   vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', url);
@@ -171,6 +184,8 @@ describe('loopback OTLP transport', () => {
       // As at the end of an invocation: both exports at once, on the one connection.
       await Promise.all([tracerProvider.forceFlush(), meterProvider.forceFlush()]);
     }
+    // Written is done for the exporters; the sink has them once it has answered.
+    await loopbackSettled();
 
     expect(sink.spans().map((s) => s.name)).toEqual(['order 0', 'order 1', 'order 2']);
     const placed = sink.metrics().filter((m) => m.name === 'orders.placed');
@@ -189,43 +204,50 @@ describe('loopback OTLP transport', () => {
     expect(httpClientRequests).toBeGreaterThan(0);
   });
 
-  it('reports 400 and 500 answers as failed exports, and the connection carries on', async () => {
+  it('counts refused exports as sent, reports the refusal once on stderr, and the connection carries on', async () => {
     const server = await answeringServer();
     useEndpoint(server.url);
     const exporter = spanExporter();
+    const lines = stderrLines();
 
-    server.status = 400;
-    const badRequest = await exportSpans(exporter, someSpans('a'));
-    expect(badRequest.code).toBe(ExportResultCode.FAILED);
-    expect((badRequest.error as OTLPExporterError).code).toBe(400);
+    for (const status of [400, 500, 200, 200]) {
+      server.status = status;
+      // Done once written: the answer is not waited for.
+      expect((await exportSpans(exporter, someSpans(`status ${status}`))).code).toBe(ExportResultCode.SUCCESS);
+      await loopbackSettled();
+    }
 
-    server.status = 500;
-    const serverError = await exportSpans(exporter, someSpans('b'));
-    expect(serverError.code).toBe(ExportResultCode.FAILED);
-    expect((serverError.error as OTLPExporterError).code).toBe(500);
-
-    server.status = 200;
-    expect((await exportSpans(exporter, someSpans('c'))).code).toBe(ExportResultCode.SUCCESS);
-    expect((await exportSpans(exporter, someSpans('d'))).code).toBe(ExportResultCode.SUCCESS);
     expect(server.paths).toEqual(['/v1/traces', '/v1/traces', '/v1/traces', '/v1/traces']);
+    // One line for the kind (refused), with the first refusal's status.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`${server.url}/v1/traces refused an export`);
+    expect(lines[0]).toContain('400 Bad Request');
     // A well-formed refusal leaves the connection usable, as node:http's agent keeps it.
     expect(server.connections).toBe(1);
   });
 
-  it('fails the export when the server closes the connection without answering, then connects again', async () => {
+  it('reports an export whose connection closed before the answer, sends it only once, then connects again', async () => {
     let mode: 'close' | 'answer' = 'close';
     const sockets: Socket[] = [];
+    let requests = 0;
     const server: NetServer = createNetServer((socket) => {
       sockets.push(socket);
       let received = '';
       socket.on('data', (chunk) => {
         received += chunk.toString('latin1');
-        const end = received.indexOf('\r\n\r\n');
-        const length = Number(/content-length: (\d+)/i.exec(received)?.[1] ?? 0);
-        if (end < 0 || received.length < end + 4 + length) return;
-        received = received.slice(end + 4 + length);
-        if (mode === 'close') socket.destroy();
-        else socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n');
+        // Pipelined requests may come in one chunk.
+        for (;;) {
+          const end = received.indexOf('\r\n\r\n');
+          const length = Number(/content-length: (\d+)/i.exec(received)?.[1] ?? 0);
+          if (end < 0 || received.length < end + 4 + length) return;
+          received = received.slice(end + 4 + length);
+          requests++;
+          if (mode === 'close') {
+            socket.destroy();
+            return;
+          }
+          socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n');
+        }
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -233,17 +255,60 @@ describe('loopback OTLP transport', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
-    useEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    useEndpoint(url);
     const exporter = spanExporter();
+    const lines = stderrLines();
 
-    const closed = await exportSpans(exporter, someSpans('a'));
-    expect(closed.code).toBe(ExportResultCode.FAILED);
-    expect(closed.error).toBeInstanceOf(Error);
+    // The server had it (it may have processed it): sent, and the lost answer reported, not sent again.
+    expect((await exportSpans(exporter, someSpans('a'))).code).toBe(ExportResultCode.SUCCESS);
+    await loopbackSettled();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`the connection to ${url}/v1/traces ended before the answer to an export`);
 
     mode = 'answer';
     expect((await exportSpans(exporter, someSpans('b'))).code).toBe(ExportResultCode.SUCCESS);
     expect((await exportSpans(exporter, someSpans('c'))).code).toBe(ExportResultCode.SUCCESS);
+    await loopbackSettled();
+    expect(requests).toBe(3);
     expect(sockets).toHaveLength(2);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('fails a request that cannot be written in time, and the next one goes on a new connection', async () => {
+    const sockets: Socket[] = [];
+    const server: NetServer = createNetServer((socket) => {
+      sockets.push(socket);
+      // The first connection is never read: its kernel buffers fill up.
+      if (sockets.length === 1) {
+        socket.pause();
+        return;
+      }
+      socket.on('data', () => socket.write('HTTP/1.1 204 No Content\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const connection = new LoopbackConnection('127.0.0.1', (server.address() as AddressInfo).port);
+    const head = (length: number) => `POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n\r\n`;
+    const answers: unknown[] = [];
+
+    // Far more than the loopback socket buffers hold.
+    const big = Buffer.alloc(64 * 1024 * 1024);
+    const stuck = await connection.send(head(big.length), big, 300, (answer) => answers.push(answer));
+    expect(stuck.ok).toBe(false);
+
+    let answered!: (status: number) => void;
+    const status = new Promise<number>((resolve) => (answered = resolve));
+    const next = await connection.send(head(2), Buffer.from('ok'), 1000, (a) => answered(a.ok ? a.status : 0));
+    expect(next.ok).toBe(true);
+    expect(await status).toBe(204);
+    expect(sockets).toHaveLength(2);
+    // A request that was not all written gets no answer report (its export already failed).
+    expect(answers).toEqual([]);
+    connection.close();
   });
 
   it('fails the export when nobody listens', async () => {
@@ -303,7 +368,7 @@ describe('a function process with the http instrumentation', () => {
     const { code, out } = await runFunction(refusing.url, `${probe.url}/probe`);
     expect(code, out).toBe(0);
     expect(out).toContain('[{"n":1,"probe":200},{"n":2,"probe":200},{"n":3,"probe":200}]');
-    expect(out).toContain('observed-lambda instrumentation: exporting to');
+    expect(out).toContain('refused an export (later ones are not reported): 500 Internal Server Error');
     expect(refusing.paths.filter((p) => p === '/v1/traces').length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,13 +1,16 @@
 /**
  * wrapHandler with the real OpenTelemetry SDK exporting over OTLP/HTTP to a
  * local sink: the invocation span, the flush before the result is returned,
- * the flushed notice, async and callback handlers, errors.
+ * the flushed notice, async and callback handlers, errors. The exports and the
+ * notice are written to the loopback sockets before the result comes back;
+ * the tests wait for the answers (loopbackSettled) before looking at the sink.
  */
 import { metrics } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, StatusCode } from '../../extension-src/otlp/types.js';
 import { startTelemetry, wrapHandler } from '../../instrumentation-src/index.js';
+import { loopbackSettled } from '../../instrumentation-src/loopback/connection.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import {
   attribute,
@@ -29,6 +32,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Answers still on their way would otherwise meet a closed sink (reported as lost exports).
+  await loopbackSettled();
   await notices.stop();
   await sink.stop();
 });
@@ -45,8 +50,8 @@ describe('async handler', () => {
     const context = lambdaContext();
 
     const result = await handler({ n: 3 }, context);
+    await loopbackSettled();
 
-    // Nothing is awaited after the handler: what the sink holds now was sent before the result came back.
     expect(result).toEqual({ ok: true, n: 3 });
     const span = spanByInvocation(sink.spans(), context.awsRequestId);
     expect(span?.name).toBe('orders');
@@ -67,6 +72,7 @@ describe('async handler', () => {
     const handler = wrapHandler(async (_event: unknown, _context: unknown) => 'ok');
     const second = lambdaContext();
     await handler({}, second);
+    await loopbackSettled();
     const spans = sink.spans().filter((s) => attribute(s.attributes, 'faas.coldstart') !== undefined);
     expect(spans.filter((s) => attribute(s.attributes, 'faas.coldstart') === true)).toHaveLength(1);
     expect(attribute(spanByInvocation(sink.spans(), second.awsRequestId)?.attributes, 'faas.coldstart')).toBe(false);
@@ -80,6 +86,7 @@ describe('async handler', () => {
     const context = lambdaContext();
 
     await expect(handler({}, context)).rejects.toBe(failure);
+    await loopbackSettled();
 
     const span = spanByInvocation(sink.spans(), context.awsRequestId);
     expect(span?.status?.code).toBe(StatusCode.ERROR);
@@ -96,6 +103,7 @@ describe('async handler', () => {
     }) as (event: unknown, context: unknown) => Promise<void>);
     const context = lambdaContext();
     await expect(handler({}, context)).rejects.toBe(failure);
+    await loopbackSettled();
     expect(spanByInvocation(sink.spans(), context.awsRequestId)?.status?.code).toBe(StatusCode.ERROR);
   });
 
@@ -123,6 +131,7 @@ describe('an invocation about to time out', () => {
 
     // Past its deadline the runtime would be stopped; here the handler may still answer, unchanged.
     expect(await handler({}, context)).toBe('late but fine');
+    await loopbackSettled();
 
     expect(sentBeforeHandlerEnded).toBe(true);
     const span = spanByInvocation(sink.spans(), context.awsRequestId);
@@ -142,20 +151,15 @@ describe('callback handler', () => {
     expect(handler.length).toBe(3);
     const context = lambdaContext();
 
-    const seen = await new Promise<{ error: unknown; result: unknown; spanSent: boolean; noticeSent: boolean }>(
-      (resolve) => {
-        handler({ n: 21 }, context, (error: unknown, result: unknown) =>
-          resolve({
-            error,
-            result,
-            spanSent: spanByInvocation(sink.spans(), context.awsRequestId) !== undefined,
-            noticeSent: notices.requestIds.includes(context.awsRequestId),
-          }),
-        );
-      },
-    );
+    const seen = await new Promise<{ error: unknown; result: unknown }>((resolve) => {
+      handler({ n: 21 }, context, (error: unknown, result: unknown) => resolve({ error, result }));
+    });
+    // Written before the callback was called; their answers come after.
+    await loopbackSettled();
 
-    expect(seen).toEqual({ error: null, result: 42, spanSent: true, noticeSent: true });
+    expect(seen).toEqual({ error: null, result: 42 });
+    expect(spanByInvocation(sink.spans(), context.awsRequestId)).toBeDefined();
+    expect(notices.requestIds).toContain(context.awsRequestId);
   });
 
   it('passes a callback error through and marks the span', async () => {
@@ -164,6 +168,7 @@ describe('callback handler', () => {
     });
     const context = lambdaContext();
     const error = await new Promise((resolve) => handler({}, context, resolve));
+    await loopbackSettled();
     expect(error).toBe('declined');
     const span = spanByInvocation(sink.spans(), context.awsRequestId);
     expect(span?.status?.code).toBe(StatusCode.ERROR);
@@ -185,16 +190,19 @@ describe('metrics at the end of an invocation', () => {
         .map((m) => Number(m.sum?.dataPoints?.[0]?.asDouble));
 
     await handler({ record: true }, lambdaContext());
+    await loopbackSettled();
     const exports = sink.requests('metrics').length;
     expect(checked()).toEqual([1]);
 
     const quiet = lambdaContext();
     expect(await handler({ record: false }, quiet)).toBe('checked');
+    await loopbackSettled();
     expect(sink.requests('metrics').length).toBe(exports);
     // Nothing to flush still counts as flushed: the extension hears about the invocation.
     expect(notices.requestIds).toContain(quiet.awsRequestId);
 
     await handler({ record: true }, lambdaContext());
+    await loopbackSettled();
     expect(checked()).toEqual([1, 2]);
   });
 
