@@ -3,7 +3,7 @@
  * JSON) export to it, and every kind of bad request gets its 4xx while valid
  * requests right after still go through.
  */
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -24,12 +24,23 @@ describe('OTLP/HTTP receiver', () => {
   const accepted: OtlpPayload[] = [];
   const flushed: string[] = [];
   const logLines: string[] = [];
+  /** Sink calls in the order they were made. */
+  const order: string[] = [];
   const receiver = new HttpReceiver({
     port: 0,
     hosts: ['127.0.0.1'],
     maxBodyBytes: 256 * 1024,
     maxDecompressedBytes: 1024 * 1024,
-    sink: { accept: (p) => accepted.push(p), flushed: (id) => flushed.push(id) },
+    sink: {
+      accept: (p) => {
+        accepted.push(p);
+        order.push(`accept ${p.signal}`);
+      },
+      flushed: (id) => {
+        flushed.push(id);
+        order.push(`flushed ${id}`);
+      },
+    },
     log: createLogger('debug', (line) => logLines.push(line)),
   });
   let base = '';
@@ -177,6 +188,41 @@ describe('OTLP/HTTP receiver', () => {
     const bad = await httpRequest(`${base}/observed/v1/flushed`, { headers: JSON_TYPE, body: '{"id": 1}' });
     expect(bad.status).toBe(400);
     expect(flushed).toEqual(['req-1']);
+  });
+
+  it('takes requests pipelined on one connection in order: a notice written behind gzip exports comes after them', async () => {
+    const head = (path: string, headers: Record<string, string>, body: Uint8Array) =>
+      Buffer.concat([
+        Buffer.from(
+          `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers)
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join('')}Content-Length: ${body.length}\r\n\r\n`,
+        ),
+        body,
+      ]);
+    const gzipHeaders = { ...PROTO, 'content-encoding': 'gzip' };
+    const notice = Buffer.from(JSON.stringify({ requestId: 'req-pipelined' }));
+    const wire = Buffer.concat([
+      head('/v1/traces', gzipHeaders, gzipSync(fixtures.traces.protobuf)),
+      head('/v1/metrics', gzipHeaders, gzipSync(fixtures.metrics.protobuf)),
+      head('/observed/v1/flushed', JSON_TYPE, notice),
+    ]);
+    order.length = 0;
+    // Written at once and kept open (a client that half-closes gets its answers dropped by node:http).
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(receiver.port!, '127.0.0.1', () => socket.write(wire));
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+        if ((text.match(/^HTTP\/1\.1 /gm) ?? []).length === 3) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(answers.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 204']);
+    expect(order).toEqual(['accept traces', 'accept metrics', 'flushed req-pipelined']);
   });
 
   it('logs a taken port, and does not throw', async () => {

@@ -107,6 +107,14 @@ function gunzipLimited(data: Buffer, limit: number): Promise<Buffer> {
 export class HttpReceiver {
   readonly stats: HttpReceiverStats = { accepted: 0, refused: {} };
   private readonly servers: Server[] = [];
+  /**
+   * The last request under way on each connection. Requests pipelined on one
+   * connection are taken in order, each after the one before it, so the
+   * function's flushed notice written right behind its exports is only taken
+   * once they are (node:http starts on the next request before the previous
+   * one's body is done; a gzip body would otherwise be overtaken).
+   */
+  private readonly lastOnConnection = new WeakMap<object, Promise<unknown>>();
 
   constructor(private readonly options: HttpReceiverOptions) {}
 
@@ -166,7 +174,15 @@ export class HttpReceiver {
     const path = (req.url ?? '/').split('?')[0];
     const signal = SIGNAL_PATHS[path];
     const format = formatOf(mediaType(req.headers['content-type']));
-    this.process(req, path, signal, format)
+    const before = this.lastOnConnection.get(req.socket);
+    const processed = before
+      ? before.then(() => this.process(req, path, signal, format))
+      : this.process(req, path, signal, format);
+    this.lastOnConnection.set(
+      req.socket,
+      processed.catch(() => undefined),
+    );
+    processed
       .then((body) => {
         if (body === undefined) {
           res.writeHead(204).end();
