@@ -12,42 +12,25 @@
  * side reports a failure.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../sandbox/index.js';
 import { type InvokeResult, LambdaEnvironment } from '../../sandbox/index.js';
-import { buildLayer } from '../../scripts/build-extension.js';
-import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
-import { tempDir } from '../sandbox/helpers.js';
-import { OtlpSink } from '../support/otlp-sink.js';
-import { attribute, spanByInvocation } from './helpers.js';
+import { WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
+import { attribute, hex, spanByInvocation, useInstrumentedLayer } from './helpers.js';
 
 const FUNCTIONS = join(__dirname, 'fixtures', 'functions');
-const backend = new OtlpSink();
-const out = tempDir();
-let layerDir: string;
-const environments: LambdaEnvironment[] = [];
-
-beforeAll(async () => {
-  await backend.start();
-  ({ layerDir } = await buildLayer(out.dir));
-  await buildInstrumentationLayer(layerDir, join(out.dir, 'maps'));
-});
-
-afterAll(async () => {
-  await Promise.all(environments.splice(0).map((e) => e.shutdown().catch(() => undefined)));
-  await backend.stop();
-  out.cleanup();
-});
+const layer = useInstrumentedLayer();
+const { backend } = layer;
 
 async function start(codeDir: string, functionName: string) {
   const env = await LambdaEnvironment.start({
     handler: 'index.handler',
     codeDir: join(FUNCTIONS, codeDir),
     functionName,
-    layers: [layerDir],
+    layers: [layer.layerDir()],
     timeoutMs: 10_000,
     env: {
-      AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
+      AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME),
       OBSERVED_OTLP_ENDPOINT: backend.url,
       OBSERVED_FLUSH: 'end-of-invocation',
       OBSERVED_LOG_LEVEL: 'warn',
@@ -55,11 +38,9 @@ async function start(codeDir: string, functionName: string) {
       OBSERVED_TELEMETRY_TIMEOUT_MS: '1000',
     },
   });
-  environments.push(env);
+  layer.track(env);
   return env;
 }
-
-const hex = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('hex');
 
 /** Every value the backend has of the function's own counter for one service, in arrival order. */
 function functionCounterValues(service: string): number[] {

@@ -4,7 +4,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { KeyValue, Span } from '../../extension-src/otlp/types.js';
+import type { LambdaEnvironment } from '../../sandbox/index.js';
+import { buildLayer } from '../../scripts/build-extension.js';
+import { buildInstrumentationLayer } from '../../scripts/build-instrumentation.js';
+import { tempDir } from '../sandbox/helpers.js';
+import { OtlpSink } from '../support/otlp-sink.js';
 
 /** Records every POST /observed/v1/flushed body, as the extension would receive it. */
 export class NoticeReceiver {
@@ -102,4 +109,35 @@ export async function arrival<T>(probe: () => T | undefined | false, limitMs = 1
     if (Date.now() > until) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A suite's layer (the extension and the exec wrapper built from source) and
+ * OTLP backend, built and started before its tests; the environments it
+ * `track`s are shut down after them.
+ */
+export function useInstrumentedLayer() {
+  const backend = new OtlpSink();
+  const out = tempDir();
+  const environments: LambdaEnvironment[] = [];
+  let layerDir = '';
+  beforeAll(async () => {
+    await backend.start();
+    ({ layerDir } = await buildLayer(out.dir));
+    await buildInstrumentationLayer(layerDir, join(out.dir, 'maps'));
+  });
+  afterAll(async () => {
+    await Promise.all(environments.splice(0).map((e) => e.shutdown().catch(() => undefined)));
+    await backend.stop();
+    out.cleanup();
+  });
+  return {
+    backend,
+    /** The layer directory, once built. */
+    layerDir: () => layerDir,
+    track(env: LambdaEnvironment): LambdaEnvironment {
+      environments.push(env);
+      return env;
+    },
+  };
 }

@@ -14,40 +14,23 @@
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LambdaEnvironment } from '../../sandbox/index.js';
-import { buildLayer } from '../../scripts/build-extension.js';
-import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
+import { WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
 import {
   INSTALL_HINT,
   installedNodeRuntime,
   LAMBDA_NODE_MAJORS,
   nodeRuntimePath,
 } from '../../scripts/node-runtimes.js';
-import { tempDir } from '../sandbox/helpers.js';
-import { OtlpSink } from '../support/otlp-sink.js';
-import { attribute, spanByInvocation } from './helpers.js';
+import { attribute, spanByInvocation, useInstrumentedLayer } from './helpers.js';
 
 const CODE = join(__dirname, 'fixtures', 'functions', 'node-versions');
 const IN_CI = !!process.env.CI && process.env.CI !== 'false';
 const runtimes = LAMBDA_NODE_MAJORS.map((major) => ({ major, node: installedNodeRuntime(major) }));
 
-const backend = new OtlpSink();
-const out = tempDir();
-let layerDir: string;
-const environments: LambdaEnvironment[] = [];
-
-beforeAll(async () => {
-  await backend.start();
-  ({ layerDir } = await buildLayer(out.dir));
-  await buildInstrumentationLayer(layerDir, join(out.dir, 'maps'));
-});
-
-afterAll(async () => {
-  await Promise.all(environments.splice(0).map((e) => e.shutdown().catch(() => undefined)));
-  await backend.stop();
-  out.cleanup();
-});
+const layer = useInstrumentedLayer();
+const { backend } = layer;
 
 interface StartOptions {
   node?: string;
@@ -63,17 +46,17 @@ async function start({ node, handler, functionName, wrapped = true, env = {} }: 
     codeDir: CODE,
     functionName,
     nodeBinary: node,
-    layers: [layerDir],
+    layers: [layer.layerDir()],
     timeoutMs: 10_000,
     env: {
-      ...(wrapped ? { AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME) } : {}),
+      ...(wrapped ? { AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME) } : {}),
       OBSERVED_OTLP_ENDPOINT: backend.url,
       OBSERVED_FLUSH: 'end-of-invocation',
       OBSERVED_LOG_LEVEL: 'warn',
       ...env,
     },
   });
-  environments.push(environment);
+  layer.track(environment);
   return environment;
 }
 
