@@ -131,7 +131,7 @@ async function main(): Promise<number> {
     const r = await environment.invoke(payload);
     const outcome = r.status === 'success' ? JSON.stringify(r.result) : JSON.stringify(r.error);
     console.log(
-      `\n=> ${r.requestId} ${r.status} ${r.durationMs} ms${r.coldStart ? ` (cold start, init ${r.initDurationMs} ms)` : ''} max memory ${r.maxMemoryUsedMB} MB: ${outcome}\n`,
+      `\n=> ${r.requestId} ${r.status} ${ms(r.durationMs)}${r.coldStart ? ` (cold start, init ${ms(r.initDurationMs)})` : ''} max memory ${r.maxMemoryUsedMB} MB: ${outcome}\n`,
     );
     if (r.status !== 'success') failures++;
     if (values.interval && i < count - 1) await new Promise((ok) => setTimeout(ok, Number(values.interval)));
@@ -151,3 +151,8 @@ main().then(
     process.exit(2);
   },
 );
+
+/** A duration as Lambda's REPORT line gives it: two decimals. */
+function ms(value: number | undefined): string {
+  return `${(value ?? 0).toFixed(2)} ms`;
+}

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, resolve } from 'node:path';
+import { preciseNowMs } from './clock.js';
 import { EventLog, type SandboxEvent } from './events-log.js';
 import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
 import { readBody, sendError, sendJson } from './http-util.js';
@@ -108,6 +109,12 @@ export interface InvokeResult {
   error?: InvokeError;
   /** Invoke phase duration as platform.report gives it (includes extensions' time after the response). */
   durationMs: number;
+  /**
+   * From the event's delivery to the runtime until its response (or error) was received in full
+   * (platform.runtimeDone's responseLatency and responseDuration spans): the time the caller waits
+   * on the function. Undefined when the runtime gave no answer.
+   */
+  responseMs?: number;
   billedDurationMs: number;
   /** Set on a cold start: the init phase that ran for this invocation. */
   initDurationMs?: number;
@@ -517,7 +524,7 @@ export class LambdaEnvironment {
     this.state = 'initializing';
     this.clearCrash();
     this.announced.clear();
-    const startMs = Date.now();
+    const startMs = preciseNowMs();
     const deadline = startMs + (options.initTimeoutMs ?? 10_000);
     this.log.add('init.start');
     this.telemetry.beginInit();
@@ -562,7 +569,7 @@ export class LambdaEnvironment {
     );
 
     const fail = async (f: Failure, status: 'error' | 'failure' | 'timeout', runtimeDone = true): Promise<Failure> => {
-      const now = Date.now();
+      const now = preciseNowMs();
       if (runtimeDone)
         this.telemetry.publish(
           platform.initRuntimeDone(now, status === 'timeout' ? 'failure' : status, f.errorType),
@@ -634,7 +641,7 @@ export class LambdaEnvironment {
       );
     }
     this.extensionsApi.registrationOpen = false;
-    const endMs = Date.now();
+    const endMs = preciseNowMs();
     const durationMs = durationBetween(startMs, endMs);
     this.telemetry.publish(platform.initReport(endMs, durationMs, 'success'), 'platform');
     this.telemetry.endInit();
@@ -673,8 +680,9 @@ export class LambdaEnvironment {
     this.state = 'invoking';
 
     const requestId = randomUUID();
-    const startMs = Date.now();
-    const deadlineMs = startMs + this.timeoutMs;
+    const startMs = preciseNowMs();
+    // Whole milliseconds, as the Runtime API's Lambda-Runtime-Deadline-Ms gives it.
+    const deadlineMs = Math.floor(startMs + this.timeoutMs);
     const traceId = options.traceId ?? traceHeader(this.options.tracing === 'Active');
     // With a sampled trace Lambda names the invocation's segment in the platform events' tracing.
     const tracing: TracingContext = /Sampled=1/.test(traceId)
@@ -738,7 +746,7 @@ export class LambdaEnvironment {
     } else {
       status = 'success';
     }
-    const runtimeDoneMs = Date.now();
+    const runtimeDoneMs = preciseNowMs();
     const runtimeStartMs = inv.deliveredMs ?? startMs;
     const spans: PhaseSpan[] = [];
     if (inv.responseStartMs !== undefined && inv.responseEndMs !== undefined) {
@@ -762,7 +770,7 @@ export class LambdaEnvironment {
     // Then every extension must be back in /next (their time counts against the timeout).
     const reportSpans: PhaseSpan[] = [];
     if ((status === 'success' || status === 'error') && !exitedAfterAnswer) {
-      const extStart = Date.now();
+      const extStart = preciseNowMs();
       const ready = await this.waiter.until(() => this.extensionsApi.allReady() || !!this.crashed, deadlineMs);
       if (this.crashed) {
         status = 'failure';
@@ -771,9 +779,9 @@ export class LambdaEnvironment {
         status = 'timeout';
         errorType = 'Sandbox.Timedout';
       }
-      if (this.extensionsApi.all.length > 0) reportSpans.push(span('extensionOverhead', extStart, Date.now()));
+      if (this.extensionsApi.all.length > 0) reportSpans.push(span('extensionOverhead', extStart, preciseNowMs()));
     }
-    const endMs = Date.now();
+    const endMs = preciseNowMs();
     this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.groupIds()));
     unwatch();
     const durationMs = durationBetween(startMs, endMs);
@@ -816,6 +824,9 @@ export class LambdaEnvironment {
       maxMemoryUsedMB,
       events: this.log.since(fromSeq),
     };
+    if (inv.deliveredMs !== undefined && inv.responseEndMs !== undefined) {
+      result.responseMs = durationBetween(inv.deliveredMs, inv.responseEndMs);
+    }
     if (status === 'success' && inv.outcome?.kind === 'response') {
       result.result = parseJson(inv.outcome.body);
     } else if (status === 'error' && inv.outcome?.kind === 'error') {

@@ -4,6 +4,7 @@
  * error. Records the timings Lambda reports (response latency and duration).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { preciseNowMs } from './clock.js';
 import type { EventLog } from './events-log.js';
 import { BodyTooLargeError, header, readBody, sendAccepted, sendError } from './http-util.js';
 
@@ -124,7 +125,7 @@ export class RuntimeApi {
     };
     if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
     if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
-    inv.deliveredMs = Date.now();
+    inv.deliveredMs = preciseNowMs();
     this.log.add('runtime.invoke', { requestId: inv.requestId });
     res.writeHead(200, headers);
     res.end(inv.payload);
@@ -142,13 +143,13 @@ export class RuntimeApi {
       this.reject(res, 400, 'InvalidRequestID', 'Invalid request ID', requestId);
       return;
     }
-    inv.responseStartMs = Date.now();
+    inv.responseStartMs = preciseNowMs();
     let body: Buffer;
     try {
       body = await readBody(req, MAX_RESPONSE_BYTES);
     } catch (err) {
       if (!(err instanceof BodyTooLargeError)) throw err;
-      inv.responseEndMs = Date.now();
+      inv.responseEndMs = preciseNowMs();
       const message = `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
       inv.outcome = {
         kind: 'error',
@@ -159,7 +160,7 @@ export class RuntimeApi {
       this.onChange('outcome');
       return;
     }
-    inv.responseEndMs = Date.now();
+    inv.responseEndMs = preciseNowMs();
     if (kind === 'response') {
       inv.outcome = { kind, body, contentType: header(req, 'Content-Type') };
       this.log.add('runtime.response', { requestId, data: { bytes: body.length } });

@@ -1,3 +1,5 @@
+import { preciseNowMs } from './clock.js';
+
 /** Waits for conditions that change when the APIs or the processes report something. */
 export class ChangeWaiter {
   private resolvers: (() => void)[] = [];
@@ -13,7 +15,7 @@ export class ChangeWaiter {
   async until(condition: () => boolean, deadlineMs: number): Promise<boolean> {
     for (;;) {
       if (condition()) return true;
-      const left = deadlineMs - Date.now();
+      const left = deadlineMs - preciseNowMs();
       if (left <= 0) return condition();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, left);

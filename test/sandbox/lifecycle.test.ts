@@ -109,6 +109,12 @@ describe('sandbox lifecycle with an external extension', () => {
     });
     expect(r.coldStart).toBe(true);
     expect(r.initDurationMs).toBeGreaterThan(0);
+    // The caller's wait: the runtimeDone spans end to end, to a fraction of a millisecond (a warm
+    // invocation lasts a few), and within the invoke phase.
+    const [latency, duration] = (done.record as { spans: { durationMs: number }[] }).spans;
+    expect(r.responseMs).toBeCloseTo(latency.durationMs + duration.durationMs, 2);
+    expect(r.responseMs).toBeLessThanOrEqual(r.durationMs);
+    expect([r.responseMs, r.durationMs, r.initDurationMs].some((ms) => !Number.isInteger(ms))).toBe(true);
 
     // The extension waited for runtimeDone before /next, so the report reaches it only later:
     // here with the next invocation (it was frozen in between).
