@@ -8,7 +8,13 @@
  * exporters do. The wait is bounded by the configured flush timeout and by
  * the invocation's remaining time, so telemetry never makes an invocation
  * time out.
+ *
+ * Writes to the extension are held while the SDK exports, and what follows
+ * the exports (the flushed notice) is queued behind them: one write hands the
+ * invocation's exports and notice to the kernel together.
  */
+import { describeError, warnOnce } from '../log.js';
+import { holdLoopbackWrites } from '../loopback/connection.js';
 import type { Telemetry } from '../sdk/start.js';
 import type { LambdaContext } from './lambda-types.js';
 
@@ -30,7 +36,16 @@ export function flushBudgetMs(flushTimeoutMs: number, lambdaContext: LambdaConte
   return Math.min(flushTimeoutMs, remaining - RESERVED_MS);
 }
 
-export async function flushTelemetry(telemetry: Telemetry, budgetMs: number): Promise<FlushOutcome> {
+/**
+ * Flushes the SDK's providers within `budgetMs`; once they are flushed, `afterExports` may queue
+ * what must follow the exports (the flushed notice). Resolves once everything is written (to the
+ * extension: in the kernel) or the budget is spent.
+ */
+export async function flushTelemetry(
+  telemetry: Telemetry,
+  budgetMs: number,
+  afterExports?: () => unknown,
+): Promise<FlushOutcome> {
   const { tracerProvider, meterProvider, loggerProvider } = telemetry;
   if ((!tracerProvider && !meterProvider && !loggerProvider) || budgetMs < MINIMUM_BUDGET_MS) return 'skipped';
   // Metrics only when something was recorded since the last flush (see sdk/metric-activity.ts).
@@ -38,19 +53,29 @@ export async function flushTelemetry(telemetry: Telemetry, budgetMs: number): Pr
   const providers = [tracerProvider, metricsActive ? meterProvider : undefined, loggerProvider].filter(
     (p) => p !== undefined,
   );
-  if (providers.length === 0) return 'flushed';
   const deadline = Math.floor(budgetMs);
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<FlushOutcome>((resolve) => {
+  const timedOut = new Promise<'timed-out'>((resolve) => {
     timer = setTimeout(() => resolve('timed-out'), deadline);
   });
-  // forceFlush settles even when an export fails (the SDK reports export errors itself).
-  const flushed = Promise.allSettled(providers.map((p) => p.forceFlush({ timeoutMillis: deadline }))).then(
-    () => 'flushed' as const,
-  );
+  const release = holdLoopbackWrites();
   try {
-    return await Promise.race([flushed, timedOut]);
+    // forceFlush settles even when an export fails (the SDK reports export errors itself).
+    const flushed = Promise.allSettled(providers.map((p) => p.forceFlush({ timeoutMillis: deadline }))).then(
+      () => 'flushed' as const,
+    );
+    let outcome: FlushOutcome = await Promise.race([flushed, timedOut]);
+    if (outcome === 'flushed') await afterExports?.();
+    const written = await Promise.race([release(), timedOut]);
+    if (written === 'timed-out') {
+      outcome = written;
+    } else if (!written.ok) {
+      warnOnce('flush-write', `telemetry could not be written to the extension: ${describeError(written.error)}`);
+    }
+    return outcome;
   } finally {
+    // Never left on: an export still running after a timeout is written as soon as it is sent.
+    void release();
     clearTimeout(timer);
   }
 }

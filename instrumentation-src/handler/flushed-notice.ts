@@ -7,9 +7,10 @@
  * It goes over the process's kept-alive loopback connection to the extension
  * (../loopback/connection.ts), right behind the exports of the same flush:
  * the receiver takes pipelined requests one at a time in order, so the data
- * is in before the notice. Only the write is waited for (its bytes in the
- * kernel, which the extension reads even if the environment freezes at once),
- * not the answer.
+ * is in before the notice. At the end of an invocation writes are held
+ * (./flush.ts), so it is queued and written together with the exports. Only
+ * the write is waited for (its bytes in the kernel, which the extension reads
+ * even if the environment freezes at once), not the answer.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -19,8 +20,8 @@ import { type LoopbackConnection, loopbackConnection, loopbackTarget, requestHea
 let target: { url: string; connection: LoopbackConnection; head: string } | undefined;
 
 /**
- * Resolves true once the notice is written, false when it could not be (not a loopback URL, no
- * connection, not written within `timeoutMs`). `onAnswer`, when given, learns later whether the
+ * Resolves true once the notice is written (while writes are held: queued), false when it could not
+ * be (not a loopback URL, no connection, not written within `timeoutMs`). `onAnswer`, when given, learns later whether the
  * extension accepted it (2xx).
  */
 export async function sendFlushedNotice(

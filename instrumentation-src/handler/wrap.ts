@@ -95,20 +95,20 @@ async function completeInvocation(
 ): Promise<void> {
   try {
     if (invocation) guard('end', () => endInvocation(invocation, error, result));
-    const started = Date.now();
     const budget = flushBudgetMs(telemetry.config.flushTimeoutMs, lambdaContext);
-    const outcome = await flushTelemetry(telemetry, budget);
+    const { noticeUrl } = telemetry.config;
+    const requestId = lambdaContext?.awsRequestId;
+    // Queued behind the exports on their connection and written with them; its answer is not waited for.
+    const notice =
+      noticeUrl && requestId
+        ? () => sendFlushedNotice(noticeUrl, requestId, Math.min(NOTICE_TIMEOUT_MS, budget))
+        : undefined;
+    const outcome = await flushTelemetry(telemetry, budget, notice);
     if (outcome === 'timed-out') {
       warnOnce(
         'flush-timeout',
         `flushing telemetry took longer than ${Math.floor(budget)} ms; it continues after the response.`,
       );
-    }
-    const requestId = lambdaContext?.awsRequestId;
-    if (outcome === 'flushed' && telemetry.config.noticeUrl && requestId) {
-      const left = budget - (Date.now() - started);
-      // Behind the exports on their connection; only its write is waited for.
-      if (left > 0) await sendFlushedNotice(telemetry.config.noticeUrl, requestId, Math.min(NOTICE_TIMEOUT_MS, left));
     }
   } catch (failure) {
     warnOnce('complete', `ending the invocation's telemetry failed: ${describeError(failure)}`);

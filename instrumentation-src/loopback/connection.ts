@@ -17,6 +17,13 @@
  * cannot break the connection; the socket holds the process only while bytes
  * are unwritten.
  *
+ * While writes are held (holdLoopbackWrites: the end-of-invocation flush
+ * holds them), a request is queued instead, counts as sent at once, and the
+ * release writes everything queued in one go, in order: an invocation's
+ * exports and its flushed notice cost one write, one wake-up of the server
+ * and usually one read of the answers. The release resolves once those bytes
+ * are all in the kernel.
+ *
  * An answer is read by its content-length or chunked body (what node:http
  * servers send), or up to the close. A well-formed answer, success or refusal,
  * leaves the socket for the next request, as node:http's agent does; a
@@ -49,7 +56,8 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 interface Request {
-  readonly written: (written: Written) => void;
+  /** Told once the bytes are all in the kernel, or why not. */
+  written: (written: Written) => void;
   readonly onAnswer: ((answer: Answer) => void) | undefined;
   /** Whether the write has settled (all bytes in the kernel, or failed). */
   writeDone: boolean;
@@ -74,8 +82,17 @@ interface Link {
   closed: boolean;
 }
 
+/** A request waiting for the release of the writes held back (see holdLoopbackWrites). */
+interface Queued {
+  readonly request: Request;
+  readonly head: string;
+  readonly body: Uint8Array | undefined;
+  readonly writeTimeoutMs: number;
+}
+
 export class LoopbackConnection {
   private link: Link | undefined;
+  private queued: Queued[] = [];
 
   constructor(
     readonly host: string,
@@ -85,8 +102,9 @@ export class LoopbackConnection {
   /**
    * Sends one request: `head` is the request line and headers, ending with the blank line; `body`
    * follows as is. Resolves once the bytes are all in the kernel, or with the error (connect refused,
-   * reset, not written within `writeTimeoutMs`). `onAnswer` gets the answer whenever it comes, or
-   * the error that ended the connection first; it is not called for a request whose write failed.
+   * reset, not written within `writeTimeoutMs`); while writes are held, at once (queued: the release
+   * reports the write). `onAnswer` gets the answer whenever it comes, or the error that ended the
+   * connection first; it is not called for a request whose write failed.
    */
   send(
     head: string,
@@ -102,7 +120,32 @@ export class LoopbackConnection {
         answerDone: false,
         timer: undefined,
       };
-      this.write(request, head, body, writeTimeoutMs);
+      const queued: Queued = { request, head, body, writeTimeoutMs };
+      if (holds > 0) {
+        request.written = ignoreWritten;
+        this.queued.push(queued);
+        heldConnections.add(this);
+        resolve(WRITTEN);
+      } else {
+        this.write([queued]);
+      }
+    });
+  }
+
+  /** Writes the requests queued while writes were held, in one go; resolves once they are all in the kernel. */
+  writeQueued(): Promise<Written> {
+    const queued = this.queued.splice(0);
+    if (queued.length === 0) return Promise.resolve(WRITTEN);
+    return new Promise<Written>((resolve) => {
+      let left = queued.length;
+      let failure: Written | undefined;
+      for (const { request } of queued) {
+        request.written = (written) => {
+          if (!written.ok) failure ??= written;
+          if (--left === 0) resolve(failure ?? WRITTEN);
+        };
+      }
+      this.write(queued);
     });
   }
 
@@ -124,29 +167,34 @@ export class LoopbackConnection {
     if (this.link) this.drop(this.link, new Error('connection closed'));
   }
 
-  private write(request: Request, head: string, body: Uint8Array | undefined, writeTimeoutMs: number): void {
+  /** Writes requests, heads and bodies, in one writev. */
+  private write(requests: readonly Queued[]): void {
     let link = this.link;
     // Not writable: the server has closed its side (seen before this write), so a new connection.
     if (!link || link.closed || !link.socket.writable) link = this.open();
-    link.inFlight.push(request);
     const socket = link.socket;
-    if (link.unwritten++ === 0) socket.ref();
-    const done = (error: Error | null | undefined) => {
-      if (error) this.failWrite(link, request, error);
-      else this.delivered(link, request);
-    };
-    // One writev for head and body.
+    if (link.unwritten === 0) socket.ref();
+    link.unwritten += requests.length;
     socket.cork();
-    if (body && body.length > 0) {
-      socket.write(head);
-      socket.write(body, done);
-    } else {
-      socket.write(head, done);
+    for (const { request, head, body } of requests) {
+      link.inFlight.push(request);
+      const done = (error: Error | null | undefined) => {
+        if (error) this.failWrite(link, request, error);
+        else this.delivered(link, request);
+      };
+      if (body && body.length > 0) {
+        socket.write(head);
+        socket.write(body, done);
+      } else {
+        socket.write(head, done);
+      }
     }
     socket.uncork();
-    // Written at once (the usual case on a connected socket): the callback follows on the next tick.
+    // Written at once (the usual case on a connected socket): the callbacks follow on the next tick.
     if (socket.connecting || socket.writableLength > 0) {
-      request.timer = setTimeout(() => this.writeTimeOut(link, request), Math.max(1, Math.floor(writeTimeoutMs)));
+      for (const { request, writeTimeoutMs } of requests) {
+        request.timer = setTimeout(() => this.writeTimeOut(link, request), Math.max(1, Math.floor(writeTimeoutMs)));
+      }
     }
   }
 
@@ -367,6 +415,34 @@ function decodeChunked(buffer: Buffer, from: number): { body: Buffer; end: numbe
 }
 
 const connections = new Map<number, LoopbackConnection>();
+
+/** How many holds are on (see holdLoopbackWrites), and the connections with requests queued meanwhile. */
+let holds = 0;
+const heldConnections = new Set<LoopbackConnection>();
+const ignoreWritten = () => {};
+
+/**
+ * Holds back the writes of every loopback connection until the returned release: requests sent
+ * meanwhile count as sent at once, and the release writes all that is queued, per connection in
+ * one go and in the order sent. The release resolves once those bytes are all in the kernel, or
+ * with the first failure; each request still gets its answer (or lost-connection error) as usual.
+ * Holds may overlap (concurrent invocations): a release writes everything queued so far, and
+ * requests wait only while some hold is on.
+ */
+export function holdLoopbackWrites(): () => Promise<Written> {
+  holds++;
+  let released = false;
+  return async () => {
+    if (!released) {
+      released = true;
+      holds--;
+    }
+    const held = [...heldConnections];
+    heldConnections.clear();
+    const results = await Promise.all(held.map((connection) => connection.writeQueued()));
+    return results.find((written) => !written.ok) ?? WRITTEN;
+  };
+}
 
 /**
  * The process's one connection to a port on this host, shared by every exporter and the flushed

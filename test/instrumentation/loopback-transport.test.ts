@@ -7,7 +7,8 @@
  * connection if need be); a server that does not read or does not listen
  * gives a failed export; endpoints elsewhere keep the SDK's exporter; and in
  * a function process with the http instrumentation on, the exports leave no
- * span.
+ * span. Writes held by the end-of-invocation flush go out together at the
+ * release, in order.
  */
 import { spawn } from 'node:child_process';
 import diagnostics_channel from 'node:diagnostics_channel';
@@ -26,7 +27,13 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpanKind } from '../../extension-src/otlp/types.js';
-import { LoopbackConnection, loopbackSettled, parseAnswer } from '../../instrumentation-src/loopback/connection.js';
+import {
+  holdLoopbackWrites,
+  LoopbackConnection,
+  loopbackConnection,
+  loopbackSettled,
+  parseAnswer,
+} from '../../instrumentation-src/loopback/connection.js';
 import { metricExporter, spanExporter } from '../../instrumentation-src/sdk/exporters.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import { attribute } from './helpers.js';
@@ -370,5 +377,71 @@ describe('a function process with the http instrumentation', () => {
     expect(out).toContain('[{"n":1,"probe":200},{"n":2,"probe":200},{"n":3,"probe":200}]');
     expect(out).toContain('refused an export (later ones are not reported): 500 Internal Server Error');
     expect(refusing.paths.filter((p) => p === '/v1/traces').length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('held writes (the end-of-invocation flush)', () => {
+  /** A server that answers 204 to every request and records what it read, chunk by chunk. */
+  async function recordingServer(): Promise<{ port: number; chunks: string[] }> {
+    const state = { port: 0, chunks: [] as string[] };
+    const sockets: Socket[] = [];
+    const server: NetServer = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.on('data', (chunk) => {
+        state.chunks.push(chunk.toString('latin1'));
+        const requests = chunk.toString('latin1').split('POST ').length - 1;
+        socket.write('HTTP/1.1 204 No Content\r\n\r\n'.repeat(requests));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    state.port = (server.address() as AddressInfo).port;
+    return state;
+  }
+
+  const request = (path: string, body: string) =>
+    [`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`, Buffer.from(body)] as const;
+
+  it('counts requests as sent at once and writes them together, in order, at the release', async () => {
+    const server = await recordingServer();
+    const connection = loopbackConnection('127.0.0.1', server.port);
+    const statuses: number[] = [];
+    const onAnswer = (answer: { ok: boolean; status?: number }) => statuses.push(answer.ok ? answer.status! : 0);
+
+    const release = holdLoopbackWrites();
+    expect((await connection.send(...request('/v1/traces', 'spans'), 1000, onAnswer)).ok).toBe(true);
+    expect((await connection.send(...request('/observed/v1/flushed', 'notice'), 1000, onAnswer)).ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.chunks).toEqual([]);
+
+    expect(await release()).toEqual({ ok: true });
+    await loopbackSettled();
+    const received = server.chunks.join('');
+    expect(received.indexOf('POST /v1/traces')).toBe(0);
+    expect(received.indexOf('spans')).toBeLessThan(received.indexOf('POST /observed/v1/flushed'));
+    expect(received.endsWith('notice')).toBe(true);
+    expect(statuses).toEqual([204, 204]);
+
+    // Released: the next request is written at once again.
+    const before = server.chunks.length;
+    expect((await connection.send(...request('/v1/traces', 'more'), 1000)).ok).toBe(true);
+    await loopbackSettled();
+    expect(server.chunks.length).toBeGreaterThan(before);
+  });
+
+  it('resolves the release with the failure when the held requests cannot be written', async () => {
+    const server = await recordingServer();
+    const port = server.port;
+    await cleanups.pop()!();
+    const connection = new LoopbackConnection('127.0.0.1', port);
+    const release = holdLoopbackWrites();
+    expect((await connection.send(...request('/v1/traces', 'spans'), 500)).ok).toBe(true);
+    const written = await release();
+    expect(written.ok).toBe(false);
+    // The hold is off: a request now fails by itself.
+    expect((await connection.send(...request('/v1/traces', 'spans'), 500)).ok).toBe(false);
   });
 });
