@@ -31,7 +31,9 @@ describe('sandbox command line', () => {
     );
     const results = stdout.split('\n').filter((l) => l.startsWith('=> '));
     expect(results).toHaveLength(2);
-    expect(results[0]).toMatch(/success \d+\.\d\d ms \(cold start, init \d+\.\d\d ms\) max memory \d+ MB: \{"echo":\{"a":1\}/);
+    expect(results[0]).toMatch(
+      /success \d+\.\d\d ms \(cold start, init \d+\.\d\d ms\) max memory \d+ MB: \{"echo":\{"a":1\}/,
+    );
     expect(results[1]).not.toContain('cold start');
     for (const type of ['init.start', 'extension.register', 'platform.report', 'freeze', 'thaw', 'shutdown.done']) {
       expect(stdout).toContain(type);
