@@ -6,7 +6,8 @@
  *
  * Protobuf exports to an uncompressed http: endpoint on this host (the extension) keep the SDK
  * exporter's serializer and export queue but go through the loopback transport
- * (../loopback/otlp-transport.ts) instead of node:http; anything else gets the SDK's exporter as is.
+ * (../loopback/otlp-transport.ts) instead of node:http; spans there go through the loopback span
+ * processor, which sends to the transport itself. Anything else gets the SDK's exporter as is.
  */
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -25,10 +26,16 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { warnOnce } from '../log.js';
 import { loopbackTarget } from '../loopback/connection.js';
 import { LoopbackOtlpTransport } from '../loopback/otlp-transport.js';
+import { LoopbackSpanProcessor } from './loopback-span-processor.js';
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 
@@ -54,6 +61,16 @@ function protocol(signal: Signal, env: NodeJS.ProcessEnv): 'http/protobuf' | 'ht
     `${env[specific] ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL'}: "${value}" is not supported in Lambda (the extension listens on OTLP/HTTP); using "http/protobuf".`,
   );
   return 'http/protobuf';
+}
+
+/**
+ * The span processor: for protobuf exports to the extension on this host, the loopback span processor
+ * (serializes a flush's spans and writes them itself); otherwise the SDK's BatchSpanProcessor with the
+ * exporter below.
+ */
+export function spanProcessor(env: NodeJS.ProcessEnv = process.env): SpanProcessor {
+  const transport = protocol('traces', env) === 'http/protobuf' ? loopbackTransport('traces') : undefined;
+  return transport ? new LoopbackSpanProcessor(transport) : new BatchSpanProcessor(spanExporter(env));
 }
 
 export function spanExporter(env: NodeJS.ProcessEnv = process.env): SpanExporter {
@@ -96,21 +113,35 @@ const SIGNALS = {
   logs: { identifier: 'LOGS', path: 'v1/logs', component: 'otlp_http_log_exporter' },
 } as const;
 
+/** The signal's exporter options from the environment, as the SDK's protobuf exporter reads them. */
+function protobufExportOptions(signal: Signal) {
+  const names = SIGNALS[signal];
+  return convertLegacyHttpOptions({}, names.identifier, names.path, { 'Content-Type': 'application/x-protobuf' });
+}
+
+/**
+ * The loopback transport for the signal's endpoint; undefined when the endpoint is not on this host
+ * or compression is asked for (the SDK's exporter handles those).
+ */
+function loopbackTransport(signal: Signal): LoopbackOtlpTransport | undefined {
+  const options = protobufExportOptions(signal);
+  if (options.compression !== 'none' || !loopbackTarget(options.url)) return undefined;
+  return new LoopbackOtlpTransport(options.url, options.headers);
+}
+
 /**
  * An export delegate with the SDK's protobuf serializer and the loopback transport, configured from
- * the environment as the SDK's exporter would be; undefined when the endpoint is not on this host or
- * compression is asked for (the SDK's exporter handles those).
+ * the environment as the SDK's exporter would be; undefined where loopbackTransport is.
  */
 function loopbackDelegate<Internal, Response>(
   signal: Signal,
   serializer: ISerializer<Internal, Response>,
   metricsHelper: ConstructorParameters<typeof ExporterMetrics<Internal>>[0]['metricsHelper'],
 ) {
+  const transport = loopbackTransport(signal);
+  if (!transport) return undefined;
   const names = SIGNALS[signal];
-  const options = convertLegacyHttpOptions({}, names.identifier, names.path, {
-    'Content-Type': 'application/x-protobuf',
-  });
-  if (options.compression !== 'none' || !loopbackTarget(options.url)) return undefined;
+  const options = protobufExportOptions(signal);
   // Without a meter provider the exporter's self-observability metrics are no-ops, as in the SDK's default.
   const metrics = new ExporterMetrics<Internal>({
     componentType: names.component,
@@ -119,10 +150,5 @@ function loopbackDelegate<Internal, Response>(
     meterProvider: undefined,
     responseAttributesFromError: () => ({}),
   });
-  return createOtlpNetworkExportDelegate(
-    options,
-    serializer,
-    metrics,
-    new LoopbackOtlpTransport(options.url, options.headers),
-  );
+  return createOtlpNetworkExportDelegate(options, serializer, metrics, transport);
 }

@@ -9,10 +9,10 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { type ResolvedConfig, resolveConfig, type TelemetryOptions } from '../config.js';
 import { describeError, warnOnce } from '../log.js';
-import { logExporter, metricExporter, signalEnabled, spanExporter } from './exporters.js';
+import { logExporter, metricExporter, signalEnabled, spanProcessor } from './exporters.js';
 import { selectedInstrumentations, startInstrumentations } from './instrumentations.js';
 import { trackMeasurements } from './metric-activity.js';
 import { propagatorFromList } from './propagators.js';
@@ -85,7 +85,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
 
   let tracerProvider: BasicTracerProvider | undefined;
   if (signalEnabled('traces')) {
-    tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(spanExporter())] });
+    tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor()] });
     trace.setGlobalTracerProvider(tracerProvider);
   }
 
