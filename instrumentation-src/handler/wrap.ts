@@ -2,10 +2,11 @@
  * wrapHandler: the Lambda handler as the runtime sees it, with an invocation
  * span around the user's handler and the telemetry flushed before the result
  * is handed back (to the extension on this host: written to the loopback
- * socket, the extension's answers not waited for; see flush.ts). Works for async handlers (a returned promise) and
- * callback-style handlers (the third argument), keeps the handler's arity
- * (the runtime tells the two styles apart by it), and never changes the
- * handler's result: every telemetry step is guarded and time-bounded. An
+ * socket, the extension's answers not waited for; see flush.ts). Works for
+ * async handlers (a returned promise), callback-style handlers (the third
+ * argument) and response-streaming handlers; keeps the handler's arity (the
+ * runtime tells the first two apart by it) and the streaming marks, and never
+ * changes the handler's result: every telemetry step is guarded and time-bounded. An
  * invocation about to time out has its telemetry ended and flushed first.
  */
 import { context as otelContext } from '@opentelemetry/api';
@@ -19,8 +20,15 @@ import type { LambdaCallback, LambdaContext, LambdaHandler } from './lambda-type
 
 const WRAPPED = Symbol.for('observed-lambda.wrapped-handler');
 const NOTICE_TIMEOUT_MS = 250;
+/**
+ * What `awslambda.streamifyResponse` sets on a response-streaming handler: Lambda's runtime then
+ * calls it as (event, responseStream, context). The wrapper carries both over and keeps that order.
+ */
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const STREAMING_HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
 
 type Wrapped<H> = H & { [WRAPPED]?: true };
+type Marked = { [STREAMING]?: unknown; [STREAMING_HIGH_WATER_MARK]?: unknown };
 
 /**
  * Returns the handler wrapped with an invocation span and an end-of-invocation flush. Starts the SDK
@@ -31,7 +39,13 @@ export function wrapHandler<H extends LambdaHandler>(handler: H): H {
   if (typeof handler !== 'function' || (handler as Wrapped<H>)[WRAPPED]) return handler;
   const telemetry = currentTelemetry() ?? startTelemetry();
 
-  function run(this: unknown, event: unknown, lambdaContext: LambdaContext, callback: LambdaCallback | undefined) {
+  /** One invocation: `call` runs the handler (with the wrapped callback, for callback handlers). */
+  function run(
+    event: unknown,
+    lambdaContext: LambdaContext,
+    callback: LambdaCallback | undefined,
+    call: (wrappedCallback: LambdaCallback) => unknown,
+  ) {
     const invocation = guard('begin', () => beginInvocation(event, lambdaContext));
     let finished: Promise<void> | undefined;
     const finish = (error: unknown, result: unknown): Promise<void> => {
@@ -49,8 +63,8 @@ export function wrapHandler<H extends LambdaHandler>(handler: H): H {
 
     let returned: unknown;
     try {
-      const call = () => handler.call(this, event, lambdaContext, wrappedCallback);
-      returned = invocation ? otelContext.with(invocation.context, call) : call();
+      const callHandler = () => call(wrappedCallback);
+      returned = invocation ? otelContext.with(invocation.context, callHandler) : callHandler();
     } catch (error) {
       return finish(error, undefined).then(() => {
         throw error;
@@ -66,21 +80,46 @@ export function wrapHandler<H extends LambdaHandler>(handler: H): H {
     );
   }
 
-  // Same arity as the handler: a callback handler keeps its third parameter, an async one does not.
-  const wrapped: LambdaHandler =
-    handler.length >= 3
-      ? function observedHandler(
-          this: unknown,
-          event: unknown,
-          lambdaContext: LambdaContext,
-          callback: LambdaCallback,
-        ) {
-          return run.call(this, event, lambdaContext, callback);
-        }
-      : function observedHandler(this: unknown, event: unknown, lambdaContext: LambdaContext) {
-          // biome-ignore lint/complexity/noArguments: the runtime still passes a callback to two-parameter handlers.
-          return run.call(this, event, lambdaContext, arguments[2] as LambdaCallback | undefined);
-        };
+  const marks = handler as Marked;
+  let wrapped: LambdaHandler;
+  if (marks[STREAMING] === 'response') {
+    // Response streaming: (event, responseStream, context), no callback.
+    wrapped = function observedStreamingHandler(
+      this: unknown,
+      event: unknown,
+      stream: unknown,
+      lambdaContext: unknown,
+    ) {
+      const streaming = handler as unknown as (event: unknown, stream: unknown, context: unknown) => unknown;
+      return run(event, lambdaContext as LambdaContext, undefined, () =>
+        streaming.call(this, event, stream, lambdaContext),
+      );
+    } as unknown as LambdaHandler;
+    (wrapped as Marked)[STREAMING] = marks[STREAMING];
+    if (marks[STREAMING_HIGH_WATER_MARK] !== undefined) {
+      (wrapped as Marked)[STREAMING_HIGH_WATER_MARK] = marks[STREAMING_HIGH_WATER_MARK];
+    }
+  } else if (handler.length >= 3) {
+    // Same arity as the handler: a callback handler keeps its third parameter, an async one does not.
+    wrapped = function observedHandler(
+      this: unknown,
+      event: unknown,
+      lambdaContext: LambdaContext,
+      callback: LambdaCallback,
+    ) {
+      return run(event, lambdaContext, callback, (wrappedCallback) =>
+        handler.call(this, event, lambdaContext, wrappedCallback),
+      );
+    };
+  } else {
+    wrapped = function observedHandler(this: unknown, event: unknown, lambdaContext: LambdaContext) {
+      // biome-ignore lint/complexity/noArguments: the runtime still passes a callback to two-parameter handlers.
+      const callback = arguments[2] as LambdaCallback | undefined;
+      return run(event, lambdaContext, callback, (wrappedCallback) =>
+        handler.call(this, event, lambdaContext, wrappedCallback),
+      );
+    };
+  }
   Object.defineProperty(wrapped, 'name', { value: handler.name || 'handler' });
   Object.defineProperty(wrapped, WRAPPED, { value: true });
   return wrapped as H;

@@ -218,3 +218,35 @@ describe('metrics at the end of an invocation', () => {
     expect(reads).toBe(2);
   });
 });
+
+describe('response-streaming handler', () => {
+  const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+  const HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+
+  it('keeps the streaming marks and the (event, responseStream, context) order, and traces the invocation', async () => {
+    const written: string[] = [];
+    const responseStream = { write: (chunk: string) => written.push(chunk), end: () => written.push('<end>') };
+    // As awslambda.streamifyResponse(handler, { highWaterMark: 1024 }) leaves it.
+    const streaming = Object.assign(
+      async (event: { items: string[] }, stream: typeof responseStream, context: { awsRequestId: string }) => {
+        for (const item of event.items) stream.write(item);
+        stream.write(context.awsRequestId);
+        stream.end();
+      },
+      { [STREAMING]: 'response', [HIGH_WATER_MARK]: 1024 },
+    );
+    const handler = wrapHandler(streaming as never) as unknown as typeof streaming;
+    const context = lambdaContext();
+
+    expect(handler).not.toBe(streaming);
+    expect(handler[STREAMING]).toBe('response');
+    expect(handler[HIGH_WATER_MARK]).toBe(1024);
+    await handler({ items: ['a', 'b'] }, responseStream, context);
+    await loopbackSettled();
+
+    expect(written).toEqual(['a', 'b', context.awsRequestId, '<end>']);
+    const span = spanByInvocation(sink.spans(), context.awsRequestId);
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(notices.requestIds).toContain(context.awsRequestId);
+  });
+});
