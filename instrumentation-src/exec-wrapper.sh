@@ -4,7 +4,7 @@
 # starts the runtime through this script, which preloads the instrumentation (the
 # OpenTelemetry SDK and the handler wrapper) through NODE_OPTIONS and starts the runtime.
 # The bundle is found next to this script, wherever the layer was unpacked.
-# Pure shell (no subprocess but one grep for a .js handler): it runs on every cold start.
+# Pure shell, no subprocess: it runs on every cold start.
 
 case "$0" in
   /*) here=${0%/*} ;;
@@ -21,35 +21,9 @@ if [ ! -f "$preload" ]; then
   exec "$@"
 fi
 
-# An ES module handler (.mjs, or .js under a package.json with "type": "module") gets the
-# preload through --import (preload.mjs, which requires preload.cjs), a CommonJS handler
-# through --require. The preload checks again the way the runtime does and installs the
-# matching hook either way.
-handler=${_HANDLER:-}
-name=${handler##*/}
-module="${LAMBDA_TASK_ROOT:-$PWD}/${handler%"$name"}${name%%.*}"
-format=commonjs
-if [ -f "$module" ]; then
-  format=commonjs
-elif [ -f "$module.js" ]; then
-  dir=${module%/*}
-  while [ -n "$dir" ]; do
-    case "$dir" in */node_modules) break ;; esac
-    if [ -f "$dir/package.json" ]; then
-      if grep -Eq '"type"[[:space:]]*:[[:space:]]*"module"' "$dir/package.json"; then format=module; fi
-      break
-    fi
-    dir=${dir%/*}
-  done
-elif [ -f "$module.mjs" ]; then
-  format=module
-fi
-
-if [ "$format" = module ]; then
-  option="--import \"${preload%.cjs}.mjs\""
-else
-  option="--require \"$preload\""
-fi
+# The preload (--require, for CommonJS and ES module handlers alike) finds the handler the way
+# the runtime does and arranges for it to be wrapped when the runtime loads it.
+option="--require \"$preload\""
 export OBSERVED_INSTRUMENT_NODE_OPTION="$option"
 export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }$option"
 exec "$@"

@@ -5,8 +5,7 @@
  *     index.cjs      the instrumentation (OpenTelemetry SDK, exporters, propagators,
  *                    bundled auto-instrumentations, wrapHandler), minified
  *     preload.cjs    what the exec wrapper preloads: index.cjs applied to _HANDLER
- *     preload.mjs    the same for ES module handlers (--import), loading preload.cjs with require
- *     esm-hooks.mjs  module hooks serving the ES module handler's facade
+ *     esm-entry.mjs  the handler module for ES module handlers where Node.js has no in-thread module hooks
  * and, for ObservedFunction's generated entry (which bundles it into the function):
  *   dist/instrumentation/index.js   the same module as index.cjs
  * Source maps go to dist/sourcemaps. Only these paths are replaced, so the
@@ -22,7 +21,7 @@ const source = join(root, 'instrumentation-src');
 
 /** The exec wrapper's file name in the layer (/opt/observed-instrument). */
 export const WRAPPER_NAME = 'observed-instrument';
-const BUNDLE_FILES = ['index.cjs', 'preload.cjs', 'esm-hooks.mjs'] as const;
+const BUNDLE_FILES = ['index.cjs', 'preload.cjs'] as const;
 
 /**
  * One copy of each @opentelemetry package: packages pin slightly different patch versions and npm
@@ -150,15 +149,9 @@ export async function buildInstrumentationLayer(layerDir: string, mapsDir: strin
       format: 'cjs',
       plugins: [preloadUsesIndex],
     }),
-    build({
-      ...common,
-      entryPoints: [join(source, 'loader', 'esm-hooks.ts')],
-      outfile: join(bundleDir, 'esm-hooks.mjs'),
-      format: 'esm',
-    }),
   ]);
   for (const file of BUNDLE_FILES) renameSync(join(bundleDir, `${file}.map`), join(mapsDir, `${file}.map`));
-  copyFileSync(join(source, 'loader', 'preload.mjs'), join(bundleDir, 'preload.mjs'));
+  copyFileSync(join(source, 'loader', 'esm-entry.mjs'), join(bundleDir, 'esm-entry.mjs'));
   copyFileSync(join(source, 'exec-wrapper.sh'), wrapperFile);
   chmodSync(wrapperFile, 0o755);
   return join(bundleDir, 'index.cjs');

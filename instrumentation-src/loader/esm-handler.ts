@@ -1,27 +1,28 @@
 /**
- * Installs the facade hooks for an ES module handler: in-thread with
- * `module.registerHooks` where Node has it (22.15+: no extra thread, nearly
- * free), otherwise with `module.register` and the hooks bundle, which starts a
- * loader thread (tens of milliseconds once, at init). With OTEL_LOG_LEVEL at
- * debug (or verbose, all) it says which of the two it took.
+ * Wraps an ES module handler: in-thread with `module.registerHooks` where Node has it (22.15+: no
+ * extra thread, nearly free), the handler's URL then served by a facade module (./esm-facade.ts);
+ * elsewhere through the layer's entry module (./esm-entry.ts), without module hooks. With
+ * OTEL_LOG_LEVEL at debug (or verbose, all) it says which of the two it took.
  */
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { describeError, warnOnce } from '../log.js';
+import { redirectToEntry } from './esm-entry.js';
 import { type FacadeTargets, facadeFor } from './esm-hooks.js';
 import type { HandlerLocation } from './handler-location.js';
+import type { Wrap } from './wrap-export.js';
 
 type SyncLoad = (url: string, context: unknown) => unknown;
 interface ModuleWithHooks {
   registerHooks?: (hooks: { load: (url: string, context: unknown, nextLoad: SyncLoad) => unknown }) => unknown;
-  register?: (specifier: string, options: { data: FacadeTargets }) => void;
 }
 
 const DEBUG_LEVELS = new Set(['debug', 'verbose', 'all']);
 
 export function hookEsmHandler(
   location: HandlerLocation,
-  hooksModuleFile: string,
+  entryFile: string,
+  wrap: Wrap,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
   const targets: FacadeTargets = { urls: [pathToFileURL(location.file).href], exportPath: location.exportPath };
@@ -38,11 +39,9 @@ export function hookEsmHandler(
     if (typeof api.registerHooks === 'function') {
       api.registerHooks({ load: (url, context, nextLoad) => facadeFor(url, targets) ?? nextLoad(url, context) });
       debug('in-thread through module.registerHooks');
-    } else if (typeof api.register === 'function') {
-      api.register(pathToFileURL(hooksModuleFile).href, { data: targets });
-      debug('through module.register (a loader thread)');
     } else {
-      warnOnce('esm-hooks', 'this Node.js has no module hooks; the ES module handler runs without an invocation span.');
+      redirectToEntry(location, entryFile, wrap, env);
+      debug("through the layer's entry module (_HANDLER), no module hooks");
     }
   } catch (error) {
     warnOnce('esm-hooks', `the ES module handler could not be wrapped: ${describeError(error)}`);

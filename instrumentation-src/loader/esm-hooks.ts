@@ -1,8 +1,6 @@
 /**
- * Module customization hooks that serve the facade for the handler's URL.
- * Bundled on its own as esm-hooks.mjs for `module.register` (the hooks run on
- * a loader thread and get the handler's URLs through `initialize`); the same
- * `load` runs in-thread through `module.registerHooks` where Node has it.
+ * The module load hook that serves the facade for the handler's URL, run in-thread through
+ * `module.registerHooks` (./esm-handler.ts).
  */
 import { facadeSource } from './esm-facade.js';
 
@@ -17,24 +15,9 @@ interface LoadResult {
   source?: string | ArrayBuffer | Uint8Array | null;
   shortCircuit?: boolean;
 }
-type NextLoad<R> = (url: string, context?: unknown) => R;
-
-let targets: FacadeTargets = { urls: [], exportPath: [] };
-
-export function initialize(data: FacadeTargets): void {
-  targets = data;
-}
 
 /** The facade for a target URL; undefined for any other module. */
-export function facadeFor(url: string, current: FacadeTargets = targets): LoadResult | undefined {
-  if (!current.urls.includes(url)) return undefined;
-  return { format: 'module', source: facadeSource(url, current.exportPath), shortCircuit: true };
-}
-
-export async function load(
-  url: string,
-  context: unknown,
-  nextLoad: NextLoad<Promise<LoadResult>>,
-): Promise<LoadResult> {
-  return facadeFor(url) ?? nextLoad(url, context);
+export function facadeFor(url: string, targets: FacadeTargets): LoadResult | undefined {
+  if (!targets.urls.includes(url)) return undefined;
+  return { format: 'module', source: facadeSource(url, targets.exportPath), shortCircuit: true };
 }

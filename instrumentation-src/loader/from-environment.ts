@@ -1,8 +1,9 @@
 /**
  * What the exec wrapper's preload does before the runtime loads the handler:
  * start the SDK, then arrange for the handler named by _HANDLER to be wrapped
- * when the runtime loads it (a loader hook for CommonJS, a facade module for
- * ES modules). Also takes its own option back out of NODE_OPTIONS, so Node.js
+ * when the runtime loads it (a loader hook for CommonJS; for ES modules a
+ * facade module, or the layer's entry module where Node.js has no in-thread
+ * module hooks). Also takes its own option back out of NODE_OPTIONS, so Node.js
  * processes the function starts do not load the instrumentation again.
  */
 import { wrapHandler } from '../handler/wrap.js';
@@ -16,7 +17,7 @@ import { locateHandler } from './handler-location.js';
 /** Set by the exec wrapper to the exact option it added to NODE_OPTIONS. */
 export const ADDED_OPTION_VARIABLE = 'OBSERVED_INSTRUMENT_NODE_OPTION';
 
-export function instrumentHandlerFromEnvironment(hooksModuleFile: string, env: NodeJS.ProcessEnv = process.env): void {
+export function instrumentHandlerFromEnvironment(esmEntryFile: string, env: NodeJS.ProcessEnv = process.env): void {
   restoreNodeOptions(env);
   startTelemetry();
   (globalThis as Record<symbol, unknown>)[Symbol.for(WRAP_SLOT_KEY)] = wrapHandler;
@@ -28,7 +29,7 @@ export function instrumentHandlerFromEnvironment(hooksModuleFile: string, env: N
     );
     return;
   }
-  if (location.format === 'module') hookEsmHandler(location, hooksModuleFile, env);
+  if (location.format === 'module') hookEsmHandler(location, esmEntryFile, wrapHandler, env);
   else hookCommonJsHandler(location, wrapHandler);
 }
 

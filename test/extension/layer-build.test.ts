@@ -31,7 +31,7 @@ describe.skipIf(!unzip)('full layer build', () => {
       'observed-instrument',
       'observed-instrument.d/index.cjs',
       'observed-instrument.d/preload.cjs',
-      'observed-instrument.d/esm-hooks.mjs',
+      'observed-instrument.d/esm-entry.mjs',
     ]) {
       expect(statSync(join(first.layerDir, path)).isFile()).toBe(true);
     }

@@ -3,7 +3,8 @@
  * nodejs24.x), installed by scripts/install-node-runtimes.sh and run through the sandbox's
  * nodeBinary: plain CommonJS and ES module functions with the extension and the exec wrapper get
  * their invocation span and their own metric to the backend, and ES module handlers are wrapped
- * in-thread (module.registerHooks), without the loader thread module.register starts on Node.js 20.
+ * in-thread (module.registerHooks); on Node.js 20 (no registerHooks) through the layer's entry
+ * module, with no module hooks and no loader thread either.
  * What shows the in-thread path is what a user can check too: the runtime's thread count
  * (/proc/<pid>/status) against the same function without the wrapper, and the line the loader
  * writes with OTEL_LOG_LEVEL=debug.
@@ -162,17 +163,34 @@ for (const { major, node } of runtimes) {
   });
 }
 
-// The same check where module.registerHooks is missing (Node.js 20): it does see the loader thread.
+// Where module.registerHooks is missing (Node.js 20): the layer's entry module, no module hooks at all.
 const hasRegisterHooks = typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function';
-describe.runIf(!hasRegisterHooks)(`Node.js ${process.versions.node} (this process, module.register)`, () => {
-  it('shows the loader thread in the thread count and in the debug line', async () => {
+describe.runIf(!hasRegisterHooks)(`Node.js ${process.versions.node} (this process, no module.registerHooks)`, () => {
+  it("wraps an ES module handler through the layer's entry: no extra thread, the function's own _HANDLER and module URL", async () => {
     const plain = await start({ handler: 'module.handler', functionName: 'current-plain', wrapped: false });
     const wrapped = await start({
       handler: 'module.handler',
       functionName: 'current-debug',
       env: { OTEL_LOG_LEVEL: 'debug' },
     });
-    expect(threadCount(pidOf(wrapped, 'runtime'))).toBeGreaterThan(threadCount(pidOf(plain, 'runtime')));
-    expect(wrapped.stderr()).toContain('wrapped through module.register (a loader thread)');
+    // Both have finished init and are frozen: their thread counts are settled.
+    expect(threadCount(pidOf(wrapped, 'runtime'))).toBe(threadCount(pidOf(plain, 'runtime')));
+    expect(wrapped.stderr()).toMatch(
+      /observed-lambda instrumentation: debug: ES module handler \S+\/module\.mjs wrapped through the layer's entry module/,
+    );
+
+    const r = await wrapped.invoke({});
+    const result = r.result as { handlerName?: string; url?: string; traceId?: string };
+    expect(result.handlerName).toBe('module.handler');
+    expect(result.url).toMatch(/\/module\.mjs$/);
+    expect(result.traceId).toBe(hex(spanByInvocation(backend.spans(), r.requestId)?.traceId));
+  });
+
+  it("reports a missing ES module export as the runtime does, under the function's handler name", async () => {
+    const failed = start({ handler: 'module.missing', functionName: 'current-missing' });
+    await expect(failed).rejects.toMatchObject({
+      errorType: 'Runtime.HandlerNotFound',
+      message: expect.stringContaining('module.missing is undefined or not exported'),
+    });
   });
 });
