@@ -681,8 +681,9 @@ export class LambdaEnvironment {
 
     const requestId = randomUUID();
     const startMs = preciseNowMs();
-    // Whole milliseconds, as the Runtime API's Lambda-Runtime-Deadline-Ms gives it.
-    const deadlineMs = Math.floor(startMs + this.timeoutMs);
+    // Whole milliseconds, as the Runtime API's Lambda-Runtime-Deadline-Ms gives it; rounded up, so that a
+    // timed-out invocation lasts at least its timeout.
+    const deadlineMs = Math.ceil(startMs + this.timeoutMs);
     const traceId = options.traceId ?? traceHeader(this.options.tracing === 'Active');
     // With a sampled trace Lambda names the invocation's segment in the platform events' tracing.
     const tracing: TracingContext = /Sampled=1/.test(traceId)
