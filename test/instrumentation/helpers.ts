@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import type { KeyValue, Span } from '../../extension-src/otlp/types.js';
 import type { LambdaEnvironment } from '../../sandbox/index.js';
 import { buildLayer } from '../../scripts/build-extension.js';
@@ -140,4 +140,37 @@ export function useInstrumentedLayer() {
       return env;
     },
   };
+}
+
+/**
+ * For suites that start sinks and servers per test: what is pushed to `cleanups` runs after each
+ * test (last first), after stubbed variables and spies are restored.
+ */
+export function useCleanups() {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return {
+    cleanups,
+    /** An OTLP sink stopped after the test. */
+    async startSink(): Promise<OtlpSink> {
+      const sink = await new OtlpSink().start();
+      cleanups.push(() => sink.stop());
+      return sink;
+    },
+  };
+}
+
+/** Lines the instrumentation writes on stderr from now on (still written through); the spy ends with the test. */
+export function instrumentationStderr(): string[] {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (String(chunk).startsWith('observed-lambda instrumentation:')) lines.push(String(chunk).trim());
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write);
+  return lines;
 }

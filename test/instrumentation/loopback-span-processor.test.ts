@@ -13,7 +13,7 @@ import {
   BatchSpanProcessor,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loopbackSettled } from '../../instrumentation-src/loopback/connection.js';
 import { LoopbackOtlpTransport } from '../../instrumentation-src/loopback/otlp-transport.js';
 import { spanExporter, spanProcessor } from '../../instrumentation-src/sdk/exporters.js';
@@ -22,21 +22,10 @@ import {
   type SpanBatchOptions,
   spanBatchOptions,
 } from '../../instrumentation-src/sdk/loopback-span-processor.js';
-import { OtlpSink } from '../support/otlp-sink.js';
+import type { OtlpSink } from '../support/otlp-sink.js';
+import { instrumentationStderr, useCleanups } from './helpers.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startSink(): Promise<OtlpSink> {
-  const sink = await new OtlpSink().start();
-  cleanups.push(() => sink.stop());
-  return sink;
-}
+const { cleanups, startSink } = useCleanups();
 
 const resource = resourceFromAttributes({ 'service.name': 'orders', 'faas.name': 'orders-fn' });
 
@@ -127,11 +116,7 @@ describe('loopback span processor', () => {
 
   it('sends in batches of maxExportBatchSize, and while a send is in progress queues up to maxQueueSize, then drops and says so once', async () => {
     const sink = await startSink();
-    const warnings: string[] = [];
-    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => {
-      warnings.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write);
+    const warnings = instrumentationStderr();
     const real = new LoopbackOtlpTransport(`${sink.url}/v1/traces`, async () => ({}));
     // Sends wait until the gate opens, as on a connection whose writes are stuck.
     let open!: () => void;
@@ -187,11 +172,7 @@ describe('loopback span processor', () => {
     const sink = await startSink();
     const port = new URL(sink.url).port;
     await cleanups.pop()!();
-    const lines: string[] = [];
-    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write);
+    const lines = instrumentationStderr();
     const transport = new LoopbackOtlpTransport(`http://127.0.0.1:${port}/v1/traces`, async () => ({}));
     const processor = new LoopbackSpanProcessor(transport);
     const tracer = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('t');

@@ -25,7 +25,7 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SpanKind } from '../../extension-src/otlp/types.js';
 import {
   holdLoopbackWrites,
@@ -35,36 +35,12 @@ import {
   parseAnswer,
 } from '../../instrumentation-src/loopback/connection.js';
 import { metricExporter, spanExporter } from '../../instrumentation-src/sdk/exporters.js';
-import { OtlpSink } from '../support/otlp-sink.js';
-import { attribute } from './helpers.js';
+import { attribute, instrumentationStderr, useCleanups } from './helpers.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** Lines the instrumentation writes on stderr from now on. */
-function stderrLines(): string[] {
-  const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) => {
-    if (String(chunk).startsWith('observed-lambda instrumentation:')) lines.push(String(chunk).trim());
-    return write(chunk, ...rest);
-  }) as typeof process.stderr.write);
-  return lines;
-}
+const { cleanups, startSink } = useCleanups();
 
 function useEndpoint(url: string): void {
   vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', url);
-}
-
-async function startSink(): Promise<OtlpSink> {
-  const sink = await new OtlpSink().start();
-  cleanups.push(() => sink.stop());
-  return sink;
 }
 
 /** Finished spans to hand to an exporter directly. */
@@ -215,7 +191,7 @@ describe('loopback OTLP transport', () => {
     const server = await answeringServer();
     useEndpoint(server.url);
     const exporter = spanExporter();
-    const lines = stderrLines();
+    const lines = instrumentationStderr();
 
     for (const status of [400, 500, 200, 200]) {
       server.status = status;
@@ -265,7 +241,7 @@ describe('loopback OTLP transport', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     useEndpoint(url);
     const exporter = spanExporter();
-    const lines = stderrLines();
+    const lines = instrumentationStderr();
 
     // The server had it (it may have processed it): sent, and the lost answer reported, not sent again.
     expect((await exportSpans(exporter, someSpans('a'))).code).toBe(ExportResultCode.SUCCESS);
