@@ -24,7 +24,6 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
-import { withDeadline } from '../../deadline.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import { describeError, type HttpResponse, httpSend } from '../http.js';
@@ -39,6 +38,7 @@ import {
   retry,
   retryWithin,
 } from '../retry.js';
+import { SerialFlush } from '../serial-flush.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { OpenSearchOptions } from './config.js';
 import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';
@@ -118,7 +118,11 @@ export class OpenSearchExporter implements Exporter {
   private readonly logged = new Set<string>();
   private readonly backoff: BackoffPolicy;
   private readonly health = new BackendHealth();
-  private flushing: Promise<void> | undefined;
+  private readonly rounds = new SerialFlush(
+    this.health,
+    (deadlineMs, final) => this.sendQueued(deadlineMs, final),
+    () => this.queue.length > 0,
+  );
   private readonly counters: OpenSearchCounters = {
     documentsReceived: 0,
     documentsSent: 0,
@@ -180,22 +184,9 @@ export class OpenSearchExporter implements Exporter {
     return this.queue.length;
   }
 
-  async flush(deadlineMs: number, final = false): Promise<void> {
-    if (this.flushing) {
-      await withDeadline(this.flushing, deadlineMs);
-      if (this.isFlushing()) return;
-    }
-    if (this.queue.length === 0) return;
-    if (!final && this.health.coolingDown()) return;
-    const run = this.sendQueued(deadlineMs, final).finally(() => {
-      this.flushing = undefined;
-    });
-    this.flushing = run;
-    await run;
-  }
-
-  private isFlushing(): boolean {
-    return this.flushing !== undefined;
+  /** `final` at SHUTDOWN (see ../serial-flush.ts). */
+  flush(deadlineMs: number, final = false): Promise<void> {
+    return this.rounds.flush(deadlineMs, { final });
   }
 
   async shutdown(deadlineMs: number): Promise<void> {

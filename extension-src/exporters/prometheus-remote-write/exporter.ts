@@ -28,13 +28,13 @@
 
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
-import { withDeadline } from '../../deadline.js';
 import type { Signal } from '../../otlp/types.js';
 import type { Label } from '../../translate/labels.js';
 import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
 import { BackendHealth } from '../retry.js';
+import { SerialFlush } from '../serial-flush.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { RemoteWriteOptions } from './config.js';
 import { compress, LabelBlockCache, type WritePoint, writeMetadata, writeSeries } from './encode.js';
@@ -202,7 +202,6 @@ export class RemoteWriteExporter implements Exporter {
   private generation = 0;
   /** From SHUTDOWN (or the final flush's deadline) on, undelivered points are reported as dropped. */
   private closing = false;
-  private finalDeadlineMs: number | undefined;
   private readonly written = new Map<string, WrittenSeries>();
   private readonly writer = new ProtoWriter();
   private readonly labelBlocks = new LabelBlockCache();
@@ -210,8 +209,8 @@ export class RemoteWriteExporter implements Exporter {
   private readonly log: (message: string) => void;
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
-  private flushing: Promise<void> | undefined;
   private readonly health: BackendHealth;
+  private readonly rounds: SerialFlush;
   private readonly counters: RemoteWriteCounters = {
     pointsReceived: 0,
     samplesQueued: 0,
@@ -234,6 +233,11 @@ export class RemoteWriteExporter implements Exporter {
     this.translator.onWarning = (message) => this.log(message);
     this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
+    this.rounds = new SerialFlush(
+      this.health,
+      (deadlineMs, final) => this.sendPending(deadlineMs, final ? undefined : this.health.attemptsAllowed()),
+      () => this.pendingSamples > 0,
+    );
     if (options.sigv4Region) {
       const env = deps.env ?? process.env;
       this.signer = new RequestSigner('aps', options.sigv4Region, () => credentialsFromEnv(env));
@@ -250,7 +254,7 @@ export class RemoteWriteExporter implements Exporter {
     const samplesDropped = { ...this.counters.samplesDropped };
     for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
     let staleMarkersDropped = this.counters.staleMarkersDropped;
-    const closing = this.closing || (this.finalDeadlineMs !== undefined && Date.now() >= this.finalDeadlineMs);
+    const closing = this.closing || this.rounds.finalDeadlinePassed();
     if (closing) {
       const left = this.undelivered();
       if (left.samples > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left.samples;
@@ -289,9 +293,9 @@ export class RemoteWriteExporter implements Exporter {
    * runs, instead of letting the queue fill up (and drop) until the next flush.
    */
   private sendWhenFull(): void {
-    if (this.closing || this.finalDeadlineMs !== undefined || this.flushing) return;
+    if (this.closing || this.rounds.final || this.rounds.busy) return;
     if (this.pendingSamples < this.options.maxSamples * SEND_SHARDS || this.health.coolingDown()) return;
-    this.flushWithin(Date.now() + this.retry.timeoutMs, false).then(
+    this.rounds.flush(Date.now() + this.retry.timeoutMs).then(
       // What arrived meanwhile may be a full round again.
       () => this.sendWhenFull(),
       (error) => this.logOnce('send-when-full', `sending a full queue failed: ${String(error)}`),
@@ -334,30 +338,9 @@ export class RemoteWriteExporter implements Exporter {
     return this.undelivered().samples;
   }
 
-  /** `final` comes from the pipeline's SHUTDOWN flush. */
+  /** `final` comes from the pipeline's SHUTDOWN flush (see ../serial-flush.ts). */
   flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
-    if (options.final) this.finalDeadlineMs = Math.min(this.finalDeadlineMs ?? deadlineMs, deadlineMs);
-    return this.flushWithin(deadlineMs, options.final === true);
-  }
-
-  /** `final` (at SHUTDOWN) ignores the cool-down of a failing backend. */
-  private async flushWithin(deadlineMs: number, final: boolean): Promise<void> {
-    if (this.flushing) {
-      // One flush at a time keeps each series' samples in order; wait for it within our own deadline.
-      await withDeadline(this.flushing, deadlineMs);
-      if (this.isFlushing()) return;
-    }
-    if (this.pendingSamples === 0) return;
-    if (!final && this.health.coolingDown()) return;
-    const run = this.sendPending(deadlineMs, final ? undefined : this.health.attemptsAllowed()).finally(() => {
-      this.flushing = undefined;
-    });
-    this.flushing = run;
-    await run;
-  }
-
-  private isFlushing(): boolean {
-    return this.flushing !== undefined;
+    return this.rounds.flush(deadlineMs, options);
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
@@ -379,7 +362,7 @@ export class RemoteWriteExporter implements Exporter {
         true,
       );
     }
-    await this.flushWithin(deadlineMs, true);
+    await this.rounds.flush(deadlineMs, { final: true });
     this.abandon();
   }
 

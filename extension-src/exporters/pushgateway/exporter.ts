@@ -19,13 +19,13 @@
  * extension exits with a push unanswered.
  */
 
-import { withDeadline } from '../../deadline.js';
 import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
 import { type RetryPolicy, sendWithRetry, userAgent } from '../prometheus-remote-write/send.js';
 import { BackendHealth } from '../retry.js';
+import { SerialFlush } from '../serial-flush.js';
 import type { Exporter, OtlpPayload } from '../types.js';
 import type { PushgatewayOptions } from './config.js';
 import { renderText } from './text-format.js';
@@ -77,13 +77,12 @@ export class PushgatewayExporter implements Exporter {
   private readonly log: (message: string) => void;
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
-  private flushing: Promise<void> | undefined;
   /** Bumped when SHUTDOWN gives up on the push round under way: its late outcome is then ignored. */
   private generation = 0;
   /** From SHUTDOWN (or the final flush's deadline) on, unpushed samples are reported as dropped. */
   private closing = false;
-  private finalDeadlineMs: number | undefined;
   private readonly health: BackendHealth;
+  private readonly rounds: SerialFlush;
   private readonly counters: PushgatewayCounters = {
     pointsReceived: 0,
     pushes: 0,
@@ -102,13 +101,16 @@ export class PushgatewayExporter implements Exporter {
     this.translator.onWarning = (message) => this.log(message);
     this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
+    this.rounds = new SerialFlush(this.health, (deadlineMs, final) =>
+      this.pushChanged(deadlineMs, final ? undefined : this.health.attemptsAllowed()),
+    );
   }
 
   /** The counters; once SHUTDOWN has begun, what is not yet pushed shows as dropped (reason `shutdown`). */
   stats(): PushgatewayCounters {
     const samplesDropped = { ...this.counters.samplesDropped };
     for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
-    const closing = this.closing || (this.finalDeadlineMs !== undefined && Date.now() >= this.finalDeadlineMs);
+    const closing = this.closing || this.rounds.finalDeadlinePassed();
     const left = closing ? this.pendingItems() : 0;
     if (left > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left;
     return { ...this.counters, samplesDropped };
@@ -179,29 +181,9 @@ export class PushgatewayExporter implements Exporter {
     return new URL(`${base}/metrics${groupingSegment('job', group.job)}${groupingSegment('instance', group.instance)}`);
   }
 
-  /** `final` comes from the pipeline's SHUTDOWN flush. */
+  /** `final` comes from the pipeline's SHUTDOWN flush (see ../serial-flush.ts). */
   flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
-    if (options.final) this.finalDeadlineMs = Math.min(this.finalDeadlineMs ?? deadlineMs, deadlineMs);
-    return this.flushWithin(deadlineMs, options.final === true);
-  }
-
-  /** `final` (at SHUTDOWN) ignores the cool-down of a failing backend. */
-  private async flushWithin(deadlineMs: number, final: boolean): Promise<void> {
-    if (this.flushing) {
-      // One push round at a time; wait for it within our own deadline.
-      await withDeadline(this.flushing, deadlineMs);
-      if (this.isFlushing()) return;
-    }
-    if (!final && this.health.coolingDown()) return;
-    const run = this.pushChanged(deadlineMs, final ? undefined : this.health.attemptsAllowed()).finally(() => {
-      this.flushing = undefined;
-    });
-    this.flushing = run;
-    await run;
-  }
-
-  private isFlushing(): boolean {
-    return this.flushing !== undefined;
+    return this.rounds.flush(deadlineMs, options);
   }
 
   private async pushChanged(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
@@ -244,7 +226,7 @@ export class PushgatewayExporter implements Exporter {
 
   async shutdown(deadlineMs: number): Promise<void> {
     this.closing = true;
-    await this.flushWithin(deadlineMs, true);
+    await this.rounds.flush(deadlineMs, { final: true });
     this.abandon();
     if (!this.options.deleteOnShutdown) return;
     for (const group of this.groups.values()) {
