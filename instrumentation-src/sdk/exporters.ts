@@ -69,7 +69,8 @@ function protocol(signal: Signal, env: NodeJS.ProcessEnv): 'http/protobuf' | 'ht
  * exporter below.
  */
 export function spanProcessor(env: NodeJS.ProcessEnv = process.env): SpanProcessor {
-  const transport = protocol('traces', env) === 'http/protobuf' ? loopbackTransport('traces') : undefined;
+  const transport =
+    protocol('traces', env) === 'http/protobuf' ? loopbackTransport(protobufExportOptions('traces')) : undefined;
   return transport ? new LoopbackSpanProcessor(transport) : new BatchSpanProcessor(spanExporter(env));
 }
 
@@ -120,11 +121,10 @@ function protobufExportOptions(signal: Signal) {
 }
 
 /**
- * The loopback transport for the signal's endpoint; undefined when the endpoint is not on this host
- * or compression is asked for (the SDK's exporter handles those).
+ * The loopback transport for the exporter options' endpoint; undefined when the endpoint is not on
+ * this host or compression is asked for (the SDK's exporter handles those).
  */
-function loopbackTransport(signal: Signal): LoopbackOtlpTransport | undefined {
-  const options = protobufExportOptions(signal);
+function loopbackTransport(options: ReturnType<typeof protobufExportOptions>): LoopbackOtlpTransport | undefined {
   if (options.compression !== 'none' || !loopbackTarget(options.url)) return undefined;
   return new LoopbackOtlpTransport(options.url, options.headers);
 }
@@ -138,10 +138,10 @@ function loopbackDelegate<Internal, Response>(
   serializer: ISerializer<Internal, Response>,
   metricsHelper: ConstructorParameters<typeof ExporterMetrics<Internal>>[0]['metricsHelper'],
 ) {
-  const transport = loopbackTransport(signal);
+  const options = protobufExportOptions(signal);
+  const transport = loopbackTransport(options);
   if (!transport) return undefined;
   const names = SIGNALS[signal];
-  const options = protobufExportOptions(signal);
   // Without a meter provider the exporter's self-observability metrics are no-ops, as in the SDK's default.
   const metrics = new ExporterMetrics<Internal>({
     componentType: names.component,
