@@ -17,13 +17,13 @@
 import { createHash } from 'node:crypto';
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
+import type { Exporter } from '../extension-src/contracts/exporter.js';
 import { parseOpenSearchOptions } from '../extension-src/exporters/opensearch/config.js';
 import { OpenSearchExporter } from '../extension-src/exporters/opensearch/exporter.js';
 import { parseRemoteWriteOptions } from '../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { parsePushgatewayOptions } from '../extension-src/exporters/pushgateway/config.js';
 import { PushgatewayExporter } from '../extension-src/exporters/pushgateway/exporter.js';
-import type { Exporter } from '../extension-src/exporters/types.js';
 import { decodeRequest } from '../extension-src/otlp/proto.js';
 import { SIGNALS, type Signal } from '../extension-src/otlp/types.js';
 import { PlatformTelemetry } from '../extension-src/platform/index.js';

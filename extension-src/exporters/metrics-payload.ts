@@ -2,10 +2,11 @@
  * The first step of the Prometheus exporters (remote write, Pushgateway): an
  * OTLP metrics payload decoded and translated to Prometheus samples.
  */
+
+import type { OtlpPayload } from '../contracts/payload.js';
 import { decodeRequest } from '../otlp/proto.js';
 import type { SeriesSample } from '../translate/series.js';
 import type { PrometheusTranslator } from '../translate/translator.js';
-import type { OtlpPayload } from './types.js';
 
 /**
  * The payload's samples, or undefined when its bytes cannot be decoded, after

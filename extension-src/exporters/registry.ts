@@ -5,16 +5,16 @@
  * OBSERVED_OPENSEARCH_ENDPOINT) and tells the self metrics how to read its
  * counters.
  *
- * To add an exporter: implement `Exporter` (types.ts), parse its settings in
+ * To add an exporter: implement `Exporter` (contracts/exporter.ts), parse its settings in
  * its own config.ts and add them to `ExtensionConfig` (config/index.ts), then
  * add one entry here. A constructor that throws is logged and skipped; the
  * other exporters and the function are not affected.
  */
 import type { ExtensionConfig } from '../config/index.js';
+import type { Exporter } from '../contracts/exporter.js';
 import type { Logger } from '../self/log.js';
 import type { CounterSource, ExporterCounterRow } from '../self/metrics.js';
 import { OtlpHttpExporter } from './otlp-http/exporter.js';
-import type { Exporter } from './types.js';
 
 // Exporters with heavier dependencies (protobuf decoding, SigV4) are loaded only when configured:
 // `require` here makes the bundler evaluate their modules on first use, not at start-up.

@@ -6,7 +6,7 @@
  * cool-down honoured except at SHUTDOWN, and the earliest SHUTDOWN deadline remembered: past it,
  * what is still undelivered counts as dropped.
  */
-import { withDeadline } from '../deadline.js';
+import { withDeadline } from '../contracts/deadline.js';
 import type { BackendHealth } from './retry.js';
 
 /** One send round; `final` at SHUTDOWN, when a failing backend's attempt budget does not apply. */

@@ -9,7 +9,7 @@
  * dropped (reason `shutdown`) from SHUTDOWN on; counting it here too would
  * count it twice, so they are left to themselves once SHUTDOWN has begun.
  */
-import type { Exporter } from '../exporters/types.js';
+import type { Exporter } from '../contracts/exporter.js';
 import type { CounterSource, ExporterCounterRow } from '../self/metrics.js';
 
 export const EXIT_REASON = 'exit';

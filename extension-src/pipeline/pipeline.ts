@@ -15,13 +15,14 @@
  * When a flush happens is the scheduler's business (scheduler.ts).
  */
 import type { BufferLimits } from '../config/index.js';
-import { withDeadline } from '../deadline.js';
-import type { Exporter, OtlpPayload } from '../exporters/types.js';
+import { withDeadline } from '../contracts/deadline.js';
+import type { Exporter } from '../contracts/exporter.js';
+import type { OtlpPayload } from '../contracts/payload.js';
 import { jsonToProtobuf } from '../otlp/json.js';
 import { type KeyValue, SIGNALS, type Signal } from '../otlp/types.js';
+import { SignalBuffer } from '../queue/signal-buffer.js';
 import type { Logger } from '../self/log.js';
 import type { SelfMetrics, Source } from '../self/metrics.js';
-import { SignalBuffer } from './buffer.js';
 
 /** Largest batch handed to exporters at once (concatenated requests of one signal). */
 export const BATCH_MAX_BYTES = 1024 * 1024;

@@ -20,7 +20,7 @@
  * OBSERVED_FLUSH_TIMEOUT_MS after it starts.
  */
 import type { FlushConfig } from '../config/index.js';
-import { withDeadline } from '../deadline.js';
+import { withDeadline } from '../contracts/deadline.js';
 import type { Logger } from '../self/log.js';
 import type { Pipeline } from './pipeline.js';
 

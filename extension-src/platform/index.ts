@@ -21,7 +21,7 @@
  * Payloads carry the detected Lambda resource (`resource()` is read at every
  * emit, so an account id learned later is used from then on).
  */
-import type { OtlpPayload } from '../exporters/types.js';
+import type { OtlpPayload } from '../contracts/payload.js';
 import { encodeRequest } from '../otlp/proto.js';
 import type { InstrumentationScope, KeyValue, LogRecord, Span } from '../otlp/types.js';
 import { type AccumulatorOptions, type InitRecord, type InvokeInfo, TelemetryAccumulator } from './accumulator.js';

@@ -5,7 +5,7 @@
  * it to `createReceivers`; a receiver that cannot start is logged, never fatal.
  */
 import type { ExtensionConfig } from '../config/index.js';
-import type { OtlpPayload } from '../exporters/types.js';
+import type { OtlpPayload } from '../contracts/payload.js';
 import type { Logger } from '../self/log.js';
 import type { GrpcReceiver } from './grpc/server.js';
 import { HttpReceiver } from './http/server.js';

@@ -1,7 +1,7 @@
 /** Bounded per-signal buffers: drop-oldest accounting and zero-decode batching. */
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js';
-import { SignalBuffer } from '../../extension-src/pipeline/buffer.js';
+import { SignalBuffer } from '../../extension-src/queue/signal-buffer.js';
 
 function logs(text: string, n: number) {
   const logRecords = Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${text} ${i}` } }));

@@ -7,8 +7,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { Exporter } from '../../extension-src/contracts/exporter.js';
 import { OtlpHttpExporter } from '../../extension-src/exporters/otlp-http/exporter.js';
-import type { Exporter } from '../../extension-src/exporters/types.js';
 import { ExitAccounting } from '../../extension-src/lifecycle/exit-accounting.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { Signal } from '../../extension-src/otlp/types.js';

@@ -1,6 +1,7 @@
 /** The pipeline hands staged data to exporters early under load, in order, with exact accounting. */
 import { describe, expect, it } from 'vitest';
-import type { Exporter, OtlpPayload } from '../../extension-src/exporters/types.js';
+import type { Exporter } from '../../extension-src/contracts/exporter.js';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { Signal } from '../../extension-src/otlp/types.js';
 import { Pipeline } from '../../extension-src/pipeline/pipeline.js';

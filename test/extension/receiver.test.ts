@@ -10,7 +10,7 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OtlpPayload } from '../../extension-src/exporters/types.js';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest } from '../../extension-src/otlp/proto.js';
 import { HttpReceiver } from '../../extension-src/receiver/http/server.js';
 import { createLogger } from '../../extension-src/self/log.js';

@@ -9,7 +9,7 @@ import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-log
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OtlpPayload } from '../../extension-src/exporters/types.js';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js';
 import { GrpcReceiver, GrpcStatus } from '../../extension-src/receiver/grpc/server.js';
 

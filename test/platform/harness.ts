@@ -1,4 +1,4 @@
-import type { OtlpPayload } from '../../extension-src/exporters/types.js';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest } from '../../extension-src/otlp/proto.js';
 import type { HistogramDataPoint, Metric, NumberDataPoint } from '../../extension-src/otlp/types.js';
 import { PlatformTelemetry, type PlatformTelemetryOptions } from '../../extension-src/platform/index.js';

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { parseOpenSearchOptions } from '../../extension-src/exporters/opensearch/config.js';
 import { indexName, isoFromNanos } from '../../extension-src/exporters/opensearch/documents.js';
 import { OpenSearchExporter } from '../../extension-src/exporters/opensearch/exporter.js';
-import type { OtlpPayload } from '../../extension-src/exporters/types.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import { SpanKind, StatusCode } from '../../extension-src/otlp/types.js';
 import { toAttributes } from '../../extension-src/resource/attributes.js';

@@ -4,9 +4,9 @@
  * real Prometheus; PromQL must return exactly what was recorded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
-import type { OtlpPayload } from '../../extension-src/exporters/types.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import { findBinary, requireBinary } from '../support/binaries.js';
 import { PrometheusServer } from '../support/prometheus.js';

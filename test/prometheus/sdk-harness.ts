@@ -16,7 +16,7 @@ import {
   PeriodicExportingMetricReader,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
-import type { OtlpPayload } from '../../extension-src/exporters/types.js';
+import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest } from '../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest } from '../../extension-src/otlp/types.js';
 

@@ -24,6 +24,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
+import type { Exporter } from '../../contracts/exporter.js';
+import type { OtlpPayload } from '../../contracts/payload.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import { describeError, type HttpResponse, httpSend } from '../http.js';
@@ -39,7 +41,6 @@ import {
   retryWithin,
 } from '../retry.js';
 import { SerialFlush } from '../serial-flush.js';
-import type { Exporter, OtlpPayload } from '../types.js';
 import type { OpenSearchOptions } from './config.js';
 import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';
 

@@ -18,9 +18,11 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { OtlpExporterConfig } from '../../config/index.js';
+import type { Exporter } from '../../contracts/exporter.js';
+import type { OtlpPayload } from '../../contracts/payload.js';
 import { protobufToJson, responseToJson } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
-import { type BufferBounds, type Queued, SignalBuffer } from '../../pipeline/buffer.js';
+import { type BufferBounds, type Queued, SignalBuffer } from '../../queue/signal-buffer.js';
 import type { Logger } from '../../self/log.js';
 import type { ExporterCounterRow } from '../../self/metrics.js';
 import { describeError, httpSend } from '../http.js';
@@ -34,7 +36,6 @@ import {
   retry,
   retryWithin,
 } from '../retry.js';
-import type { Exporter, OtlpPayload } from '../types.js';
 
 export interface OtlpHttpDeps {
   readonly log: Logger;

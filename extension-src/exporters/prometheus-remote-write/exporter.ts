@@ -28,6 +28,8 @@
 
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
+import type { Exporter } from '../../contracts/exporter.js';
+import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import type { Label } from '../../translate/labels.js';
 import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translate/series.js';
@@ -35,7 +37,6 @@ import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
 import { BackendHealth } from '../retry.js';
 import { SerialFlush } from '../serial-flush.js';
-import type { Exporter, OtlpPayload } from '../types.js';
 import type { RemoteWriteOptions } from './config.js';
 import { compress, LabelBlockCache, type WritePoint, writeMetadata, writeSeries } from './encode.js';
 import { ProtoWriter } from './proto-writer.js';

@@ -19,6 +19,8 @@
  * extension exits with a push unanswered.
  */
 
+import type { Exporter } from '../../contracts/exporter.js';
+import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
@@ -26,7 +28,6 @@ import { translatePayload } from '../metrics-payload.js';
 import { type RetryPolicy, sendWithRetry, userAgent } from '../prometheus-remote-write/send.js';
 import { BackendHealth } from '../retry.js';
 import { SerialFlush } from '../serial-flush.js';
-import type { Exporter, OtlpPayload } from '../types.js';
 import type { PushgatewayOptions } from './config.js';
 import { renderText } from './text-format.js';
 

@@ -17,7 +17,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import type { OtlpPayload } from '../../exporters/types.js';
+import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import { countOtlpItems } from './otlp-items.js';
 

@@ -24,7 +24,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import type { OtlpPayload } from '../../exporters/types.js';
+import type { OtlpPayload } from '../../contracts/payload.js';
 import { jsonToProtobuf, OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { validateRequest, WireFormatError } from '../../otlp/validate.js';

@@ -10,14 +10,7 @@
  * ordering its backend needs (remote write rejects out-of-order samples).
  */
 import type { Signal } from '../otlp/types.js';
-
-/** One OTLP Export*ServiceRequest in protobuf, as received (or built by the platform module). */
-export interface OtlpPayload {
-  readonly signal: Signal;
-  readonly bytes: Uint8Array;
-  /** Spans, data points or log records inside, for accounting. */
-  readonly items: number;
-}
+import type { OtlpPayload } from './payload.js';
 
 export interface Exporter {
   /** Short name used in logs and self metrics, e.g. "otlp", "remote-write". */

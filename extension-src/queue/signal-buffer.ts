@@ -9,7 +9,7 @@
  * repeated field (number 1), so concatenating their bytes gives one valid
  * request holding all of them. `takeBatch` does that up to a byte size.
  */
-import type { OtlpPayload } from '../exporters/types.js';
+import type { OtlpPayload } from '../contracts/payload.js';
 import type { Signal } from '../otlp/types.js';
 
 export interface BufferBounds {
