@@ -25,7 +25,7 @@ import type { KeyValue } from './otlp/types.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { FlushScheduler } from './pipeline/scheduler.js';
 import type { PlatformTelemetry } from './platform/index.js';
-import { subscribeRequestBody } from './platform/subscription.js';
+import { subscribeRequestBody, subscriptionRefusal } from './platform/subscription.js';
 import { createReceivers } from './receiver/index.js';
 import { detectLambdaResource, encodeDetected, enrichPayload } from './resource/index.js';
 import { createLogger, type Logger } from './self/log.js';
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
 
   const wanted = config.telemetry.types;
   let runtimeDoneExpected = false;
+  let subscribed = false;
   const listener = new TelemetryListener({
     onEvents: (events) => platform.onTelemetryEvents(events),
     onRuntimeDone: (requestId) => tracker.complete(requestId, 'runtimeDone'),
@@ -157,14 +158,24 @@ async function main(): Promise<void> {
       const destination = await listening;
       if (destination instanceof Error) throw destination;
       const reply = await api.subscribeTelemetry(subscribeRequestBody(config.telemetry, destination));
-      if (reply.status >= 200 && reply.status < 300) runtimeDoneExpected = wanted.includes('platform');
-      else
+      const refusal = subscriptionRefusal(reply.status, reply.body);
+      if (refusal === undefined) {
+        subscribed = true;
+        runtimeDoneExpected = wanted.includes('platform');
+      } else {
         log.warn(
-          `Telemetry API subscription answered HTTP ${reply.status}: ${reply.body.slice(0, 200)}; no platform telemetry`,
+          refusal.includes('Telemetry.NotSupported')
+            ? `Telemetry API not supported here (${refusal}), as under AWS's Runtime Interface Emulator and sam local: no platform or log telemetry; carrying on as with OBSERVED_TELEMETRY_TYPES=none`
+            : `Telemetry API refused the subscription (${refusal}): no platform or log telemetry; carrying on as with OBSERVED_TELEMETRY_TYPES=none`,
         );
+      }
     } catch (error) {
-      log.warn(`Telemetry API subscription failed: ${String(error)}; no platform telemetry`);
+      log.warn(
+        `Telemetry API subscription failed: ${String(error)}; no platform or log telemetry; carrying on as with OBSERVED_TELEMETRY_TYPES=none`,
+      );
     }
+    // Nothing will be delivered: free the listener's port.
+    if (!subscribed) void listener.stop();
   }
   await receiversStarted;
   await secretsLoaded;
@@ -195,7 +206,7 @@ async function main(): Promise<void> {
     // While Lambda finishes init: start what may start later, and load the platform module before its first events.
     onFirstWait: () => {
       void startReceivers(true);
-      if (wanted.length > 0) platformModule();
+      if (subscribed) platformModule();
     },
     exit,
   });

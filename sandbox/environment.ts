@@ -71,6 +71,11 @@ export interface LambdaEnvironmentOptions {
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
   /** `Active` marks trace headers sampled, as X-Ray active tracing does. Default PassThrough. */
   tracing?: 'Active' | 'PassThrough';
+  /**
+   * `false` answers Telemetry API subscriptions as AWS's Runtime Interface Emulator does (behind `sam local`
+   * and locally run container images): 202 with errorType Telemetry.NotSupported, and no events. Default true.
+   */
+  telemetryApi?: boolean;
   /** Command that starts the runtime instead of the sandbox's own Node.js runtime (e.g. another runtime interface client). */
   runtimeCommand?: string[];
   /**
@@ -389,7 +394,7 @@ export class LambdaEnvironment {
       const ext = this.extensionsApi.identify(req, res);
       if (!ext) return;
       const body = (await readBody(req, 1024 * 1024)).toString('utf8');
-      const answer = subscriptionResponse(this.telemetry, ext.name, body);
+      const answer = subscriptionResponse(this.telemetry, ext.name, body, this.options.telemetryApi !== false);
       if (answer.subscription) {
         const { types, buffering, destination } = answer.subscription;
         this.log.add('telemetry.subscribe', {

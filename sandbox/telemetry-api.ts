@@ -361,7 +361,16 @@ export function subscriptionResponse(
   api: TelemetryApi,
   extensionName: string,
   body: string,
+  supported = true,
 ): { status: number; body: unknown; subscription?: Subscription } {
+  // How AWS's Runtime Interface Emulator (sam local, container images run locally) answers: a 2xx status with an
+  // error body, and no events ever after.
+  if (!supported) {
+    return {
+      status: 202,
+      body: { errorMessage: 'Telemetry API is not supported', errorType: 'Telemetry.NotSupported' },
+    };
+  }
   if (!api.subscriptionsOpen) {
     return {
       status: 403,

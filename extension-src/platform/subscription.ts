@@ -98,3 +98,23 @@ export function subscribeRequestBody(subscription: TelemetrySubscription, destin
     destination: { protocol: 'HTTP', URI: destinationUri },
   };
 }
+
+/**
+ * Why the Telemetry API refused a subscription, or undefined when it took it. A 2xx status is not enough:
+ * AWS's Runtime Interface Emulator (behind `sam local` and container images run locally) answers
+ * `202 Accepted` with `{"errorType":"Telemetry.NotSupported",...}` and then delivers nothing, so the body's
+ * errorType counts as a refusal too.
+ */
+export function subscriptionRefusal(status: number, body: string): string | undefined {
+  let error: { errorType?: unknown; errorMessage?: unknown } | undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === 'object') error = parsed as typeof error;
+  } catch {
+    // Lambda answers "OK" (not JSON) on success.
+  }
+  const errorType = typeof error?.errorType === 'string' ? error.errorType : undefined;
+  if (status >= 200 && status < 300 && !errorType) return undefined;
+  const message = typeof error?.errorMessage === 'string' ? `: ${error.errorMessage}` : '';
+  return errorType ? `HTTP ${status} ${errorType}${message}` : `HTTP ${status}: ${body.slice(0, 200)}`;
+}

@@ -59,6 +59,41 @@ exports.handler = async (event, context) => {
     }
   });
 
+  it('a Telemetry API that answers 202 Telemetry.NotSupported (as RIE does): one line, then no wait for runtimeDone', async () => {
+    const sink = await new OtlpSink().start();
+    // No OBSERVED_TELEMETRY_TYPES: the extension asks for platform events, which never come.
+    const env = await LambdaEnvironment.start({
+      handler: 'index.handler',
+      codeDir,
+      layers: [layerDir],
+      timeoutMs: 10_000,
+      telemetryApi: false,
+      env: { OBSERVED_OTLP_ENDPOINT: sink.url },
+    });
+    try {
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await env.invoke({ spans: 2, notice: false }));
+      expect(results.map((r) => r.status)).toEqual(['success', 'success', 'success']);
+      // Waiting for a runtimeDone that never comes lasts until the deadline (9.95 s here); the first invocation
+      // waits at most for a flushed notice (1 s), the later ones not at all once none came.
+      for (const r of results) expect(r.durationMs).toBeLessThan(5_000);
+      const refusals = env
+        .stdout('observed-lambda')
+        .split('\n')
+        .filter((l) => l.includes('Telemetry.NotSupported'));
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]).toContain('WARN');
+      expect(refusals[0]).toContain('OBSERVED_TELEMETRY_TYPES=none');
+      await env.shutdown();
+      const traces = accounting(exitTotals(env.stdout('observed-lambda'))!, 'traces');
+      expect(traces.received).toBe(6);
+      expect(traces.exported).toBe(6);
+    } finally {
+      await env.shutdown().catch(() => {});
+      await sink.stop();
+    }
+  });
+
   it('a function that crashes before its notice: the extension takes the SHUTDOWN, flushes and exits in time', async () => {
     const sink = await new OtlpSink().start();
     const env = await LambdaEnvironment.start({

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { subscribeRequestBody, telemetrySubscriptionFromEnv } from '../../extension-src/platform/subscription.js';
+import {
+  subscribeRequestBody,
+  subscriptionRefusal,
+  telemetrySubscriptionFromEnv,
+} from '../../extension-src/platform/subscription.js';
 
 describe('Telemetry API subscription from the environment', () => {
   it('subscribes to everything with Lambda defaults when nothing is set', () => {
@@ -28,5 +32,22 @@ describe('Telemetry API subscription from the environment', () => {
     expect(telemetrySubscriptionFromEnv({ OBSERVED_TELEMETRY_TYPES: 'none' }).subscription.types).toEqual([]);
     const unknown = telemetrySubscriptionFromEnv({ OBSERVED_TELEMETRY_TYPES: 'platfrom' });
     expect(unknown.errors[0]).toMatch(/OBSERVED_TELEMETRY_TYPES.*platfrom/);
+  });
+});
+
+describe('Telemetry API subscription answers', () => {
+  it("takes Lambda's 200 OK, and refuses an error status or a 2xx with an error body (RIE's 202)", () => {
+    expect(subscriptionRefusal(200, 'OK')).toBeUndefined();
+    expect(subscriptionRefusal(200, '')).toBeUndefined();
+    expect(
+      subscriptionRefusal(
+        202,
+        '{"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}',
+      ),
+    ).toBe('HTTP 202 Telemetry.NotSupported: Telemetry API is not supported');
+    expect(subscriptionRefusal(400, '{"errorMessage":"bad buffering","errorType":"ValidationError"}')).toBe(
+      'HTTP 400 ValidationError: bad buffering',
+    );
+    expect(subscriptionRefusal(500, 'boom')).toBe('HTTP 500: boom');
   });
 });
