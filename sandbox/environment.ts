@@ -11,6 +11,7 @@ import { EventLog, type SandboxEvent } from './events-log.js';
 import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
 import { readBody, sendError, sendJson } from './http-util.js';
 import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
+import { launchFor, type ManagedRuntime, type RuntimeLaunch } from './managed-runtimes.js';
 import { sampleGroups, sharedSampler } from './memory.js';
 import { MemoryLimit } from './memory-limit.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
@@ -78,6 +79,13 @@ export interface LambdaEnvironmentOptions {
   telemetryApi?: boolean;
   /** Command that starts the runtime instead of the sandbox's own Node.js runtime (e.g. another runtime interface client). */
   runtimeCommand?: string[];
+  /**
+   * A function of another managed runtime, run through AWS's runtime interface client for it:
+   * `{ kind: 'python', python }` (awslambdaric) or `{ kind: 'java', runtimeDir }` (the Java client's jars
+   * in runtimeDir/lib). Its bootstrap is started like Lambda's (through AWS_LAMBDA_EXEC_WRAPPER when set),
+   * and neither the function nor the extensions can find a node on PATH. Default: the Node.js runtime.
+   */
+  runtime?: ManagedRuntime;
   /**
    * Node.js executable that runs the function (default: the one running the sandbox). Its directory
    * comes first on PATH, as /var/lang/bin does in Lambda, so the exec wrapper, `#!/usr/bin/env node`
@@ -538,7 +546,9 @@ export class LambdaEnvironment {
     const userEnv = { ...(options.env ?? {}) };
     if (options.logFormat) userEnv.AWS_LAMBDA_LOG_FORMAT = options.logFormat;
     if (options.logLevel) userEnv.AWS_LAMBDA_LOG_LEVEL = options.logLevel;
-    const clientPath = await runtimeClientPath();
+    const managed: RuntimeLaunch | undefined =
+      options.runtime && launchFor(options.runtime, options.layers, options.codeDir);
+    const clientPath = managed ? undefined : await runtimeClientPath();
     const nodeMajor = this.node.major;
     const version = options.functionVersion ?? '$LATEST';
     this.envVars = functionEnv({
@@ -550,11 +560,12 @@ export class LambdaEnvironment {
       codeDir: options.codeDir,
       layers: options.layers,
       runtimeApi: this.runtimeApiAddress,
-      runtimeDir: clientPath.slice(0, clientPath.lastIndexOf('/')),
+      runtimeDir: managed?.runtimeDir ?? dirname(clientPath!),
       logGroupName: `/aws/lambda/${this.functionName}`,
       logStreamName: logStreamName(version),
       nodeMajor,
       nodeDir: dirname(this.node.path),
+      managed,
       receiverPort: this.receiverPort,
       receiverGrpcPort: this.receiverGrpcPort,
       userEnv,
@@ -567,8 +578,8 @@ export class LambdaEnvironment {
         functionArn: this.functionArn,
         instanceId: randomBytes(16).toString('hex'),
         instanceMaxMemory: this.memorySizeMb * 1024 * 1024,
-        runtimeVersion: `nodejs:${nodeMajor}.v${this.node.minor}`,
-        runtimeVersionArn: `arn:aws:lambda:${region}::runtime:sandbox-node${this.node.version}-${options.architecture ?? 'x86_64'}`,
+        runtimeVersion: managed?.runtimeVersion ?? `nodejs:${nodeMajor}.v${this.node.minor}`,
+        runtimeVersionArn: `arn:aws:lambda:${region}::runtime:sandbox-${managed ? managed.runtimeVersion.replace(':', '') : `node${this.node.version}`}-${options.architecture ?? 'x86_64'}`,
       }),
       'platform',
     );
@@ -612,7 +623,8 @@ export class LambdaEnvironment {
     }
 
     // Then the runtime, through the exec wrapper when one is configured.
-    let command = options.runtimeCommand ?? [this.node.path, '--expose-gc', '--max-http-header-size=81920', clientPath];
+    let command = options.runtimeCommand ??
+      managed?.command ?? [this.node.path, '--expose-gc', '--max-http-header-size=81920', clientPath!];
     const wrapper = this.envVars.AWS_LAMBDA_EXEC_WRAPPER;
     if (wrapper) command = [wrapper, ...command];
     this.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.envVars, options.codeDir);

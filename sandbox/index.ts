@@ -19,6 +19,7 @@ export {
 } from './environment.js';
 export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
 export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
+export type { JavaRuntime, ManagedRuntime, PythonRuntime } from './managed-runtimes.js';
 export { memoryLimitSupport } from './memory-limit.js';
 export { BUFFERING } from './telemetry-api.js';
 export type { InvokeStatus, PhaseSpan, TelemetryEvent, TracingContext } from './telemetry-events.js';

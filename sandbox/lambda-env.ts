@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { RuntimeLaunch } from './managed-runtimes.js';
+import { pathWithoutNode } from './path-without-node.js';
 
 export interface LambdaEnvInput {
   functionName: string;
@@ -24,6 +26,8 @@ export interface LambdaEnvInput {
   nodeMajor: number;
   /** Directory of the Node.js binary that runs the function: first on PATH, as /var/lang/bin in Lambda. */
   nodeDir: string;
+  /** Set for a function of another runtime (Python, Java): its launch replaces Node.js, and PATH has no node. */
+  managed?: RuntimeLaunch;
   receiverPort: number;
   receiverGrpcPort: number;
   userEnv: Record<string, string>;
@@ -54,14 +58,23 @@ export function logStreamName(version: string, now = new Date()): string {
 
 export function functionEnv(i: LambdaEnvInput): Record<string, string> {
   const layerPaths = (sub: string[]) => i.layers.flatMap((l) => sub.map((s) => join(l, s)));
+  const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  const languageEnv: Record<string, string> = i.managed
+    ? {
+        PATH: [i.managed.binDir, ...layerPaths(['bin']), pathWithoutNode(hostPath)].join(delimiter),
+        ...i.managed.env,
+      }
+    : {
+        PATH: [i.nodeDir, ...layerPaths(['bin']), hostPath].join(delimiter),
+        NODE_PATH: [
+          ...layerPaths([`nodejs/node${i.nodeMajor}/node_modules`, 'nodejs/node_modules']),
+          i.runtimeDir,
+          i.codeDir,
+        ].join(delimiter),
+      };
   const defaults: Record<string, string> = {
-    PATH: [i.nodeDir, ...layerPaths(['bin']), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter),
+    ...languageEnv,
     LD_LIBRARY_PATH: [...layerPaths(['lib']), process.env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter),
-    NODE_PATH: [
-      ...layerPaths([`nodejs/node${i.nodeMajor}/node_modules`, 'nodejs/node_modules']),
-      i.runtimeDir,
-      i.codeDir,
-    ].join(delimiter),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     OBSERVED_RECEIVER_PORT: String(i.receiverPort),
@@ -76,7 +89,7 @@ export function functionEnv(i: LambdaEnvInput): Record<string, string> {
     _HANDLER: i.handler,
     AWS_REGION: i.region,
     AWS_DEFAULT_REGION: i.region,
-    AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${i.nodeMajor}.x`,
+    AWS_EXECUTION_ENV: i.managed?.executionEnv ?? `AWS_Lambda_nodejs${i.nodeMajor}.x`,
     AWS_LAMBDA_FUNCTION_NAME: i.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: i.functionVersion,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(i.memorySizeMb),

@@ -2,7 +2,8 @@
 # Java functions in the sandbox: AWS's runtime interface client (the client Lambda's managed Java runtimes
 # start) with its dependencies, the OpenTelemetry API a handler compiles against, and the OpenTelemetry
 # Java agent, all from Maven Central, into the tools cache:
-#   $OBSERVED_TOOLS_CACHE/java-runtime-<version>/lib/*.jar               class path of the runtime
+#   $OBSERVED_TOOLS_CACHE/java-runtime-<version>/runtime/lib/*.jar        the runtime client (LAMBDA_RUNTIME_DIR/lib)
+#   $OBSERVED_TOOLS_CACHE/java-runtime-<version>/function-lib/*.jar       what a function ships: the OpenTelemetry API
 #   $OBSERVED_TOOLS_CACHE/java-runtime-<version>/opentelemetry-javaagent.jar
 set -euo pipefail
 . "$(dirname "$0")/tools-cache.sh"
@@ -18,34 +19,32 @@ for tool in java javac mvn; do
   command -v "$tool" >/dev/null 2>&1 || { echo "java-runtime: $tool is not on PATH (Java 17 JDK and Maven)" >&2; exit 1; }
 done
 rm -rf "$dir"
-mkdir -p "$dir/lib"
+mkdir -p "$dir/runtime/lib" "$dir/function-lib"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cat >"$work/pom.xml" <<POM
+# copy_with_dependencies GROUP ARTIFACT VERSION DIR: the artifact and its runtime dependencies into DIR.
+copy_with_dependencies() {
+  mkdir -p "$work/$2"
+  cat >"$work/$2/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>observed-lambda</groupId>
-  <artifactId>java-runtime</artifactId>
+  <artifactId>$2-set</artifactId>
   <version>1</version>
   <dependencies>
-    <dependency>
-      <groupId>com.amazonaws</groupId>
-      <artifactId>aws-lambda-java-runtime-interface-client</artifactId>
-      <version>$RIC_VERSION</version>
-    </dependency>
-    <dependency>
-      <groupId>io.opentelemetry</groupId>
-      <artifactId>opentelemetry-api</artifactId>
-      <version>$OTEL_API_VERSION</version>
-    </dependency>
+    <dependency><groupId>$1</groupId><artifactId>$2</artifactId><version>$3</version></dependency>
   </dependencies>
 </project>
 POM
-mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir/lib" -DincludeScope=runtime
-mvn -q -B -f "$work/pom.xml" dependency:copy \
+  mvn -q -B -f "$work/$2/pom.xml" dependency:copy-dependencies -DoutputDirectory="$4" -DincludeScope=runtime
+}
+# What Lambda's Java runtime has in /var/runtime/lib, and what a function ships in its own lib/.
+copy_with_dependencies com.amazonaws aws-lambda-java-runtime-interface-client "$RIC_VERSION" "$dir/runtime/lib"
+copy_with_dependencies io.opentelemetry opentelemetry-api "$OTEL_API_VERSION" "$dir/function-lib"
+mvn -q -B -f "$work/opentelemetry-api/pom.xml" dependency:copy \
   -Dartifact="io.opentelemetry.javaagent:opentelemetry-javaagent:$JAVAAGENT_VERSION" \
   -DoutputDirectory="$dir" -Dmdep.stripVersion=true
 test -f "$dir/opentelemetry-javaagent.jar"
-ls "$dir/lib"/aws-lambda-java-runtime-interface-client-*.jar >/dev/null
+ls "$dir/runtime/lib"/aws-lambda-java-runtime-interface-client-*.jar >/dev/null
 touch "$dir/complete"
 echo "$dir"
