@@ -42,9 +42,9 @@ const COUNTER_METRICS = 3;
 const HISTOGRAM_METRICS = 2;
 const ATTRIBUTE_SETS = 10;
 const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-const POINTS_PER_REQUEST = (COUNTER_METRICS + HISTOGRAM_METRICS) * ATTRIBUTE_SETS;
+export const POINTS_PER_REQUEST = (COUNTER_METRICS + HISTOGRAM_METRICS) * ATTRIBUTE_SETS;
 /** Prometheus samples per request: one per counter point; buckets + +Inf + sum + count per histogram point. */
-const SAMPLES_PER_REQUEST = ATTRIBUTE_SETS * (COUNTER_METRICS + HISTOGRAM_METRICS * (BOUNDS.length + 3));
+export const SAMPLES_PER_REQUEST = ATTRIBUTE_SETS * (COUNTER_METRICS + HISTOGRAM_METRICS * (BOUNDS.length + 3));
 const INVOCATION_MS = 500;
 
 const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
@@ -206,7 +206,11 @@ function collectorDrops(own: Record<string, number>, stderr: string): string {
 }
 
 /** Samples of the run's series stored in Prometheus, waiting (up to 5 s) for the last writes. */
-async function arrivedSamples(prometheus: PrometheusServer, service: string, sentSamples: number): Promise<number> {
+export async function arrivedSamples(
+  prometheus: PrometheusServer,
+  service: string,
+  sentSamples: number,
+): Promise<number> {
   // count_over_time drops the metric name, so each stored name is counted on its own.
   const names = [
     ...Array.from({ length: COUNTER_METRICS }, (_, m) => `bench_requests_${m}_total`),
@@ -231,7 +235,7 @@ async function arrivedSamples(prometheus: PrometheusServer, service: string, sen
  * Posts the request stream to `port` for `seconds` while the function runs back-to-back invocations, measuring the
  * process tree at `pid` from just before the first request until the replies are in and the last invocation ended.
  */
-async function sendLoad(
+export async function sendLoad(
   env: LambdaEnvironment,
   port: number,
   pid: number,

@@ -45,3 +45,20 @@ export function treeUsage(root: number): { cpuSeconds: number; rssBytes: number 
   }
   return { cpuSeconds: ticks / CLK_TCK, rssBytes: rss };
 }
+
+/**
+ * Peak resident memory (VmHWM, the kernel's high-water mark since each process started) of the tree rooted at
+ * `root`, summed over its processes; nothing is missed between samples.
+ */
+export function treePeakRss(root: number): number {
+  let bytes = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) bytes += Number(m[1]) * 1024;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return bytes;
+}
