@@ -61,3 +61,16 @@ export interface SeriesSample {
 /** Bits of Prometheus's staleness marker NaN (value.StaleNaN). */
 export const STALE_NAN_HIGH = 0x7ff00000;
 export const STALE_NAN_LOW = 0x00000002;
+
+/** A native histogram with nothing in it (the shape of a native histogram's staleness marker). */
+export const EMPTY_NATIVE_HISTOGRAM: NativeHistogram = {
+  count: 0,
+  sum: 0,
+  schema: 0,
+  zeroThreshold: 0,
+  zeroCount: 0,
+  positiveSpans: [],
+  positiveDeltas: [],
+  negativeSpans: [],
+  negativeDeltas: [],
+};

@@ -58,7 +58,14 @@ import {
   withLabel,
 } from './labels.js';
 import { metricFamilyName, sanitizeLabelName, unitWord } from './names.js';
-import type { MetricFamily, MetricType, NativeHistogram, PromExemplar, SeriesSample } from './series.js';
+import {
+  EMPTY_NATIVE_HISTOGRAM,
+  type MetricFamily,
+  type MetricType,
+  type NativeHistogram,
+  type PromExemplar,
+  type SeriesSample,
+} from './series.js';
 
 export interface TranslateOptions {
   /** Exponential histograms as native histograms (true) or classic `le` buckets (false). */
@@ -596,7 +603,7 @@ export class PrometheusTranslator {
           role: 'value',
           timestampMs,
           value: Number.NaN,
-          histogram: EMPTY_NATIVE,
+          histogram: EMPTY_NATIVE_HISTOGRAM,
           stale,
         });
         return timestampMs;
@@ -738,18 +745,6 @@ export class PrometheusTranslator {
     return perBucket;
   }
 }
-
-const EMPTY_NATIVE: NativeHistogram = {
-  count: 0,
-  sum: 0,
-  schema: 0,
-  zeroThreshold: 0,
-  zeroCount: 0,
-  positiveSpans: [],
-  positiveDeltas: [],
-  negativeSpans: [],
-  negativeDeltas: [],
-};
 
 function sameNumbers(a: number[], b: number[]): boolean {
   if (a.length !== b.length) return false;

@@ -24,23 +24,29 @@
  * remembered for that are bounded in number (OBSERVED_REMOTE_WRITE_STALE_SERIES)
  * and in label bytes; beyond either bound the least recently written are
  * forgotten (and counted): they end with the lookback instead.
+ *
+ * This module owns the translator, the counters and the order of things; the
+ * queue (./series-queue.ts), the memory of written series (./stale-series.ts),
+ * the cutting of requests (./requests.ts) and the sending (./sender.ts) are
+ * each their own.
  */
 
-import { credentialsFromEnv } from '../../aws/credentials.js';
-import { RequestSigner } from '../../aws/sigv4.js';
 import type { Exporter } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
-import type { Label } from '../../translate/labels.js';
-import type { MetricFamily, NativeHistogram, SeriesSample } from '../../translate/series.js';
+import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
 import { BackendHealth } from '../retry.js';
 import { SerialFlush } from '../serial-flush.js';
 import type { RemoteWriteOptions } from './config.js';
-import { compress, LabelBlockCache, type WritePoint, writeMetadata, writeSeries } from './encode.js';
+import { LabelBlockCache } from './encode.js';
 import { ProtoWriter } from './proto-writer.js';
-import { type HttpCall, type RetryPolicy, sendWithRetry, userAgent } from './send.js';
+import { type Batch, cutRequests, shardBySeries } from './requests.js';
+import type { RetryPolicy } from './send.js';
+import { RemoteWriteSender } from './sender.js';
+import { type PendingSeries, SeriesQueue, type Tally } from './series-queue.js';
+import { StaleSeriesMemory, WRITTEN_SERIES_MAX_BYTES } from './stale-series.js';
 
 export type RemoteWriteDropReason =
   | 'queue_full'
@@ -79,77 +85,6 @@ export interface RemoteWriteDeps {
   readonly health?: BackendHealth;
 }
 
-/** A queued point; `marker` tells this exporter's own staleness markers from the function's samples. */
-interface QueuedPoint extends WritePoint {
-  readonly marker?: boolean;
-}
-
-interface PendingSeries {
-  readonly key: string;
-  readonly labels: readonly Label[];
-  readonly family: MetricFamily;
-  points: QueuedPoint[];
-}
-
-/** Approximate heap bytes of a series' identity (key and labels), for the byte bounds. */
-function seriesBytes(key: string, labels: readonly Label[]): number {
-  let n = 64 + key.length;
-  for (const l of labels) n += 32 + l.name.length + l.value.length;
-  return n;
-}
-
-/** Approximate heap bytes of one queued point. */
-function pointBytes(p: WritePoint): number {
-  const h = p.histogram;
-  if (!h) return 64;
-  return (
-    160 +
-    8 * (h.positiveDeltas.length + h.negativeDeltas.length + 2 * (h.positiveSpans.length + h.negativeSpans.length))
-  );
-}
-
-function seriesQueueBytes(s: PendingSeries): number {
-  let n = seriesBytes(s.key, s.labels);
-  for (const p of s.points) n += pointBytes(p);
-  return n;
-}
-
-/** Samples and staleness markers, counted apart. */
-interface Tally {
-  samples: number;
-  markers: number;
-}
-
-function tally(points: readonly QueuedPoint[], into: Tally = { samples: 0, markers: 0 }): Tally {
-  for (const p of points) {
-    if (p.marker) into.markers++;
-    else into.samples++;
-  }
-  return into;
-}
-
-interface WrittenSeries {
-  readonly labels: readonly Label[];
-  readonly bytes: number;
-  readonly family: MetricFamily;
-  lastMs: number;
-  nativeHistogram: boolean;
-  /** A staleness marker was the last thing queued. */
-  ended: boolean;
-  /** When it was last written, and when it took its place in `written`'s order (see forgetBeyondBound). */
-  writtenSeq: number;
-  placedSeq: number;
-}
-
-interface Batch {
-  readonly body: Uint8Array;
-  readonly series: PendingSeries[];
-  /** Points in the request, staleness markers included. */
-  readonly samples: number;
-  /** Of which staleness markers. */
-  readonly markers: number;
-}
-
 /**
  * Requests on the wire at once per flush. Each series belongs to one shard
  * (by a hash of its key) and a shard sends its requests in turn, so the
@@ -157,56 +92,21 @@ interface Batch {
  */
 const SEND_SHARDS = 4;
 
-function shardBySeries(series: Iterable<PendingSeries>, shards: number): PendingSeries[][] {
-  if (shards === 1) return [[...series]];
-  const out: PendingSeries[][] = Array.from({ length: shards }, () => []);
-  for (const s of series) {
-    let h = 0;
-    for (let i = 0; i < s.key.length; i++) h = (Math.imul(h, 31) + s.key.charCodeAt(i)) | 0;
-    out[(h >>> 0) % shards].push(s);
-  }
-  return out.filter((shard) => shard.length > 0);
-}
-
-/** Label bytes of the series remembered for staleness markers; beyond it, the least recently written go. */
-const WRITTEN_SERIES_MAX_BYTES = 16 * 1024 * 1024;
-
-const STALE_HISTOGRAM: NativeHistogram = {
-  count: 0,
-  sum: 0,
-  schema: 0,
-  zeroThreshold: 0,
-  zeroCount: 0,
-  positiveSpans: [],
-  positiveDeltas: [],
-  negativeSpans: [],
-  negativeDeltas: [],
-};
-
 export class RemoteWriteExporter implements Exporter {
   readonly name = 'remote-write';
   readonly signals: readonly Signal[] = ['metrics'];
   readonly translator: PrometheusTranslator;
-  private pending = new Map<string, PendingSeries>();
-  /** Queued points, staleness markers included (the queue bound counts both). */
-  private pendingSamples = 0;
-  private pendingMarkers = 0;
-  /** Approximate heap bytes of the queue (OBSERVED_REMOTE_WRITE_QUEUE_BYTES bounds it). */
-  private pendingBytes = 0;
-  /** Approximate bytes of `written`, least recently written first (a Map keeps insertion order). */
-  private writtenBytes = 0;
-  /** Counts writes, to order series by when they were last written. */
-  private writeSeq = 0;
+  private readonly queue: SeriesQueue;
+  private readonly written: StaleSeriesMemory;
   /** Points handed to the flush under way and not yet delivered, rejected or put back. */
   private inFlight: Tally = { samples: 0, markers: 0 };
   /** Bumped when SHUTDOWN gives up on the flush under way: its late outcome is then ignored. */
   private generation = 0;
   /** From SHUTDOWN (or the final flush's deadline) on, undelivered points are reported as dropped. */
   private closing = false;
-  private readonly written = new Map<string, WrittenSeries>();
   private readonly writer = new ProtoWriter();
   private readonly labelBlocks = new LabelBlockCache();
-  private readonly signer: RequestSigner | undefined;
+  private readonly sender: RemoteWriteSender;
   private readonly log: (message: string) => void;
   private readonly retry: RetryPolicy;
   private readonly logged = new Set<string>();
@@ -234,15 +134,14 @@ export class RemoteWriteExporter implements Exporter {
     this.translator.onWarning = (message) => this.log(message);
     this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
+    this.queue = new SeriesQueue(options.maxQueuedSamples, options.maxQueuedBytes);
+    this.written = new StaleSeriesMemory(options.maxStaleSeries);
+    this.sender = new RemoteWriteSender(options, this.retry, deps.env ?? process.env);
     this.rounds = new SerialFlush(
       this.health,
       (deadlineMs, final) => this.sendPending(deadlineMs, final ? undefined : this.health.attemptsAllowed()),
-      () => this.pendingSamples > 0,
+      () => this.queue.size > 0,
     );
-    if (options.sigv4Region) {
-      const env = deps.env ?? process.env;
-      this.signer = new RequestSigner('aps', options.sigv4Region, () => credentialsFromEnv(env));
-    }
   }
 
   /**
@@ -270,9 +169,10 @@ export class RemoteWriteExporter implements Exporter {
   }
 
   private undelivered(): Tally {
+    const queued = this.queue.counts();
     return {
-      samples: this.pendingSamples - this.pendingMarkers + this.inFlight.samples,
-      markers: this.pendingMarkers + this.inFlight.markers,
+      samples: queued.samples + this.inFlight.samples,
+      markers: queued.markers + this.inFlight.markers,
     };
   }
 
@@ -295,7 +195,7 @@ export class RemoteWriteExporter implements Exporter {
    */
   private sendWhenFull(): void {
     if (this.closing || this.rounds.final || this.rounds.busy) return;
-    if (this.pendingSamples < this.options.maxSamples * SEND_SHARDS || this.health.coolingDown()) return;
+    if (this.queue.size < this.options.maxSamples * SEND_SHARDS || this.health.coolingDown()) return;
     this.rounds.flush(Date.now() + this.retry.timeoutMs).then(
       // What arrived meanwhile may be a full round again.
       () => this.sendWhenFull(),
@@ -303,34 +203,14 @@ export class RemoteWriteExporter implements Exporter {
     );
   }
 
-  /**
-   * Bounds the series remembered for staleness markers: the least recently
-   * written are forgotten, counted. `written` keeps the order series were
-   * placed in; a series written again since is moved to the end when the scan
-   * reaches it instead of at every write (a Map delete and set per sample),
-   * so the order is by last write to within the writes since the last scan.
-   */
+  /** Bounds the series remembered for staleness markers; the least recently written are forgotten, counted. */
   private forgetBeyondBound(): void {
-    const maxSeries = this.options.maxStaleSeries;
-    const within = () => this.written.size <= maxSeries && this.writtenBytes <= WRITTEN_SERIES_MAX_BYTES;
-    if (within()) return;
-    let forgotten = 0;
-    for (const [key, series] of this.written) {
-      if (within()) break;
-      this.written.delete(key);
-      if (series.writtenSeq !== series.placedSeq) {
-        // Written since it was placed: it goes to the end, once (the Map visits it again, then in place).
-        series.placedSeq = series.writtenSeq;
-        this.written.set(key, series);
-        continue;
-      }
-      this.writtenBytes -= series.bytes;
-      forgotten++;
-    }
+    const forgotten = this.written.forgetBeyondBound();
+    if (forgotten === 0) return;
     this.counters.seriesForgotten += forgotten;
     this.logOnce(
       'series-forgotten',
-      `more than ${maxSeries} series (OBSERVED_REMOTE_WRITE_STALE_SERIES) or ${WRITTEN_SERIES_MAX_BYTES} bytes of labels written; the least recently written are forgotten and get no staleness marker at SHUTDOWN (counted)`,
+      `more than ${this.options.maxStaleSeries} series (OBSERVED_REMOTE_WRITE_STALE_SERIES) or ${WRITTEN_SERIES_MAX_BYTES} bytes of labels written; the least recently written are forgotten and get no staleness marker at SHUTDOWN (counted)`,
     );
   }
 
@@ -346,23 +226,7 @@ export class RemoteWriteExporter implements Exporter {
 
   async shutdown(deadlineMs: number): Promise<void> {
     this.closing = true;
-    const now = Date.now();
-    for (const [key, series] of this.written) {
-      if (series.ended) continue;
-      this.add(
-        {
-          key,
-          labels: series.labels,
-          family: series.family,
-          role: 'value',
-          timestampMs: Math.max(now, series.lastMs + 1),
-          value: Number.NaN,
-          stale: true,
-          histogram: series.nativeHistogram ? STALE_HISTOGRAM : undefined,
-        },
-        true,
-      );
-    }
+    for (const marker of this.written.staleMarkers(Date.now())) this.add(marker, true);
     await this.rounds.flush(deadlineMs, { final: true });
     this.abandon();
   }
@@ -371,10 +235,7 @@ export class RemoteWriteExporter implements Exporter {
   private abandon(): void {
     const left = this.undelivered();
     this.generation++;
-    this.pending = new Map();
-    this.pendingSamples = 0;
-    this.pendingMarkers = 0;
-    this.pendingBytes = 0;
+    this.queue.clear();
     this.inFlight = { samples: 0, markers: 0 };
     this.counters.staleMarkersDropped += left.markers;
     this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
@@ -384,62 +245,20 @@ export class RemoteWriteExporter implements Exporter {
   }
 
   private add(sample: SeriesSample, marker = false): void {
-    const known = this.written.get(sample.key);
-    if (known) {
-      if (sample.timestampMs <= known.lastMs) {
-        // target_info repeats with every payload of a resource; an equal timestamp is not news.
-        if (sample.family.name === 'target_info') return;
-        const reason = sample.timestampMs === known.lastMs ? 'duplicate_timestamp' : 'out_of_order';
-        this.drop(reason, 1, `a sample of ${sample.family.name} is not newer than the last one of its series`);
-        return;
-      }
-      known.lastMs = sample.timestampMs;
-      known.ended = sample.stale === true;
-      if (sample.histogram && !sample.stale) known.nativeHistogram = true;
-      known.writtenSeq = ++this.writeSeq;
-    } else {
-      const bytes = seriesBytes(sample.key, sample.labels);
-      const seq = ++this.writeSeq;
-      this.written.set(sample.key, {
-        labels: sample.labels,
-        bytes,
-        family: sample.family,
-        lastMs: sample.timestampMs,
-        nativeHistogram: sample.histogram !== undefined,
-        ended: sample.stale === true,
-        writtenSeq: seq,
-        placedSeq: seq,
-      });
-      this.writtenBytes += bytes;
+    const admission = this.written.admit(sample);
+    if (admission === 'repeat') return;
+    if (admission !== 'accepted') {
+      this.drop(admission, 1, `a sample of ${sample.family.name} is not newer than the last one of its series`);
+      return;
     }
-    let series = this.pending.get(sample.key);
-    if (!series) {
-      series = { key: sample.key, labels: sample.labels, family: sample.family, points: [] };
-      this.pending.set(sample.key, series);
-      this.pendingBytes += seriesBytes(sample.key, sample.labels);
-    }
-    series.points.push(marker ? { ...sample, marker } : sample);
-    this.pendingBytes += pointBytes(sample);
-    this.pendingSamples++;
-    if (marker) this.pendingMarkers++;
-    else this.counters.samplesQueued++;
+    this.queue.add(sample, marker);
+    if (!marker) this.counters.samplesQueued++;
   }
 
   /** Bounded queue (samples and bytes): beyond either limit the oldest series' samples go first. */
-  private trim(): void {
-    const { maxQueuedSamples, maxQueuedBytes } = this.options;
-    const within = () => this.pendingSamples <= maxQueuedSamples && this.pendingBytes <= maxQueuedBytes;
-    if (within()) return;
-    const dropped: Tally = { samples: 0, markers: 0 };
-    for (const [key, series] of this.pending) {
-      if (within()) break;
-      this.pending.delete(key);
-      this.pendingSamples -= series.points.length;
-      this.pendingBytes -= seriesQueueBytes(series);
-      tally(series.points, dropped);
-    }
-    this.pendingMarkers -= dropped.markers;
+  private trim(dropped: Tally = this.queue.trim()): void {
     this.counters.staleMarkersDropped += dropped.markers;
+    const { maxQueuedSamples, maxQueuedBytes } = this.options;
     this.drop(
       'queue_full',
       dropped.samples,
@@ -457,16 +276,12 @@ export class RemoteWriteExporter implements Exporter {
   }
 
   private async sendPending(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
-    const batch = this.pending;
     const generation = this.generation;
-    this.pending = new Map();
-    this.inFlight = { samples: this.pendingSamples - this.pendingMarkers, markers: this.pendingMarkers };
-    this.pendingSamples = 0;
-    this.pendingMarkers = 0;
-    this.pendingBytes = 0;
+    const { series, counts } = this.queue.takeAll();
+    this.inFlight = counts;
     // Requests are built before any is sent: the proto writer is shared.
     const shardCount = Math.min(SEND_SHARDS, Math.ceil(this.inFlight.samples / this.options.maxSamples));
-    const shards = shardBySeries(batch.values(), Math.max(1, shardCount)).map((series) => this.buildRequests(series));
+    const shards = shardBySeries(series.values(), Math.max(1, shardCount)).map((s) => this.buildRequests(s));
     const leftover = await Promise.all(
       shards.map((requests) => this.sendShard(requests, generation, deadlineMs, maxAttempts)),
     );
@@ -474,7 +289,7 @@ export class RemoteWriteExporter implements Exporter {
     if (generation !== this.generation) return;
     this.inFlight = { samples: 0, markers: 0 };
     const undelivered = leftover.flat();
-    if (undelivered.length > 0) this.requeue(undelivered);
+    if (undelivered.length > 0) this.trim(this.queue.requeue(undelivered.flatMap((b) => b.series)));
   }
 
   /**
@@ -489,15 +304,9 @@ export class RemoteWriteExporter implements Exporter {
   ): Promise<Batch[]> {
     for (let index = 0; index < requests.length; index++) {
       const request = requests[index];
-      const result = await sendWithRetry(
-        this.call(request.body),
-        deadlineMs,
-        this.retry,
-        () => {
-          this.counters.requestsRetried++;
-        },
-        maxAttempts,
-      );
+      const result = await this.sender.send(request.body, deadlineMs, maxAttempts, () => {
+        this.counters.requestsRetried++;
+      });
       if (generation !== this.generation) return [];
       const samples = request.samples - request.markers;
       if (result.outcome !== 'deferred') this.health.succeeded();
@@ -531,105 +340,8 @@ export class RemoteWriteExporter implements Exporter {
     this.log(message);
   }
 
-  /** Undelivered series go back in front of anything queued since, so order is kept. */
-  private requeue(batches: Batch[]): void {
-    const newer = this.pending;
-    this.pending = new Map();
-    this.pendingSamples = 0;
-    this.pendingMarkers = 0;
-    this.pendingBytes = 0;
-    const put = (series: PendingSeries) => {
-      const existing = this.pending.get(series.key);
-      if (existing) existing.points = existing.points.concat(series.points);
-      else {
-        this.pending.set(series.key, { ...series, points: series.points.slice() });
-        this.pendingBytes += seriesBytes(series.key, series.labels);
-      }
-      for (const p of series.points) this.pendingBytes += pointBytes(p);
-      this.pendingSamples += series.points.length;
-      this.pendingMarkers += tally(series.points).markers;
-    };
-    for (const b of batches) for (const s of b.series) put(s);
-    for (const s of newer.values()) put(s);
-    this.trim();
-  }
-
-  private call(body: Uint8Array): HttpCall {
-    const url = this.options.url;
-    const base: Record<string, string> = {
-      'content-type': 'application/x-protobuf',
-      'content-encoding': 'snappy',
-      'x-prometheus-remote-write-version': '0.1.0',
-      'user-agent': userAgent(),
-      ...this.options.headers,
-    };
-    const signer = this.signer;
-    if (!signer) return { method: 'POST', url, body, headers: () => base };
-    return { method: 'POST', url, body, headers: () => signer.sign({ method: 'POST', url, headers: base, body }) };
-  }
-
   /** Cuts the queued series into requests within the sample and byte limits (metadata included). */
   buildRequests(series: Iterable<PendingSeries>): Batch[] {
-    const { maxSamples, maxBytes } = this.options;
-    const w = this.writer;
-    const out: Batch[] = [];
-    let current: PendingSeries[] = [];
-    let samples = 0;
-    let markers = 0;
-    let families = new Map<string, MetricFamily>();
-    let metadataBytes = 0;
-    w.reset();
-    const finish = () => {
-      if (current.length === 0) return;
-      for (const f of families.values()) writeMetadata(w, f);
-      out.push({ body: compress(w.bytes()), series: current, samples, markers });
-      w.reset();
-      current = [];
-      samples = 0;
-      markers = 0;
-      families = new Map();
-      metadataBytes = 0;
-    };
-    for (const s of series) {
-      let points = s.points;
-      let take = Math.min(points.length, maxSamples);
-      while (points.length > 0) {
-        if (samples + take > maxSamples) {
-          if (current.length > 0) finish();
-          take = Math.min(take, maxSamples);
-        }
-        const slice = take === points.length ? points : points.slice(0, take);
-        const newFamily = !families.has(s.family.name);
-        const extraMetadata = newFamily
-          ? 24 + (s.family.name.length + s.family.help.length + s.family.unit.length) * 3
-          : 0;
-        const before = w.pos;
-        writeSeries(w, { key: s.key, labels: s.labels, points: slice }, this.labelBlocks);
-        if (w.pos + metadataBytes + extraMetadata > maxBytes) {
-          if (current.length > 0) {
-            w.pos = before;
-            finish();
-            continue;
-          }
-          if (take > 1) {
-            // A single series too large for one request: send it in halves.
-            w.pos = before;
-            take = Math.ceil(take / 2);
-            continue;
-          }
-        }
-        if (newFamily) {
-          families.set(s.family.name, s.family);
-          metadataBytes += extraMetadata;
-        }
-        current.push({ ...s, points: slice });
-        samples += slice.length;
-        markers += tally(slice).markers;
-        points = slice.length === points.length ? [] : points.slice(slice.length);
-        take = Math.min(points.length, maxSamples);
-      }
-    }
-    finish();
-    return out;
+    return cutRequests(series, this.options, this.writer, this.labelBlocks);
   }
 }

@@ -1,0 +1,47 @@
+/**
+ * Sending one remote write request: the headers remote write 1.0 requires,
+ * the user's extra headers (a tenant header for Cortex), a SigV4 signature
+ * for Amazon Managed Service for Prometheus made anew for each attempt, and
+ * the retries inside the flush deadline (./send.ts).
+ */
+import { credentialsFromEnv } from '../../aws/credentials.js';
+import { RequestSigner } from '../../aws/sigv4.js';
+import type { RemoteWriteOptions } from './config.js';
+import { type HttpCall, type RetryPolicy, type SendResult, sendWithRetry, userAgent } from './send.js';
+
+export class RemoteWriteSender {
+  private readonly signer: RequestSigner | undefined;
+
+  constructor(
+    private readonly options: RemoteWriteOptions,
+    private readonly retry: RetryPolicy,
+    env: NodeJS.ProcessEnv,
+  ) {
+    if (options.sigv4Region) {
+      this.signer = new RequestSigner('aps', options.sigv4Region, () => credentialsFromEnv(env));
+    }
+  }
+
+  send(
+    body: Uint8Array,
+    deadlineMs: number,
+    maxAttempts: number | undefined,
+    onRetry: (reason: string) => void,
+  ): Promise<SendResult> {
+    return sendWithRetry(this.call(body), deadlineMs, this.retry, onRetry, maxAttempts);
+  }
+
+  private call(body: Uint8Array): HttpCall {
+    const url = this.options.url;
+    const base: Record<string, string> = {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+      'x-prometheus-remote-write-version': '0.1.0',
+      'user-agent': userAgent(),
+      ...this.options.headers,
+    };
+    const signer = this.signer;
+    if (!signer) return { method: 'POST', url, body, headers: () => base };
+    return { method: 'POST', url, body, headers: () => signer.sign({ method: 'POST', url, headers: base, body }) };
+  }
+}
