@@ -1,5 +1,6 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { ICollectionRef } from 'aws-cdk-lib/aws-opensearchserverless';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -39,15 +40,25 @@ export interface PushgatewayDestinationOptions {
 export interface OpenSearchDestinationOptions {
   /**
    * An Amazon OpenSearch Service domain; the function may POST to its `_bulk` API (SigV4, service `es`).
-   * Give either `domain` or `endpoint`.
-   * @default - use `endpoint`
+   * Give one of `domain`, `collection` or `endpoint`.
+   * @default - use `collection` or `endpoint`
    */
   readonly domain?: opensearch.IDomain;
 
   /**
+   * An Amazon OpenSearch Serverless collection (e.g. a `CfnCollection`); the function gets `aoss:APIAccessAll` on it
+   * and signs with SigV4, service `aoss`. The collection's data access policy must still let the function's role
+   * write: `aoss:CreateIndex`, `aoss:UpdateIndex`, `aoss:DescribeIndex` and `aoss:WriteDocument` on
+   * `index/<collection name>/*` (README, "OpenSearch Serverless").
+   * Give one of `domain`, `collection` or `endpoint`.
+   * @default - use `domain` or `endpoint`
+   */
+  readonly collection?: ICollectionRef;
+
+  /**
    * Base URL of an OpenSearch or Elasticsearch endpoint outside this app (no IAM is granted for it).
-   * Give either `domain` or `endpoint`.
-   * @default - use `domain`
+   * Give one of `domain`, `collection` or `endpoint`.
+   * @default - use `domain` or `collection`
    */
   readonly endpoint?: string;
 
@@ -98,14 +109,13 @@ export abstract class TelemetryDestination {
 
   /** Log records (and optionally spans) to OpenSearch. */
   public static openSearch(options: OpenSearchDestinationOptions): TelemetryDestination {
-    const hasDomain = options?.domain !== undefined;
-    const hasEndpoint = options?.endpoint !== undefined;
-    if (hasDomain === hasEndpoint) {
+    const given = [options?.domain, options?.collection, options?.endpoint].filter((v) => v !== undefined);
+    if (given.length !== 1) {
       throw new Error(
-        'TelemetryDestination.openSearch: give exactly one of `domain` (an OpenSearch Service domain) or `endpoint` (a base URL)',
+        'TelemetryDestination.openSearch: give exactly one of `domain` (an OpenSearch Service domain), `collection` (an OpenSearch Serverless collection) or `endpoint` (a base URL)',
       );
     }
-    if (hasEndpoint) {
+    if (options.endpoint !== undefined) {
       requireUrl(
         'TelemetryDestination.openSearch',
         'endpoint',
@@ -182,11 +192,19 @@ class OpenSearchDestination extends TelemetryDestination {
   }
   public bind(_scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
     const environment: { [name: string]: string } = {};
-    const domain = this.options.domain;
+    const { domain, collection } = this.options;
     if (domain !== undefined) {
       // The extension POSTs every document to `<endpoint>/_bulk`: that is all it needs.
       iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [`${domain.domainArn}/_bulk`] });
       environment[ENV.openSearchEndpoint] = `https://${domain.domainEndpoint}`;
+    } else if (collection !== undefined) {
+      // Serverless authorizes in two steps: IAM lets the role reach the collection's API at all, and the
+      // collection's data access policy (the user's) says which indexes it may write.
+      const { collectionId, collectionArn } = collection.collectionRef;
+      iam.Grant.addToPrincipal({ grantee, actions: ['aoss:APIAccessAll'], resourceArns: [collectionArn] });
+      const stack = Stack.of(collection);
+      environment[ENV.openSearchEndpoint] = `https://${collectionId}.${stack.region}.aoss.${stack.urlSuffix}`;
+      environment[ENV.openSearchSigv4Service] = 'aoss';
     } else {
       environment[ENV.openSearchEndpoint] = this.options.endpoint!;
     }

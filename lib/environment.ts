@@ -11,6 +11,7 @@ export const ENV = {
   openSearchEndpoint: 'OBSERVED_OPENSEARCH_ENDPOINT',
   openSearchIndex: 'OBSERVED_OPENSEARCH_INDEX',
   openSearchTracesIndex: 'OBSERVED_OPENSEARCH_TRACES_INDEX',
+  openSearchSigv4Service: 'OBSERVED_OPENSEARCH_SIGV4_SERVICE',
   flush: 'OBSERVED_FLUSH',
   logLevel: 'OBSERVED_LOG_LEVEL',
   /** Lambda runs this script first; it sets the function's process up for telemetry (layer file). */

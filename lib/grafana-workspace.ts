@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { lambdaDashboards } from './dashboards/lambda.js';
 import { renderDashboard } from './dashboards/model.js';
+import { constructError } from './errors.js';
 import { ObserveFunctions } from './observe.js';
 import { packagedPath } from './package-paths.js';
 import type { IPrometheusWorkspace } from './prometheus-workspace.js';
@@ -146,20 +147,27 @@ export class GrafanaWorkspace extends Resource {
   constructor(scope: Construct, id: string, props: GrafanaWorkspaceProps) {
     super(scope, id);
     if (props.authentication === undefined) {
-      throw new Error('GrafanaWorkspace: `authentication` is required, e.g. GrafanaAuthentication.iamIdentityCenter()');
+      throw constructError(
+        this,
+        'GrafanaWorkspace: `authentication` is required, e.g. GrafanaAuthentication.iamIdentityCenter()',
+      );
     }
     if (
       props.workspaceName !== undefined &&
       !Token.isUnresolved(props.workspaceName) &&
       !NAME_PATTERN.test(props.workspaceName)
     ) {
-      throw new Error(
+      throw constructError(
+        this,
         `GrafanaWorkspace: workspaceName "${props.workspaceName}" is not valid; use 1 to 255 of letters, digits and - . _ ~`,
       );
     }
     const dashboards = props.dashboards ?? true;
     if (props.dashboards === true && props.prometheus === undefined) {
-      throw new Error('GrafanaWorkspace: dashboards need a data source; give `prometheus` (a PrometheusWorkspace)');
+      throw constructError(
+        this,
+        'GrafanaWorkspace: dashboards need a data source; give `prometheus` (a PrometheusWorkspace)',
+      );
     }
     const permissionType = props.permissionType ?? GrafanaPermissionType.CUSTOMER_MANAGED;
     const stack = Stack.of(this);

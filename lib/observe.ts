@@ -48,7 +48,7 @@ export class ObserveFunctions implements IAspect {
    * warning annotation on the function, when it cannot be observed.
    */
   public static observe(fn: lambda.Function, options: TelemetryOptions): boolean {
-    validateTelemetryOptions('observe', options);
+    validateTelemetryOptions('observe', options, fn.node.path);
     return observeFunction(fn, options);
   }
 

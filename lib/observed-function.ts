@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import { ConstructValidationError, childPath } from './errors.js';
 import { defaultProjectRoot, handlerModuleFormat, writeEntry } from './function-entry.js';
 import { markObserved } from './observe.js';
 import { acceptsCallbackHandlers, defaultNodeRuntime, unsupportedRuntimeReason } from './runtimes.js';
@@ -26,27 +27,29 @@ export interface ObservedFunctionProps extends nodejs.NodejsFunctionProps {
  */
 export class ObservedFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: ObservedFunctionProps) {
-    super(scope, id, ObservedFunction.bundledProps(props));
+    super(scope, id, ObservedFunction.bundledProps(scope, id, props));
     markObserved(this);
     applyTelemetry(this, props.telemetry);
   }
 
-  private static bundledProps(props: ObservedFunctionProps): nodejs.NodejsFunctionProps {
+  private static bundledProps(scope: Construct, id: string, props: ObservedFunctionProps): nodejs.NodejsFunctionProps {
     const where = 'ObservedFunction';
+    const path = childPath(scope, id);
+    const refuse = (message: string) => new ConstructValidationError(path, message);
     const reason = unsupportedRuntimeReason(props.runtime ?? defaultNodeRuntime());
-    if (reason !== undefined) throw new Error(`${where} cannot observe this function: ${reason}`);
+    if (reason !== undefined) throw refuse(`${where} cannot observe this function: ${reason}`);
     if (props.code !== undefined) {
-      throw new Error(`${where} bundles the handler itself: give \`entry\` (the handler file) instead of \`code\``);
+      throw refuse(`${where} bundles the handler itself: give \`entry\` (the handler file) instead of \`code\``);
     }
     if (props.entry === undefined) {
-      throw new Error(`${where}: \`entry\` is required (the file that exports the handler, e.g. 'src/api.ts')`);
+      throw refuse(`${where}: \`entry\` is required (the file that exports the handler, e.g. 'src/api.ts')`);
     }
     const entry = resolve(props.entry);
-    if (!existsSync(entry)) throw new Error(`${where}: the entry file ${entry} does not exist`);
-    validateTelemetryOptions(where, props.telemetry);
+    if (!existsSync(entry)) throw refuse(`${where}: the entry file ${entry} does not exist`);
+    validateTelemetryOptions(where, props.telemetry, path);
     const exportName = props.handler ?? 'handler';
     if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(exportName)) {
-      throw new Error(
+      throw refuse(
         `${where}: \`handler\` is the name of the exported handler function (e.g. 'handler'); got "${exportName}"`,
       );
     }

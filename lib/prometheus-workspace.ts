@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
+import { constructError } from './errors.js';
 import { DEFAULT_THRESHOLDS, lambdaRuleGroups, renderRulesFile } from './prometheus-rules.js';
 
 /** An Amazon Managed Service for Prometheus workspace. */
@@ -135,16 +136,21 @@ abstract class PrometheusWorkspaceBase extends Resource implements IPrometheusWo
 }
 
 /** Throws when `alias` would be refused by AMP. */
-export function validateWorkspaceAlias(alias: string | undefined): void {
+export function validateWorkspaceAlias(scope: IConstruct, alias: string | undefined): void {
   if (alias === undefined || Token.isUnresolved(alias)) return;
   if (alias.trim() === '' || alias.length > 100 || alias.trim() !== alias) {
-    throw new Error(
+    throw constructError(
+      scope,
+
       `PrometheusWorkspace: alias "${alias}" is not valid; an alias has 1 to 100 characters and no leading or trailing blanks`,
     );
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
   if (/[\u0000-\u001f\u007f]/.test(alias)) {
-    throw new Error(`PrometheusWorkspace: alias ${JSON.stringify(alias)} is not valid; it contains control characters`);
+    throw constructError(
+      scope,
+      `PrometheusWorkspace: alias ${JSON.stringify(alias)} is not valid; it contains control characters`,
+    );
   }
 }
 
@@ -186,10 +192,16 @@ export class PrometheusWorkspace extends PrometheusWorkspaceBase {
 
   constructor(scope: Construct, id: string, props: PrometheusWorkspaceProps = {}) {
     super(scope, id);
-    validateWorkspaceAlias(props.alias);
+    validateWorkspaceAlias(this, props.alias);
     const thresholds = {
-      errorRatio: ratio('alertThresholds.errorRatio', props.alertThresholds?.errorRatio, DEFAULT_THRESHOLDS.errorRatio),
+      errorRatio: ratio(
+        this,
+        'alertThresholds.errorRatio',
+        props.alertThresholds?.errorRatio,
+        DEFAULT_THRESHOLDS.errorRatio,
+      ),
       coldStartRatio: ratio(
+        this,
         'alertThresholds.coldStartRatio',
         props.alertThresholds?.coldStartRatio,
         DEFAULT_THRESHOLDS.coldStartRatio,
@@ -199,14 +211,15 @@ export class PrometheusWorkspace extends PrometheusWorkspaceBase {
       concurrencyWarningRatio: DEFAULT_THRESHOLDS.concurrencyWarningRatio,
     };
     if (!(thresholds.concurrencyLimit >= 1)) {
-      throw new Error(
+      throw constructError(
+        this,
         `PrometheusWorkspace: alertThresholds.concurrencyLimit must be 1 or more; got ${thresholds.concurrencyLimit}`,
       );
     }
 
     const logging = props.logging ?? props.logGroup !== undefined;
     if (props.logging === false && props.logGroup !== undefined) {
-      throw new Error('PrometheusWorkspace: `logGroup` is given but `logging` is false; drop one of them');
+      throw constructError(this, 'PrometheusWorkspace: `logGroup` is given but `logging` is false; drop one of them');
     }
     if (logging) {
       this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
@@ -255,26 +268,36 @@ export class PrometheusWorkspace extends PrometheusWorkspaceBase {
   }
 
   private allowPublishing(topic: sns.ITopic): void {
-    const aps = new iam.ServicePrincipal('aps.amazonaws.com');
+    // Only AMP acting for this workspace, in this account, may use these grants (no confused deputy).
+    const account = Stack.of(this).account;
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowPrometheusAlertManager',
-        principals: [aps],
+        principals: [new iam.ServicePrincipal('aps.amazonaws.com')],
         actions: ['sns:Publish', 'sns:GetTopicAttributes'],
         resources: [topic.topicArn],
         conditions: {
           ArnEquals: { 'aws:SourceArn': this.workspaceArn },
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          StringEquals: { 'aws:SourceAccount': account },
         },
       }),
     );
+    // The key policy lives in the key, which the topic and then the workspace depend on: naming this workspace's
+    // ARN there would be a cycle, so the key admits the workspaces of this account and region.
+    const workspacesHere = Stack.of(this).formatArn({ service: 'aps', resource: 'workspace', resourceName: '*' });
+    const aps = new iam.ServicePrincipal('aps.amazonaws.com', {
+      conditions: {
+        ArnLike: { 'aws:SourceArn': workspacesHere },
+        StringEquals: { 'aws:SourceAccount': account },
+      },
+    });
     topic.masterKey?.grant(aps, 'kms:GenerateDataKey*', 'kms:Decrypt');
   }
 }
 
-function ratio(name: string, value: number | undefined, fallback: number): number {
+function ratio(scope: IConstruct, name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!(value > 0 && value <= 1))
-    throw new Error(`PrometheusWorkspace: ${name} must be above 0 and at most 1; got ${value}`);
+    throw constructError(scope, `PrometheusWorkspace: ${name} must be above 0 and at most 1; got ${value}`);
   return value;
 }

@@ -1,6 +1,7 @@
 import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { constructError } from './errors.js';
 import { packagedPath } from './package-paths.js';
 import { supportedNodeRuntimes } from './runtimes.js';
 
@@ -77,7 +78,7 @@ export class TelemetryExtension extends Construct {
   /** Lets another account use the layer. */
   public shareWithAccount(accountId: string): void {
     if (!Token.isUnresolved(accountId) && !/^\d{12}$/.test(accountId)) {
-      throw new Error(`TelemetryExtension: "${accountId}" is not an AWS account id (12 digits)`);
+      throw constructError(this, `TelemetryExtension: "${accountId}" is not an AWS account id (12 digits)`);
     }
     this.layerVersion.addPermission(`Share${this.permissionCount++}`, { accountId });
   }
@@ -85,7 +86,8 @@ export class TelemetryExtension extends Construct {
   /** Lets every account of an AWS Organizations organization use the layer. */
   public shareWithOrganization(organizationId: string): void {
     if (!Token.isUnresolved(organizationId) && !/^o-[a-z0-9]{10,32}$/.test(organizationId)) {
-      throw new Error(
+      throw constructError(
+        this,
         `TelemetryExtension: "${organizationId}" is not an organization id (o- followed by 10 to 32 characters)`,
       );
     }

@@ -2,6 +2,7 @@ import { type Duration, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { TelemetryDestination } from './destinations.js';
 import { ENV } from './environment.js';
+import { ConstructValidationError } from './errors.js';
 import { TelemetryExtension } from './telemetry-extension.js';
 
 /** When the extension exports what it holds (`OBSERVED_FLUSH`). */
@@ -69,18 +70,27 @@ export interface TelemetryOptions {
   readonly extension?: TelemetryExtension;
 }
 
-/** Throws when the options cannot work; `where` names the caller in the message. */
-export function validateTelemetryOptions(where: string, options: TelemetryOptions | undefined): void {
+/**
+ * Throws when the options cannot work; `where` names the caller in the message, `constructPath` the function
+ * they are for (when there is one).
+ */
+export function validateTelemetryOptions(
+  where: string,
+  options: TelemetryOptions | undefined,
+  constructPath?: string,
+): void {
+  const refuse = (message: string) =>
+    constructPath === undefined ? new Error(message) : new ConstructValidationError(constructPath, message);
   const destinations = options?.destinations;
   if (destinations === undefined || destinations.length === 0) {
-    throw new Error(
+    throw refuse(
       `${where}: telemetry.destinations needs at least one destination, e.g. TelemetryDestination.prometheus(workspace)`,
     );
   }
   const kinds = new Set<string>();
   for (const destination of destinations) {
     if (kinds.has(destination.kind)) {
-      throw new Error(
+      throw refuse(
         `${where}: telemetry.destinations has two ${destination.kind} destinations; the extension sends to one of each kind`,
       );
     }

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +89,22 @@ describe('TelemetryDestination', () => {
     ]);
   });
 
+  it('openSearch with a Serverless collection: its endpoint, SigV4 for aoss, and aoss:APIAccessAll on that collection only', () => {
+    const { stack } = newStack();
+    const collection = new aoss.CfnCollection(stack, 'Logs', { name: 'lambda-logs', type: 'TIMESERIES' });
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, { destinations: [TelemetryDestination.openSearch({ collection })] });
+    const template = Template.fromStack(stack);
+    const collectionId = stack.getLogicalId(collection);
+    expect(environmentOf(template).OBSERVED_OPENSEARCH_ENDPOINT).toEqual({
+      'Fn::Join': ['', ['https://', { Ref: collectionId }, '.eu-west-1.aoss.', { Ref: 'AWS::URLSuffix' }]],
+    });
+    expect(environmentOf(template).OBSERVED_OPENSEARCH_SIGV4_SERVICE).toBe('aoss');
+    expect(roleStatements(template, stack, fn)).toEqual([
+      { Action: 'aoss:APIAccessAll', Effect: 'Allow', Resource: { 'Fn::GetAtt': [collectionId, 'Arn'] } },
+    ]);
+  });
+
   it('several destinations at once, with the flush strategy and log level', () => {
     const { stack } = newStack();
     const workspace = new PrometheusWorkspace(stack, 'Prom', { rules: false });
@@ -125,8 +142,14 @@ describe('TelemetryDestination', () => {
       'TelemetryDestination.pushgateway: `url` is required',
     );
     expect(() => TelemetryDestination.openSearch({})).toThrow(
-      'TelemetryDestination.openSearch: give exactly one of `domain` (an OpenSearch Service domain) or `endpoint` (a base URL)',
+      'TelemetryDestination.openSearch: give exactly one of `domain` (an OpenSearch Service domain), `collection` (an OpenSearch Serverless collection) or `endpoint` (a base URL)',
     );
+    expect(() =>
+      TelemetryDestination.openSearch({
+        domain: {} as opensearch.IDomain,
+        endpoint: 'https://logs.example.com',
+      }),
+    ).toThrow('TelemetryDestination.openSearch: give exactly one of');
     expect(() => TelemetryDestination.prometheus(undefined as never)).toThrow(
       'TelemetryDestination.prometheus: a workspace is required',
     );

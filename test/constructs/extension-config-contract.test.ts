@@ -5,6 +5,7 @@
  */
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +26,24 @@ function environmentFor(build: (stack: Stack) => TelemetryOptions): Record<strin
   ObserveFunctions.observe(fn, build(stack));
   const props = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0].Properties;
   return props.Environment.Variables as Record<string, string>;
+}
+
+/**
+ * A value as CloudFormation would deploy it: `Fn::Join` of strings and `Ref`s, each `Ref` replaced by the value
+ * given for its logical id's prefix (a construct `Logs` made in the stack has a logical id `Logs<hash>`).
+ */
+function asDeployed(value: unknown, refs: Record<string, string>): string {
+  if (typeof value === 'string') return value;
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref: string }).Ref;
+      const match = Object.keys(refs).find((prefix) => ref.startsWith(prefix));
+      if (match === undefined) throw new Error(`no deployed value for ${JSON.stringify(part)}`);
+      return refs[match];
+    })
+    .join(separator);
 }
 
 describe('construct environment and extension configuration', () => {
@@ -73,6 +92,26 @@ describe('construct environment and extension configuration', () => {
     );
     expect(config.pushgateway).toBeDefined();
     expect(config.openSearch).toBeDefined();
+  });
+
+  it('an OpenSearch Serverless collection: the extension signs for aoss in the collection region', () => {
+    const env = environmentFor((stack) => ({
+      destinations: [
+        TelemetryDestination.openSearch({
+          collection: new aoss.CfnCollection(stack, 'Logs', { name: 'lambda-logs', type: 'TIMESERIES' }),
+        }),
+      ],
+    }));
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([name, value]) => [
+        name,
+        asDeployed(value, { 'AWS::URLSuffix': 'amazonaws.com', Logs: 'abc123xyz' }),
+      ]),
+    );
+    const { config, warnings } = loadConfig({ ...resolved, AWS_REGION: 'eu-west-1' });
+    expect(warnings).toEqual([]);
+    expect(config.openSearch?.endpoint.href).toBe('https://abc123xyz.eu-west-1.aoss.amazonaws.com/');
+    expect(config.openSearch?.auth).toEqual({ kind: 'sigv4', service: 'aoss', region: 'eu-west-1' });
   });
 
   for (const flush of [

@@ -108,6 +108,15 @@ describe('PrometheusWorkspace', () => {
             Effect: 'Allow',
             Principal: { Service: 'aps.amazonaws.com' },
             Resource: '*',
+            // Only AMP acting for a workspace of this account and region (the workspace's own ARN would be a cycle).
+            Condition: {
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':aps:eu-west-1:111122223333:workspace/*']],
+                },
+              },
+              StringEquals: { 'aws:SourceAccount': '111122223333' },
+            },
           },
         ]),
       },
