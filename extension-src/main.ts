@@ -115,6 +115,14 @@ async function main(): Promise<void> {
       platformTelemetry = new Platform({
         emit: (payload) => pipeline.accept(payload, 'platform'),
         resource: () => resource,
+        platformEventsExpected: () => runtimeDoneExpected,
+        onMissingEvents: (missing) => {
+          // One per invocation whose spans are missing or incomplete.
+          self.noteDropped('traces', 'platform_events_missing', missing.invocations);
+          log.warn(
+            `SHUTDOWN: the Telemetry API events of ${missing.invocations} invocation(s) did not all arrive in time (missing start ${missing.start}, runtimeDone ${missing.runtimeDone}, report ${missing.report}); their platform spans and metrics are missing or incomplete`,
+          );
+        },
       });
     }
     return platformTelemetry;

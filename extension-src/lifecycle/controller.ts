@@ -58,8 +58,12 @@ export interface ControllerOptions {
 
 /** Time kept before the SHUTDOWN deadline for the process to exit. */
 export const SHUTDOWN_EXIT_MARGIN_MS = 100;
-/** Longest wait at SHUTDOWN for Telemetry API events in flight (never more than a third of the time left). */
-export const SHUTDOWN_SETTLE_MAX_MS = 300;
+/**
+ * Longest wait at SHUTDOWN for Telemetry API events in flight (never more than half of the time left, so the
+ * final flush keeps the other half). It ends as soon as the last event is in: Lambda delivers within its
+ * buffering timeout (25 ms by default), and only a busy host or lost events make it last.
+ */
+export const SHUTDOWN_SETTLE_MAX_MS = 1_000;
 /** Time kept before the invocation deadline when waiting for its telemetry. */
 export const WAIT_RESERVE_MS = 50;
 /** Longest wait for the flushed notice without platform events: well within the SHUTDOWN deadline of a reset. */
@@ -169,7 +173,7 @@ export class LifecycleController {
     );
     log.debug(`SHUTDOWN (${reason ?? 'unknown reason'}); ${deadlineMs - this.now()} ms left`);
     try {
-      const settleFor = Math.min(SHUTDOWN_SETTLE_MAX_MS, Math.max(0, (flushDeadline - this.now()) / 3));
+      const settleFor = Math.min(SHUTDOWN_SETTLE_MAX_MS, Math.max(0, (flushDeadline - this.now()) / 2));
       await this.options.platform?.settle?.(this.now() + settleFor);
     } catch (error) {
       log.once('settle', 'warn', `waiting for the last Telemetry API events failed: ${String(error)}`);

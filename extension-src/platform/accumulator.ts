@@ -75,6 +75,14 @@ export interface AccumulatorStats {
 
 type InvocationPart = 'start' | 'runtimeDone' | 'report';
 
+/** Invocations still open, and how many of them miss each event. */
+export interface MissingEvents {
+  invocations: number;
+  start: number;
+  runtimeDone: number;
+  report: number;
+}
+
 /** A bounded set that forgets its oldest entries. */
 class RecentSet {
   private readonly items = new Set<string>();
@@ -200,12 +208,28 @@ export class TelemetryAccumulator {
     return { invocations, inits };
   }
 
-  /** Whether an open invocation that has started still misses its report. */
-  hasIncomplete(): boolean {
+  /**
+   * Whether an open invocation still misses its report: one whose events began, or, with `invoked`, also one
+   * known only from its INVOKE (its start and runtimeDone may still be in the Telemetry API's buffer).
+   */
+  hasIncomplete(invoked = false): boolean {
     for (const record of this.open.values()) {
-      if (!record.report && (record.start || record.runtimeDone)) return true;
+      if (!record.report && (record.start || record.runtimeDone || (invoked && record.invoke))) return true;
     }
     return false;
+  }
+
+  /** Of the open invocations (as hasIncomplete counts them): how many there are, and how many miss each event. */
+  missingEvents(invoked = false): MissingEvents {
+    const missing: MissingEvents = { invocations: 0, start: 0, runtimeDone: 0, report: 0 };
+    for (const record of this.open.values()) {
+      if (!record.start && !record.runtimeDone && !record.report && !(invoked && record.invoke)) continue;
+      missing.invocations++;
+      if (!record.start) missing.start++;
+      if (!record.runtimeDone) missing.runtimeDone++;
+      if (!record.report) missing.report++;
+    }
+    return missing;
   }
 
   /** Request ids with a record still open. */

@@ -14,23 +14,34 @@
  *   period has passed and emits the cumulative metrics when they changed.
  *   `flush({ final: true })` at SHUTDOWN completes everything still open.
  * - `settle(deadlineMs)` at SHUTDOWN, before the final flush: waits (bounded)
- *   for the events still on their way. Lambda emits the last invocation's
+ *   for the events still on their way, those of every invocation the
+ *   extension saw INVOKE for. Lambda emits the last invocation's
  *   platform.report only once the extension is back in /next, and a timed-out
  *   invocation's runtimeDone and report right before the SHUTDOWN; both are
- *   still in the Telemetry API's buffer when SHUTDOWN arrives.
+ *   still in the Telemetry API's buffer when SHUTDOWN arrives. A function that
+ *   sent its flushed notice lets the extension call /next before even its
+ *   start and runtimeDone were delivered, and Lambda keeps delivering them
+ *   during the shutdown phase. What is still missing at the final flush is
+ *   reported through `onMissingEvents`.
  * Payloads carry the detected Lambda resource (`resource()` is read at every
  * emit, so an account id learned later is used from then on).
  */
 import type { OtlpPayload } from '../contracts/payload.js';
 import { encodeRequest } from '../otlp/proto.js';
 import type { InstrumentationScope, KeyValue, LogRecord, Span } from '../otlp/types.js';
-import { type AccumulatorOptions, type InitRecord, type InvokeInfo, TelemetryAccumulator } from './accumulator.js';
+import {
+  type AccumulatorOptions,
+  type InitRecord,
+  type InvokeInfo,
+  type MissingEvents,
+  TelemetryAccumulator,
+} from './accumulator.js';
 import { readEvent } from './events.js';
 import { logRecordFromEvent } from './logs.js';
 import { PlatformMetrics } from './metrics.js';
 import { type InvocationIds, initSpan, invocationSpans, invocationStatus } from './spans.js';
 
-export type { InvokeInfo } from './accumulator.js';
+export type { InvokeInfo, MissingEvents } from './accumulator.js';
 
 export const PLATFORM_SCOPE: InstrumentationScope = { name: 'observed-lambda/platform' };
 
@@ -43,6 +54,16 @@ export interface PlatformTelemetryOptions extends AccumulatorOptions {
   functionName?: string;
   /** Which signals to produce (default: all). */
   signals?: { traces?: boolean; metrics?: boolean; logs?: boolean };
+  /**
+   * Whether every INVOKE is followed by platform events (a "platform" subscription the Telemetry API took):
+   * then settle() also waits for invocations known only from INVOKE. Default: no.
+   */
+  platformEventsExpected?: () => boolean;
+  /**
+   * At SHUTDOWN's final flush, when invocations still miss events: they are completed with what arrived
+   * (an invocation with no event at all makes no span and no count).
+   */
+  onMissingEvents?: (missing: MissingEvents) => void;
   /** Start of the cumulative metrics (default: now). */
   startTimeMs?: number;
   now?: () => number;
@@ -147,12 +168,15 @@ export class PlatformTelemetry {
     return runtimeDone;
   }
 
-  /** Whether a started invocation still waits for its report (or its runtimeDone). */
+  /**
+   * Whether an invocation still waits for its report: one whose events began, or, when platform events are
+   * expected, any the extension saw INVOKE for.
+   */
   awaitingEvents(): boolean {
-    return this.accumulator.hasIncomplete();
+    return this.accumulator.hasIncomplete(this.options.platformEventsExpected?.() ?? false);
   }
 
-  /** Resolves once no started invocation waits for Telemetry API events, or at `deadlineMs`. */
+  /** Resolves once no invocation waits for Telemetry API events (awaitingEvents), or at `deadlineMs`. */
   settle(deadlineMs: number): Promise<void> {
     if (!this.awaitingEvents() || this.now() >= deadlineMs) return Promise.resolve();
     return new Promise((resolve) => {
@@ -172,6 +196,10 @@ export class PlatformTelemetry {
   /** Completes what is due and emits the metrics if they changed (or always, with `final`). */
   flush(options: { final?: boolean } = {}): void {
     const now = this.now();
+    if (options.final) {
+      const missing = this.accumulator.missingEvents(this.options.platformEventsExpected?.() ?? false);
+      if (missing.invocations > 0) this.options.onMissingEvents?.(missing);
+    }
     this.process(now, options.final ?? false);
     if (options.final && this.pendingInit) {
       this.emitSpans(this.initSpans(this.pendingInit, undefined));

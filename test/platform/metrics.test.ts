@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AggregationTemporality } from '../../extension-src/otlp/types.js';
+import type { MissingEvents } from '../../extension-src/platform/index.js';
 import { platformHarness } from './harness.js';
 import { functionLog, initReport, initRuntimeDone, initStart, report, runtimeDone, start } from './telemetry-events.js';
 
@@ -159,6 +160,35 @@ describe('platform module at SHUTDOWN', () => {
     await h.platform.settle(Date.now() + 50);
     expect(Date.now() - waitedFrom).toBeGreaterThanOrEqual(40);
     expect(h.platform.awaitingEvents()).toBe(true);
+  });
+
+  it('with platform events expected, waits for invocations known only from INVOKE and reports what never came', async () => {
+    const missing: MissingEvents[] = [];
+    const h = platformHarness({
+      now: Date.now,
+      platformEventsExpected: () => true,
+      onMissingEvents: (m) => missing.push(m),
+    });
+    const t = Date.now();
+    h.platform.noteInvoke({ requestId: 'delivered-late', deadlineMs: t + 60_000 });
+    h.platform.noteInvoke({ requestId: 'never-delivered', deadlineMs: t + 60_000 });
+    expect(h.platform.awaitingEvents()).toBe(true);
+    const settled = h.platform.settle(Date.now() + 300);
+    setTimeout(
+      () =>
+        h.platform.handleEvents([
+          start(t, 'delivered-late'),
+          runtimeDone(t + 5, 'delivered-late', 5),
+          report(t + 7, 'delivered-late', { durationMs: 7, billedDurationMs: 7, maxMemoryUsedMB: 64 }),
+          start(t + 10, 'never-delivered'),
+        ]),
+      20,
+    );
+    await settled;
+    expect(h.platform.awaitingEvents()).toBe(true);
+    h.platform.flush({ final: true });
+    expect(missing).toEqual([{ invocations: 1, start: 0, runtimeDone: 1, report: 1 }]);
+    expect(h.counter('faas.invocations')).toBe(1);
   });
 
   it('counts an invocation past its deadline with no runtimeDone or report as a timeout, and one without a deadline as neither', () => {
