@@ -21,10 +21,10 @@
  * thaw would close a socket the function's SDK is about to reuse (its request
  * would fail). The SDK's client closes idle sockets itself, safely.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzip } from 'node:zlib';
 import type { OtlpPayload } from '../../contracts/payload.js';
+import { errorCode } from '../../io/error-code.js';
+import { DecompressedTooLargeError, gunzipLimited } from '../../io/gunzip.js';
+import { HttpServer, type Reply, type RequestHead, type Route } from '../../io/http-server.js';
 import { jsonToProtobuf, OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { validateRequest, WireFormatError } from '../../otlp/validate.js';
@@ -33,10 +33,6 @@ import type { Logger } from '../../self/log.js';
 export const FLUSHED_PATH = '/observed/v1/flushed';
 
 const SIGNAL_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
-
-/** A refused body is read and discarded up to this size (and time) so the client gets the answer; beyond, the socket is closed. */
-const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
-const DISCARD_MAX_MS = 5_000;
 
 /** gRPC status codes carried in google.rpc.Status bodies. */
 const STATUS_CODES: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 500: 13 };
@@ -98,29 +94,18 @@ function encodeStatus(code: number, message: string): Buffer {
   return Buffer.concat([Buffer.from([0x08, code, 0x12, ...lengthVarint]), text]);
 }
 
-function gunzipLimited(data: Buffer, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    gunzip(data, { maxOutputLength: limit }, (error, out) => (error ? reject(error) : resolve(out))),
-  );
-}
+/** The flushed notice is a small JSON object. */
+const NOTICE_MAX_BYTES = 4096;
 
 export class HttpReceiver {
   readonly stats: HttpReceiverStats = { accepted: 0, refused: {} };
-  private readonly servers: Server[] = [];
-  /**
-   * The last request under way on each connection. Requests pipelined on one
-   * connection are taken in order, each after the one before it, so the
-   * function's flushed notice written right behind its exports is only taken
-   * once they are (node:http starts on the next request before the previous
-   * one's body is done; a gzip body would otherwise be overtaken).
-   */
-  private readonly lastOnConnection = new WeakMap<object, Promise<unknown>>();
+  private readonly servers: HttpServer[] = [];
 
   constructor(private readonly options: HttpReceiverOptions) {}
 
   /** The port listened on (useful when started with port 0), once started. */
   get port(): number | undefined {
-    return (this.servers[0]?.address() as AddressInfo | null)?.port;
+    return this.servers[0]?.port;
   }
 
   get listening(): boolean {
@@ -131,87 +116,93 @@ export class HttpReceiver {
   async start(): Promise<this> {
     let port = this.options.port;
     for (const host of this.options.hosts ?? ['127.0.0.1', '::1']) {
-      const server = createServer({ keepAliveTimeout: 0, requestTimeout: 60_000 }, (req, res) => this.handle(req, res));
-      server.keepAliveTimeout = 0;
-      const ok = await new Promise<boolean>((resolve) => {
-        server.once('error', (error: NodeJS.ErrnoException) => {
-          if (host === '::1' && (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT')) {
-            this.options.log.debug(`OTLP/HTTP receiver: no ::1 here (${error.code})`);
-          } else {
-            this.options.log.warn(
-              `OTLP/HTTP receiver cannot listen on ${host}:${port} (${error.code ?? error.message}); set OBSERVED_RECEIVER_PORT to a free port (accepted values: 0 to 65535). The function's telemetry cannot reach the extension on this address`,
-            );
-          }
-          resolve(false);
-        });
-        server.listen(port, host, () => resolve(true));
+      // Requests on one connection are taken strictly in order (the server reads the next only once the
+      // previous is answered), so the function's flushed notice written right behind its exports comes after them.
+      const server = new HttpServer({
+        route: (head) => this.route(head),
+        onError: (error) => this.options.log.once('receiver-error', 'error', `OTLP/HTTP receiver: ${String(error)}`),
       });
-      if (!ok) continue;
-      server.on('error', (error) =>
-        this.options.log.once('receiver-error', 'error', `OTLP/HTTP receiver: ${error.message}`),
-      );
-      server.on('clientError', (_error, socket) => socket.destroy());
+      try {
+        port = await server.listen(port, host);
+      } catch (error) {
+        const code = errorCode(error);
+        if (host === '::1' && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) {
+          this.options.log.debug(`OTLP/HTTP receiver: no ::1 here (${code})`);
+        } else {
+          this.options.log.warn(
+            `OTLP/HTTP receiver cannot listen on ${host}:${port} (${code ?? (error as Error).message}); set OBSERVED_RECEIVER_PORT to a free port (accepted values: 0 to 65535). The function's telemetry cannot reach the extension on this address`,
+          );
+        }
+        continue;
+      }
       this.servers.push(server);
-      port = (server.address() as AddressInfo).port;
     }
     return this;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    await Promise.all(this.servers.map((s) => s.close()));
     this.servers.length = 0;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
-    const signal = SIGNAL_PATHS[path];
-    const format = formatOf(mediaType(req.headers['content-type']));
-    const before = this.lastOnConnection.get(req.socket);
-    const processed = before
-      ? before.then(() => this.process(req, path, signal, format))
-      : this.process(req, path, signal, format);
-    this.lastOnConnection.set(
-      req.socket,
-      processed.catch(() => undefined),
-    );
-    processed
-      .then((body) => {
-        if (body === undefined) {
-          res.writeHead(204).end();
-          return;
-        }
+  private route(head: RequestHead): Route {
+    const format = formatOf(mediaType(head.headers['content-type']));
+    const refuse = (status: number, message: string): Route => ({ reply: this.refusal(head, status, message, format) });
+    const tooLarge = (limit: number, declared: number | undefined) =>
+      this.refusal(
+        head,
+        413,
+        declared !== undefined
+          ? `body of ${declared} bytes is larger than the limit of ${limit} bytes`
+          : `body larger than the limit of ${limit} bytes`,
+        format,
+      );
+    const answer = async (work: () => Promise<Buffer | undefined>): Promise<Reply> => {
+      try {
+        const body = await work();
+        if (body === undefined) return { status: 204 };
         this.stats.accepted++;
-        res.writeHead(200, { 'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf' });
-        res.end(body);
-      })
-      .catch((error: unknown) => {
-        const status = error instanceof Refusal ? error.status : 500;
-        const message = error instanceof Error ? error.message : String(error);
-        this.refuse(req, res, status, message, format);
-      });
+        return {
+          status: 200,
+          headers: { 'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf' },
+          body,
+        };
+      } catch (error) {
+        if (error instanceof Refusal) return this.refusal(head, error.status, error.message, format);
+        throw error;
+      }
+    };
+    if (head.path === FLUSHED_PATH) {
+      if (head.method !== 'POST') return refuse(405, `${head.method} is not allowed; use POST`);
+      return {
+        maxBodyBytes: NOTICE_MAX_BYTES,
+        tooLarge,
+        handle: (body) => answer(async () => this.notice(body)),
+      };
+    }
+    const signal = SIGNAL_PATHS[head.path];
+    if (!signal) return refuse(404, `no such path ${head.path}; OTLP paths are /v1/traces, /v1/metrics, /v1/logs`);
+    if (head.method !== 'POST') return refuse(405, `${head.method} is not allowed; use POST`);
+    if (!format) {
+      return refuse(
+        415,
+        `content type ${head.headers['content-type'] ?? '(none)'} is not supported; use application/x-protobuf or application/json`,
+      );
+    }
+    const encoding = (head.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      return refuse(415, `content encoding ${encoding} is not supported; use gzip or none`);
+    }
+    return {
+      maxBodyBytes: this.options.maxBodyBytes,
+      tooLarge,
+      handle: (body) => answer(() => this.export(signal, format, encoding === 'gzip', body)),
+    };
   }
 
-  private refuse(
-    req: IncomingMessage,
-    res: ServerResponse,
-    status: number,
-    message: string,
-    format: Format | undefined,
-  ) {
+  private refusal(head: RequestHead, status: number, message: string, format: Format | undefined): Reply {
     this.stats.refused[status] = (this.stats.refused[status] ?? 0) + 1;
-    this.options.log.debug(`OTLP/HTTP receiver: ${status} for ${req.method} ${req.url}: ${message}`);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
+    this.options.log.debug(`OTLP/HTTP receiver: ${status} for ${head.method} ${head.target}: ${message}`);
     const headers: Record<string, string> = {};
     if (status === 405) headers.allow = 'POST';
     let body: Buffer;
@@ -225,85 +216,31 @@ export class HttpReceiver {
       headers['content-type'] = 'text/plain; charset=utf-8';
       body = Buffer.from(`${message}\n`);
     }
-    const answer = () => {
-      if (!res.headersSent) res.writeHead(status, headers).end(body);
-    };
-    // A body not read (too large, or refused before reading) is read and discarded first, then answered: a
-    // client still writing would otherwise see its connection reset instead of the answer. Past a bound, the
-    // answer goes at once and the socket is closed.
-    if (req.readableEnded) answer();
-    else this.discard(req, answer);
+    return { status, headers, body };
   }
 
-  private discard(req: IncomingMessage, then: () => void): void {
-    let seen = 0;
-    let finished = false;
-    const finish = (close: boolean) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      then();
-      if (close) setImmediate(() => req.socket.destroy());
-    };
-    const timer = setTimeout(() => finish(true), DISCARD_MAX_MS);
-    timer.unref();
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > DISCARD_MAX_BYTES) {
-      finish(true);
-      return;
+  private notice(body: Buffer): undefined {
+    let requestId: unknown;
+    try {
+      requestId = (JSON.parse(body.toString('utf8')) as { requestId?: unknown })?.requestId;
+    } catch {
+      requestId = undefined;
     }
-    req.removeAllListeners('data');
-    req.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > DISCARD_MAX_BYTES) finish(true);
-    });
-    req.on('end', () => finish(false));
-    req.on('error', () => finish(true));
-    req.resume();
+    if (typeof requestId !== 'string' || requestId === '') {
+      throw new Refusal(400, 'expected a JSON body {"requestId": "<aws request id>"}');
+    }
+    this.options.sink.flushed(requestId);
+    return undefined;
   }
 
-  /** Resolves with the response body (undefined for 204), or rejects with a Refusal. */
-  private async process(
-    req: IncomingMessage,
-    path: string,
-    signal: Signal | undefined,
-    format: Format | undefined,
-  ): Promise<Buffer | undefined> {
-    if (path === FLUSHED_PATH) {
-      if (req.method !== 'POST') throw new Refusal(405, `${req.method} is not allowed; use POST`);
-      const body = await this.readBody(req, 4096);
-      let requestId: unknown;
-      try {
-        requestId = (JSON.parse(body.toString('utf8')) as { requestId?: unknown })?.requestId;
-      } catch {
-        requestId = undefined;
-      }
-      if (typeof requestId !== 'string' || requestId === '') {
-        throw new Refusal(400, 'expected a JSON body {"requestId": "<aws request id>"}');
-      }
-      this.options.sink.flushed(requestId);
-      return undefined;
-    }
-    if (!signal) throw new Refusal(404, `no such path ${path}; OTLP paths are /v1/traces, /v1/metrics, /v1/logs`);
-    if (req.method !== 'POST') throw new Refusal(405, `${req.method} is not allowed; use POST`);
-    if (!format) {
-      throw new Refusal(
-        415,
-        `content type ${req.headers['content-type'] ?? '(none)'} is not supported; use application/x-protobuf or application/json`,
-      );
-    }
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-    if (encoding !== 'identity' && encoding !== 'gzip') {
-      throw new Refusal(415, `content encoding ${encoding} is not supported; use gzip or none`);
-    }
-    let body = await this.readBody(req, this.options.maxBodyBytes);
-    if (encoding === 'gzip') {
+  /** Resolves with the response body, or rejects with a Refusal. */
+  private async export(signal: Signal, format: Format, gzip: boolean, received: Buffer): Promise<Buffer> {
+    let body = received;
+    if (gzip) {
       try {
         body = await gunzipLimited(body, this.options.maxDecompressedBytes);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-          throw new Refusal(413, `decompressed body larger than ${this.options.maxDecompressedBytes} bytes`);
-        }
+        if (error instanceof DecompressedTooLargeError) throw new Refusal(413, error.message);
         throw new Refusal(400, `invalid gzip data: ${(error as Error).message}`);
       }
     }
@@ -333,39 +270,5 @@ export class HttpReceiver {
     }
     if (payload.bytes.length > 0) this.options.sink.accept(payload);
     return format === 'json' ? Buffer.from('{}') : Buffer.alloc(0);
-  }
-
-  private readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      return Promise.reject(new Refusal(413, `body of ${declared} bytes is larger than the limit of ${limit} bytes`));
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      req.on('data', (chunk: Buffer) => {
-        if (done) return;
-        size += chunk.length;
-        if (size > limit) {
-          done = true;
-          chunks.length = 0;
-          req.pause();
-          reject(new Refusal(413, `body larger than the limit of ${limit} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (done) return;
-        done = true;
-        resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-      });
-      req.on('error', (error) => {
-        if (done) return;
-        done = true;
-        reject(new Refusal(400, `request body could not be read: ${error.message}`));
-      });
-    });
   }
 }
