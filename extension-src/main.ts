@@ -12,8 +12,8 @@
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { loadSecretHeaders } from './aws/secrets.js';
 import { loadConfig } from './config/index.js';
-import { loadSecretHeaders } from './config/secrets.js';
 import { closeIdleSockets } from './exporters/http.js';
 import { createExporters } from './exporters/registry.js';
 import { LifecycleController, type PlatformHandler } from './lifecycle/controller.js';
@@ -28,8 +28,8 @@ import type { PlatformTelemetry } from './platform/index.js';
 import { subscribeRequestBody, subscriptionRefusal } from './platform/subscription.js';
 import { createReceivers } from './receiver/index.js';
 import { detectLambdaResource, encodeDetected, enrichPayload } from './resource/index.js';
-import { createLogger, type Logger } from './self/log.js';
-import { SelfMetrics } from './self/metrics.js';
+import { createLogger, type Logger } from './self-telemetry/log.js';
+import { SelfMetrics } from './self-telemetry/metrics.js';
 
 const EXTENSION_NAME = basename(process.argv[1] ?? 'observed-lambda');
 

@@ -14,7 +14,7 @@ export const CLI_FILE = join(root, 'dist', 'cli', 'observed-lambda.js');
 export async function buildCli(): Promise<string> {
   mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
   await build({
-    entryPoints: [join(root, 'extension-src', 'cli', 'main.ts')],
+    entryPoints: [join(root, 'cli-src', 'main.ts')],
     outfile: CLI_FILE,
     bundle: true,
     minify: true,

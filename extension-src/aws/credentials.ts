@@ -5,6 +5,8 @@
  * AWS_SESSION_TOKEN); they are read at each use so a refreshed environment is
  * picked up.
  */
+import type { Env } from '../env/reader.js';
+
 export interface AwsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
@@ -20,6 +22,6 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsCre
 }
 
 /** The region of the environment (Lambda sets AWS_REGION; AWS_DEFAULT_REGION is the CLI's fallback). */
-export function regionFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function regionFromEnv(env: Env = process.env): string | undefined {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
 }

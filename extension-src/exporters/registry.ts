@@ -5,16 +5,21 @@
  * OBSERVED_OPENSEARCH_ENDPOINT) and tells the self metrics how to read its
  * counters.
  *
- * To add an exporter: implement `Exporter` (contracts/exporter.ts), parse its settings in
- * its own config.ts and add them to `ExtensionConfig` (config/index.ts), then
- * add one entry here. A constructor that throws is logged and skipped; the
+ * To add an exporter: implement `Exporter` (contracts/exporter.ts), read its settings in
+ * its own config.ts with the one reader (env/reader.ts) and add them to
+ * `ExtensionConfig` (config/index.ts) and `ExporterSettings` below, then add
+ * one entry here. A constructor that throws is logged and skipped; the
  * other exporters and the function are not affected.
  */
-import type { ExtensionConfig } from '../config/index.js';
 import type { Exporter } from '../contracts/exporter.js';
-import type { Logger } from '../self/log.js';
-import type { CounterSource, ExporterCounterRow } from '../self/metrics.js';
+import type { BufferBounds } from '../queue/signal-buffer.js';
+import type { Logger } from '../self-telemetry/log.js';
+import type { CounterSource, ExporterCounterRow } from '../self-telemetry/metrics.js';
+import type { OpenSearchOptions } from './opensearch/config.js';
+import type { OtlpExporterConfig } from './otlp-http/config.js';
 import { OtlpHttpExporter } from './otlp-http/exporter.js';
+import type { RemoteWriteOptions } from './prometheus-remote-write/config.js';
+import type { PushgatewayOptions } from './pushgateway/config.js';
 
 // Exporters with heavier dependencies (protobuf decoding, SigV4) are loaded only when configured:
 // `require` here makes the bundler evaluate their modules on first use, not at start-up.
@@ -25,8 +30,18 @@ const load = {
   openSearch: () => require('./opensearch/exporter.js') as typeof import('./opensearch/exporter.js'),
 };
 
+/** The exporters' part of the configuration; each is present only when its destination is set. */
+export interface ExporterSettings {
+  /** Bounds of the OTLP exporter's per-signal queues (OBSERVED_BUFFER_*). */
+  readonly buffer: BufferBounds;
+  readonly otlp?: OtlpExporterConfig;
+  readonly remoteWrite?: RemoteWriteOptions;
+  readonly pushgateway?: PushgatewayOptions;
+  readonly openSearch?: OpenSearchOptions;
+}
+
 export interface ExporterContext {
-  readonly config: ExtensionConfig;
+  readonly config: ExporterSettings;
   readonly log: Logger;
   /** Extra OTLP headers resolved from a secret, if any. */
   readonly otlpSecretHeaders?: () => Readonly<Record<string, string>>;

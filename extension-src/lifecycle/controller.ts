@@ -21,7 +21,7 @@
  * /extension/exit/error.
  */
 import type { FlushScheduler } from '../pipeline/scheduler.js';
-import type { Logger } from '../self/log.js';
+import type { Logger } from '../self-telemetry/log.js';
 import type { ExtensionsApiClient, InvokeEvent, LifecycleEvent } from './extensions-api.js';
 import type { InvocationTracker } from './invocations.js';
 

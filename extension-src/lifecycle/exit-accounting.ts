@@ -10,7 +10,7 @@
  * count it twice, so they are left to themselves once SHUTDOWN has begun.
  */
 import type { Exporter } from '../contracts/exporter.js';
-import type { CounterSource, ExporterCounterRow } from '../self/metrics.js';
+import type { CounterSource, ExporterCounterRow } from '../self-telemetry/metrics.js';
 
 export const EXIT_REASON = 'exit';
 

@@ -11,7 +11,7 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../self/log.js';
+import type { Logger } from '../self-telemetry/log.js';
 
 export const TELEMETRY_HOST = 'sandbox.localdomain';
 

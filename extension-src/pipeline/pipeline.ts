@@ -21,8 +21,8 @@ import type { OtlpPayload } from '../contracts/payload.js';
 import { jsonToProtobuf } from '../otlp/json.js';
 import { type KeyValue, SIGNALS, type Signal } from '../otlp/types.js';
 import { SignalBuffer } from '../queue/signal-buffer.js';
-import type { Logger } from '../self/log.js';
-import type { SelfMetrics, Source } from '../self/metrics.js';
+import type { Logger } from '../self-telemetry/log.js';
+import type { SelfMetrics, Source } from '../self-telemetry/metrics.js';
 
 /** Largest batch handed to exporters at once (concatenated requests of one signal). */
 export const BATCH_MAX_BYTES = 1024 * 1024;

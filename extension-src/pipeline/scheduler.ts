@@ -21,7 +21,7 @@
  */
 import type { FlushConfig } from '../config/index.js';
 import { withDeadline } from '../contracts/deadline.js';
-import type { Logger } from '../self/log.js';
+import type { Logger } from '../self-telemetry/log.js';
 import type { Pipeline } from './pipeline.js';
 
 /** Time kept free before the invocation deadline. */

@@ -17,6 +17,8 @@
  *   the extension wait for platform.runtimeDone, so this delay is paid on
  *   every such invocation; 25 ms is Lambda's minimum.
  */
+import { type ConfigReader, type Env, readFrom } from '../env/reader.js';
+
 export const TELEMETRY_SCHEMA_VERSION = '2022-12-13';
 
 export const TELEMETRY_TYPES = ['platform', 'function', 'extension'] as const;
@@ -50,43 +52,40 @@ const VARIABLES: { [K in keyof TelemetryBuffering]: string } = {
  * their default and are listed in `errors` (messages name the variable and
  * what it accepts), so bad configuration never stops the extension.
  */
-export function telemetrySubscriptionFromEnv(env: NodeJS.ProcessEnv = process.env): {
+export function telemetrySubscriptionFromEnv(env: Env = process.env): {
   subscription: TelemetrySubscription;
   errors: string[];
 } {
-  const errors: string[] = [];
+  const { options, warnings } = readFrom(env, readTelemetrySubscription);
+  return { subscription: options, errors: warnings };
+}
+
+export function readTelemetrySubscription(reader: ConfigReader): TelemetrySubscription {
   let types: TelemetryType[] = [...TELEMETRY_TYPES];
-  const rawTypes = env.OBSERVED_TELEMETRY_TYPES?.trim();
+  const rawTypes = reader.raw('OBSERVED_TELEMETRY_TYPES');
   if (rawTypes) {
     if (rawTypes.toLowerCase() === 'none') types = [];
     else {
       const wanted = rawTypes.split(',').map((t) => t.trim().toLowerCase());
       const unknown = wanted.filter((t) => !(TELEMETRY_TYPES as readonly string[]).includes(t));
+      types = TELEMETRY_TYPES.filter((t) => wanted.includes(t));
       if (unknown.length > 0) {
-        errors.push(
-          `OBSERVED_TELEMETRY_TYPES: unknown type(s) ${unknown.join(', ')}; accepted: a comma-separated subset of ${TELEMETRY_TYPES.join(',')}, or none`,
+        if (types.length === 0) types = [...TELEMETRY_TYPES];
+        reader.warn(
+          'OBSERVED_TELEMETRY_TYPES',
+          rawTypes,
+          `a comma-separated subset of ${TELEMETRY_TYPES.join(',')}, or none`,
+          `unknown type(s) ${unknown.join(', ')} left out; subscribing to ${types.join(',')}`,
         );
       }
-      types = TELEMETRY_TYPES.filter((t) => wanted.includes(t));
-      if (types.length === 0 && unknown.length > 0) types = [...TELEMETRY_TYPES];
     }
   }
   const buffering = {} as TelemetryBuffering;
   for (const key of Object.keys(BUFFERING_LIMITS) as (keyof TelemetryBuffering)[]) {
     const limits = BUFFERING_LIMITS[key];
-    const raw = env[VARIABLES[key]]?.trim();
-    buffering[key] = limits.default;
-    if (!raw) continue;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < limits.min || value > limits.max) {
-      errors.push(
-        `${VARIABLES[key]}: "${raw}" is not an integer from ${limits.min} to ${limits.max}; using ${limits.default}`,
-      );
-      continue;
-    }
-    buffering[key] = value;
+    buffering[key] = reader.integer(VARIABLES[key], limits.default, limits.min, limits.max);
   }
-  return { subscription: { types, buffering }, errors };
+  return { types, buffering };
 }
 
 /** The body of the Telemetry API subscribe request. */

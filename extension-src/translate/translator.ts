@@ -85,7 +85,8 @@ export interface TranslateOptions {
 }
 
 export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {
-  nativeHistograms: true,
+  // Off unless asked for (OBSERVED_PROMETHEUS_NATIVE_HISTOGRAMS): many receivers take no native histograms.
+  nativeHistograms: false,
   externalLabels: [],
   promotedResourceAttributes: [],
   scopeLabels: true,

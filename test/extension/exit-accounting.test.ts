@@ -12,8 +12,8 @@ import { OtlpHttpExporter } from '../../extension-src/exporters/otlp-http/export
 import { ExitAccounting } from '../../extension-src/lifecycle/exit-accounting.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { Signal } from '../../extension-src/otlp/types.js';
-import { createLogger } from '../../extension-src/self/log.js';
-import { type ExporterCounterRow, SelfMetrics } from '../../extension-src/self/metrics.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
+import { type ExporterCounterRow, SelfMetrics } from '../../extension-src/self-telemetry/metrics.js';
 
 function fakeExporter(
   name: string,

@@ -8,7 +8,7 @@ import { LifecycleController } from '../../extension-src/lifecycle/controller.js
 import type { LifecycleEvent } from '../../extension-src/lifecycle/extensions-api.js';
 import { InvocationTracker } from '../../extension-src/lifecycle/invocations.js';
 import type { FlushScheduler } from '../../extension-src/pipeline/scheduler.js';
-import { silentLogger } from '../../extension-src/self/log.js';
+import { silentLogger } from '../../extension-src/self-telemetry/log.js';
 
 function harness(
   events: (LifecycleEvent | Error)[],

@@ -8,11 +8,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { OtlpExporterConfig } from '../../extension-src/config/index.js';
+import type { OtlpExporterConfig } from '../../extension-src/exporters/otlp-http/config.js';
 import { OtlpHttpExporter } from '../../extension-src/exporters/otlp-http/exporter.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { Signal } from '../../extension-src/otlp/types.js';
-import { createLogger } from '../../extension-src/self/log.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 
 /** A traces request of `n` spans named `<prefix> <i>`. */

@@ -5,8 +5,8 @@ import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { Signal } from '../../extension-src/otlp/types.js';
 import { Pipeline } from '../../extension-src/pipeline/pipeline.js';
-import { createLogger } from '../../extension-src/self/log.js';
-import { SelfMetrics } from '../../extension-src/self/metrics.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
+import { SelfMetrics } from '../../extension-src/self-telemetry/metrics.js';
 
 function logs(first: number, n: number): OtlpPayload {
   const logRecords = Array.from({ length: n }, (_, i) => ({ body: { stringValue: `line ${first + i}` } }));

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OtlpPayload } from '../../extension-src/contracts/payload.js';
 import { decodeRequest } from '../../extension-src/otlp/proto.js';
 import { HttpReceiver } from '../../extension-src/receiver/http/server.js';
-import { createLogger } from '../../extension-src/self/log.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
 import { httpRequest } from '../support/http.js';
 import { sdkRequests } from '../support/otlp-fixtures.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FlushConfig } from '../../extension-src/config/index.js';
 import type { Pipeline } from '../../extension-src/pipeline/pipeline.js';
 import { FlushScheduler } from '../../extension-src/pipeline/scheduler.js';
-import { silentLogger } from '../../extension-src/self/log.js';
+import { silentLogger } from '../../extension-src/self-telemetry/log.js';
 
 class FakePipeline {
   pending = 0;

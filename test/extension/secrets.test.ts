@@ -5,8 +5,8 @@
  * the sandbox the backend sees the secret's header on every export.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { awsSecretsResolver, loadSecretHeaders, parseHeadersValue } from '../../extension-src/config/secrets.js';
-import { createLogger } from '../../extension-src/self/log.js';
+import { awsSecretsResolver, loadSecretHeaders, parseHeadersValue } from '../../extension-src/aws/secrets.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
 import { LambdaEnvironment } from '../../sandbox/index.js';
 import { AwsSecretsFake } from '../support/aws-secrets-fake.js';
 import { removeTestLayer, SAMPLE_FUNCTION_DIR, testLayer } from '../support/extension-layer.js';

@@ -4,8 +4,8 @@
  * (the end-to-end tests check the values through a real Prometheus).
  */
 import { describe, expect, it } from 'vitest';
+import { parseTranslateOptions } from '../../extension-src/exporters/translate-settings.js';
 import type { ExportMetricsServiceRequest, KeyValue, Metric } from '../../extension-src/otlp/types.js';
-import { parseTranslateOptions } from '../../extension-src/translate/config.js';
 import {
   metricFamilyName,
   sanitizeLabelName,

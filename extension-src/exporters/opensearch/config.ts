@@ -22,7 +22,7 @@
  * - OBSERVED_OPENSEARCH_COMPRESSION: `gzip` or `none` (default).
  */
 import { regionFromEnv } from '../../aws/credentials.js';
-import { type Env, type Parsed, parsePositiveInt } from '../../translate/config.js';
+import { type ConfigReader, type Env, type Parsed, readFrom } from '../../env/reader.js';
 
 export type OpenSearchAuth =
   | { readonly kind: 'none' }
@@ -51,91 +51,57 @@ const AWS_HOST = /^[^.]+\.([a-z0-9-]+)\.(es|aoss)\.amazonaws\.com(?:\.cn)?$/;
 
 /** undefined options when OBSERVED_OPENSEARCH_ENDPOINT is unset or unusable (the warning says why). */
 export function parseOpenSearchOptions(env: Env): Parsed<OpenSearchOptions | undefined> {
-  const warnings: string[] = [];
-  const raw = env.OBSERVED_OPENSEARCH_ENDPOINT?.trim();
-  if (!raw) return { options: undefined, warnings };
-  let endpoint: URL;
-  try {
-    endpoint = new URL(raw);
-    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    warnings.push(
-      `OBSERVED_OPENSEARCH_ENDPOINT=${raw} is not valid; accepted values: an http(s) URL such as https://search-<domain>.<region>.es.amazonaws.com (OpenSearch disabled)`,
-    );
-    return { options: undefined, warnings };
-  }
-  const aws = AWS_HOST.exec(endpoint.hostname);
-  const username = env.OBSERVED_OPENSEARCH_USERNAME?.trim();
-  const mode = env.OBSERVED_OPENSEARCH_AUTH?.trim().toLowerCase() || 'auto';
-  let kind: OpenSearchAuth['kind'];
-  if (mode === 'auto') kind = aws ? 'sigv4' : username ? 'basic' : 'none';
-  else if (mode === 'sigv4' || mode === 'basic' || mode === 'none') kind = mode;
-  else {
-    warnings.push(
-      `OBSERVED_OPENSEARCH_AUTH=${env.OBSERVED_OPENSEARCH_AUTH} is not valid; accepted values: auto, sigv4, basic, none (using auto)`,
-    );
-    kind = aws ? 'sigv4' : username ? 'basic' : 'none';
-  }
-  let auth: OpenSearchAuth = { kind: 'none' };
-  if (kind === 'basic') {
-    if (!username) {
-      warnings.push('OBSERVED_OPENSEARCH_AUTH=basic needs OBSERVED_OPENSEARCH_USERNAME (sending without auth)');
-    } else {
-      auth = { kind: 'basic', username, password: env.OBSERVED_OPENSEARCH_PASSWORD ?? '' };
-    }
-  } else if (kind === 'sigv4') {
-    const rawService = env.OBSERVED_OPENSEARCH_SIGV4_SERVICE?.trim().toLowerCase();
-    let service: 'es' | 'aoss' = (aws?.[2] as 'es' | 'aoss' | undefined) ?? 'es';
-    if (rawService === 'es' || rawService === 'aoss') service = rawService;
-    else if (rawService) {
-      warnings.push(
-        `OBSERVED_OPENSEARCH_SIGV4_SERVICE=${rawService} is not valid; accepted values: es, aoss (using ${service})`,
-      );
-    }
-    const region = aws?.[1] ?? regionFromEnv(env as NodeJS.ProcessEnv);
-    if (!region) {
-      warnings.push(
-        'OBSERVED_OPENSEARCH_AUTH=sigv4 needs a region: set AWS_REGION (Lambda sets it) or use a *.<region>.es.amazonaws.com endpoint (sending unsigned)',
-      );
-    } else {
-      auth = { kind: 'sigv4', service, region };
-    }
-  }
-  const logsIndex = env.OBSERVED_OPENSEARCH_INDEX?.trim() || OPENSEARCH_DEFAULTS.logsIndex;
-  const tracesIndex = env.OBSERVED_OPENSEARCH_TRACES_INDEX?.trim() || undefined;
+  return readFrom(env, readOpenSearchOptions);
+}
+
+export function readOpenSearchOptions(reader: ConfigReader): OpenSearchOptions | undefined {
+  const endpoint = reader.url(
+    'OBSERVED_OPENSEARCH_ENDPOINT',
+    'https://search-<domain>.<region>.es.amazonaws.com',
+    'OpenSearch disabled',
+  );
+  if (!endpoint) return undefined;
+  const defaults = OPENSEARCH_DEFAULTS;
+  const logsIndex = reader.raw('OBSERVED_OPENSEARCH_INDEX') ?? defaults.logsIndex;
+  const tracesIndex = reader.raw('OBSERVED_OPENSEARCH_TRACES_INDEX');
   for (const [name, value] of [
     ['OBSERVED_OPENSEARCH_INDEX', logsIndex],
     ['OBSERVED_OPENSEARCH_TRACES_INDEX', tracesIndex],
   ] as const) {
     if (value && !/^[^A-Z\\/*?"<>| ,#:]+$/.test(value.replace(/%\{[^}]*\}/g, 'x'))) {
-      warnings.push(
+      reader.note(
         `${name}=${value} is not a valid index name: lowercase, without spaces or any of \\ / * ? " < > | , # : (the backend will refuse it)`,
       );
     }
   }
-  const compression = env.OBSERVED_OPENSEARCH_COMPRESSION?.trim().toLowerCase() || 'none';
-  if (compression !== 'gzip' && compression !== 'none') {
-    warnings.push(
-      `OBSERVED_OPENSEARCH_COMPRESSION=${compression} is not valid; accepted values: gzip, none (using none)`,
+  return {
+    endpoint,
+    logsIndex,
+    tracesIndex,
+    auth: readAuth(reader, endpoint),
+    maxBytes: reader.integer('OBSERVED_OPENSEARCH_MAX_BYTES', defaults.maxBytes, 10_000),
+    maxQueuedDocuments: reader.integer('OBSERVED_OPENSEARCH_QUEUE_DOCUMENTS', defaults.maxQueuedDocuments, 10),
+    timeoutMs: reader.integer('OBSERVED_OPENSEARCH_TIMEOUT_MS', defaults.timeoutMs, 100),
+    gzip: reader.oneOf('OBSERVED_OPENSEARCH_COMPRESSION', ['gzip', 'none'], 'none') === 'gzip',
+  };
+}
+
+function readAuth(reader: ConfigReader, endpoint: URL): OpenSearchAuth {
+  const aws = AWS_HOST.exec(endpoint.hostname);
+  const username = reader.raw('OBSERVED_OPENSEARCH_USERNAME');
+  const mode = reader.oneOf('OBSERVED_OPENSEARCH_AUTH', ['auto', 'sigv4', 'basic', 'none'], 'auto');
+  const kind = mode === 'auto' ? (aws ? 'sigv4' : username ? 'basic' : 'none') : mode;
+  if (kind === 'basic') {
+    if (username) return { kind: 'basic', username, password: reader.env.OBSERVED_OPENSEARCH_PASSWORD ?? '' };
+    reader.note('OBSERVED_OPENSEARCH_AUTH=basic needs OBSERVED_OPENSEARCH_USERNAME (sending without auth)');
+  } else if (kind === 'sigv4') {
+    const fromHost = (aws?.[2] as 'es' | 'aoss' | undefined) ?? 'es';
+    const service = reader.oneOf('OBSERVED_OPENSEARCH_SIGV4_SERVICE', ['es', 'aoss'], fromHost);
+    const region = aws?.[1] ?? regionFromEnv(reader.env);
+    if (region) return { kind: 'sigv4', service, region };
+    reader.note(
+      'OBSERVED_OPENSEARCH_AUTH=sigv4 needs a region: set AWS_REGION (Lambda sets it) or use a *.<region>.es.amazonaws.com endpoint (sending unsigned)',
     );
   }
-  return {
-    options: {
-      endpoint,
-      logsIndex,
-      tracesIndex,
-      auth,
-      maxBytes: parsePositiveInt(env, 'OBSERVED_OPENSEARCH_MAX_BYTES', OPENSEARCH_DEFAULTS.maxBytes, warnings, 10_000),
-      maxQueuedDocuments: parsePositiveInt(
-        env,
-        'OBSERVED_OPENSEARCH_QUEUE_DOCUMENTS',
-        OPENSEARCH_DEFAULTS.maxQueuedDocuments,
-        warnings,
-        10,
-      ),
-      timeoutMs: parsePositiveInt(env, 'OBSERVED_OPENSEARCH_TIMEOUT_MS', OPENSEARCH_DEFAULTS.timeoutMs, warnings, 100),
-      gzip: compression === 'gzip',
-    },
-    warnings,
-  };
+  return { kind: 'none' };
 }

@@ -29,7 +29,6 @@ import type { OtlpPayload } from '../../contracts/payload.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import { describeError, type HttpResponse, httpSend } from '../http.js';
-import { userAgent } from '../prometheus-remote-write/send.js';
 import {
   BackendHealth,
   type BackoffPolicy,
@@ -40,6 +39,7 @@ import {
   retry,
   retryWithin,
 } from '../retry.js';
+import { userAgent } from '../send.js';
 import { SerialFlush } from '../serial-flush.js';
 import type { OpenSearchOptions } from './config.js';
 import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';

@@ -17,14 +17,13 @@
  * regardless, then counts what is left as dropped (`shutdown`).
  */
 import { gzipSync } from 'node:zlib';
-import type { OtlpExporterConfig } from '../../config/index.js';
 import type { Exporter } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import { protobufToJson, responseToJson } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { type BufferBounds, type Queued, SignalBuffer } from '../../queue/signal-buffer.js';
-import type { Logger } from '../../self/log.js';
-import type { ExporterCounterRow } from '../../self/metrics.js';
+import type { Logger } from '../../self-telemetry/log.js';
+import type { ExporterCounterRow } from '../../self-telemetry/metrics.js';
 import { describeError, httpSend } from '../http.js';
 import {
   BackendHealth,
@@ -36,6 +35,7 @@ import {
   retry,
   retryWithin,
 } from '../retry.js';
+import type { OtlpExporterConfig } from './config.js';
 
 export interface OtlpHttpDeps {
   readonly log: Logger;

@@ -16,17 +16,12 @@
  * - OBSERVED_REMOTE_WRITE_TIMEOUT_MS: per HTTP attempt.
  * - OBSERVED_REMOTE_WRITE_HEADERS: extra headers, `name=value,...` (e.g. a
  *   tenant header for Cortex or Mimir).
- * plus the OBSERVED_PROMETHEUS_* translation settings (translate/config.ts).
+ * plus the OBSERVED_PROMETHEUS_* translation settings (../translate-settings.ts).
  */
 import { regionFromEnv } from '../../aws/credentials.js';
-import {
-  type Env,
-  type Parsed,
-  parseKeyValues,
-  parsePositiveInt,
-  parseTranslateOptions,
-} from '../../translate/config.js';
+import { type ConfigReader, type Env, type Parsed, readFrom } from '../../env/reader.js';
 import type { TranslateOptions } from '../../translate/translator.js';
+import { readTranslateOptions } from '../translate-settings.js';
 
 export interface RemoteWriteOptions {
   readonly url: URL;
@@ -62,102 +57,48 @@ const AMP_HOST = /^aps-workspaces(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn
 
 /** undefined options when OBSERVED_REMOTE_WRITE_URL is unset or unusable (the warning says why). */
 export function parseRemoteWriteOptions(env: Env): Parsed<RemoteWriteOptions | undefined> {
-  const warnings: string[] = [];
-  const raw = env.OBSERVED_REMOTE_WRITE_URL?.trim();
-  if (!raw) return { options: undefined, warnings };
-  let url: URL;
-  try {
-    url = new URL(raw);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    warnings.push(
-      `OBSERVED_REMOTE_WRITE_URL=${raw} is not valid; accepted values: an http(s) URL such as https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/api/v1/remote_write (remote write disabled)`,
-    );
-    return { options: undefined, warnings };
-  }
+  return readFrom(env, readRemoteWriteOptions);
+}
+
+export function readRemoteWriteOptions(reader: ConfigReader): RemoteWriteOptions | undefined {
+  const url = reader.url(
+    'OBSERVED_REMOTE_WRITE_URL',
+    'https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/api/v1/remote_write',
+    'remote write disabled',
+  );
+  if (!url) return undefined;
   const ampRegion = AMP_HOST.exec(url.hostname)?.[1];
-  const mode = (env.OBSERVED_REMOTE_WRITE_SIGV4?.trim().toLowerCase() || 'auto') as string;
-  let sign: boolean;
-  if (mode === 'auto') sign = ampRegion !== undefined;
-  else if (mode === 'true') sign = true;
-  else if (mode === 'false') sign = false;
-  else {
-    warnings.push(
-      `OBSERVED_REMOTE_WRITE_SIGV4=${env.OBSERVED_REMOTE_WRITE_SIGV4} is not valid; accepted values: auto, true, false (using auto)`,
-    );
-    sign = ampRegion !== undefined;
-  }
+  const mode = reader.oneOf('OBSERVED_REMOTE_WRITE_SIGV4', ['auto', 'true', 'false'], 'auto');
+  const sign = mode === 'auto' ? ampRegion !== undefined : mode === 'true';
   let sigv4Region: string | undefined;
   if (sign) {
-    sigv4Region = ampRegion ?? regionFromEnv(env as NodeJS.ProcessEnv);
+    sigv4Region = ampRegion ?? regionFromEnv(reader.env);
     if (!sigv4Region) {
-      warnings.push(
+      reader.note(
         'OBSERVED_REMOTE_WRITE_SIGV4 needs a region: set AWS_REGION (Lambda sets it) or use an aps-workspaces.<region>.amazonaws.com URL (sending unsigned)',
       );
     }
   }
-  const translate = parseTranslateOptions(env);
-  warnings.push(...translate.warnings);
-  const maxBytes = parsePositiveInt(
-    env,
-    'OBSERVED_REMOTE_WRITE_MAX_BYTES',
-    REMOTE_WRITE_DEFAULTS.maxBytes,
-    warnings,
-    1024,
-  );
-  const maxSamples = parsePositiveInt(
-    env,
-    'OBSERVED_REMOTE_WRITE_MAX_SAMPLES',
-    REMOTE_WRITE_DEFAULTS.maxSamples,
-    warnings,
-  );
-  const maxQueuedSamples = parsePositiveInt(
-    env,
-    'OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES',
-    REMOTE_WRITE_DEFAULTS.maxQueuedSamples,
-    warnings,
-    maxSamples,
-  );
-  const maxQueuedBytes = parsePositiveInt(
-    env,
-    'OBSERVED_REMOTE_WRITE_QUEUE_BYTES',
-    REMOTE_WRITE_DEFAULTS.maxQueuedBytes,
-    warnings,
-    65_536,
-    1024 * 1024 * 1024,
-  );
-  const maxStaleSeries = parsePositiveInt(
-    env,
-    'OBSERVED_REMOTE_WRITE_STALE_SERIES',
-    REMOTE_WRITE_DEFAULTS.maxStaleSeries,
-    warnings,
-    1,
-    1_000_000,
-  );
-  const timeoutMs = parsePositiveInt(
-    env,
-    'OBSERVED_REMOTE_WRITE_TIMEOUT_MS',
-    REMOTE_WRITE_DEFAULTS.timeoutMs,
-    warnings,
-    100,
-  );
-  const headers: Record<string, string> = {};
-  for (const [name, value] of parseKeyValues(env, 'OBSERVED_REMOTE_WRITE_HEADERS', warnings)) {
-    headers[name.toLowerCase()] = value;
-  }
+  const translate = readTranslateOptions(reader);
+  const defaults = REMOTE_WRITE_DEFAULTS;
+  const maxSamples = reader.integer('OBSERVED_REMOTE_WRITE_MAX_SAMPLES', defaults.maxSamples);
   return {
-    options: {
-      url,
-      sigv4Region,
-      maxBytes,
-      maxSamples,
-      maxQueuedSamples,
-      maxQueuedBytes,
-      maxStaleSeries,
-      timeoutMs,
-      headers,
-      translate: translate.options,
-    },
-    warnings,
+    url,
+    sigv4Region,
+    maxBytes: reader.integer('OBSERVED_REMOTE_WRITE_MAX_BYTES', defaults.maxBytes, 1024),
+    maxSamples,
+    maxQueuedSamples: reader.integer('OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES', defaults.maxQueuedSamples, maxSamples),
+    maxQueuedBytes: reader.integer(
+      'OBSERVED_REMOTE_WRITE_QUEUE_BYTES',
+      defaults.maxQueuedBytes,
+      65_536,
+      1024 * 1024 * 1024,
+    ),
+    maxStaleSeries: reader.integer('OBSERVED_REMOTE_WRITE_STALE_SERIES', defaults.maxStaleSeries, 1, 1_000_000),
+    timeoutMs: reader.integer('OBSERVED_REMOTE_WRITE_TIMEOUT_MS', defaults.timeoutMs, 100),
+    headers: Object.fromEntries(
+      reader.keyValues('OBSERVED_REMOTE_WRITE_HEADERS').map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    translate,
   };
 }

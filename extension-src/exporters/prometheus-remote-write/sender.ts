@@ -6,8 +6,8 @@
  */
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
+import { type HttpCall, type RetryPolicy, type SendResult, sendWithRetry, userAgent } from '../send.js';
 import type { RemoteWriteOptions } from './config.js';
-import { type HttpCall, type RetryPolicy, type SendResult, sendWithRetry, userAgent } from './send.js';
 
 export class RemoteWriteSender {
   private readonly signer: RequestSigner | undefined;

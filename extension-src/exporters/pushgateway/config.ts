@@ -13,14 +13,9 @@
  * plus the OBSERVED_PROMETHEUS_* translation settings, except native
  * histograms, which the text format cannot carry.
  */
-import {
-  type Env,
-  type Parsed,
-  parseBoolean,
-  parsePositiveInt,
-  parseTranslateOptions,
-} from '../../translate/config.js';
+import { type ConfigReader, type Env, type Parsed, readFrom } from '../../env/reader.js';
 import type { TranslateOptions } from '../../translate/translator.js';
+import { readTranslateOptions } from '../translate-settings.js';
 
 export interface PushgatewayOptions {
   readonly url: URL;
@@ -32,29 +27,17 @@ export interface PushgatewayOptions {
 }
 
 export function parsePushgatewayOptions(env: Env): Parsed<PushgatewayOptions | undefined> {
-  const warnings: string[] = [];
-  const raw = env.OBSERVED_PUSHGATEWAY_URL?.trim();
-  if (!raw) return { options: undefined, warnings };
-  let url: URL;
-  try {
-    url = new URL(raw);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    warnings.push(
-      `OBSERVED_PUSHGATEWAY_URL=${raw} is not valid; accepted values: an http(s) base URL such as http://pushgateway:9091 (Pushgateway export disabled)`,
-    );
-    return { options: undefined, warnings };
-  }
-  const translate = parseTranslateOptions(env);
-  warnings.push(...translate.warnings.filter((w) => !w.startsWith('OBSERVED_PROMETHEUS_NATIVE_HISTOGRAMS')));
+  return readFrom(env, readPushgatewayOptions);
+}
+
+export function readPushgatewayOptions(reader: ConfigReader): PushgatewayOptions | undefined {
+  const url = reader.url('OBSERVED_PUSHGATEWAY_URL', 'http://pushgateway:9091', 'Pushgateway export disabled');
+  if (!url) return undefined;
   return {
-    options: {
-      url,
-      deleteOnShutdown: parseBoolean(env, 'OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN', false, warnings),
-      timeoutMs: parsePositiveInt(env, 'OBSERVED_PUSHGATEWAY_TIMEOUT_MS', 5_000, warnings, 100),
-      maxSeries: parsePositiveInt(env, 'OBSERVED_PUSHGATEWAY_MAX_SERIES', 20_000, warnings, 1, 1_000_000),
-      translate: { ...translate.options, nativeHistograms: false },
-    },
-    warnings,
+    url,
+    deleteOnShutdown: reader.boolean('OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN', false),
+    timeoutMs: reader.integer('OBSERVED_PUSHGATEWAY_TIMEOUT_MS', 5_000, 100),
+    maxSeries: reader.integer('OBSERVED_PUSHGATEWAY_MAX_SERIES', 20_000, 1, 1_000_000),
+    translate: readTranslateOptions(reader, { nativeHistograms: false }),
   };
 }

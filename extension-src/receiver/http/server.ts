@@ -28,7 +28,7 @@ import { HttpServer, type Reply, type RequestHead, type Route } from '../../io/h
 import { jsonToProtobuf, OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { validateRequest, WireFormatError } from '../../otlp/validate.js';
-import type { Logger } from '../../self/log.js';
+import type { Logger } from '../../self-telemetry/log.js';
 
 export const FLUSHED_PATH = '/observed/v1/flushed';
 

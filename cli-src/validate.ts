@@ -10,10 +10,10 @@
  * after a short ingestion delay), and the last round is printed as a table.
  */
 
-import type { AwsCredentials } from '../aws/credentials.js';
-import { RequestSigner } from '../aws/sigv4.js';
-import { parseRemoteWriteOptions } from '../exporters/prometheus-remote-write/config.js';
-import { RemoteWriteExporter } from '../exporters/prometheus-remote-write/exporter.js';
+import type { AwsCredentials } from '../extension-src/aws/credentials.js';
+import { RequestSigner } from '../extension-src/aws/sigv4.js';
+import { parseRemoteWriteOptions } from '../extension-src/exporters/prometheus-remote-write/config.js';
+import { RemoteWriteExporter } from '../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { describeWorkspace } from './amp.js';
 import { readExpectedValues, UsageError } from './expected-file.js';
 import { type ExpectedSeries, knownExpectations, knownMetricsRequest, newRunId } from './known-set.js';

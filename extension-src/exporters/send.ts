@@ -1,12 +1,12 @@
 /**
  * One HTTP exchange with retries inside the flush deadline, for the remote
  * write and Pushgateway exporters, on the shared exporter HTTP client and
- * retry rules (../http.ts, ../retry.ts). What differs from OTLP: every 5xx
+ * retry rules (http.ts, retry.ts). What differs from OTLP: every 5xx
  * is retryable, as remote write 1.0 specifies, and so is 429.
  */
-import { version as packageVersion } from '../../../package.json';
-import { describeError, httpSend } from '../http.js';
-import { done, parseRetryAfter, retry, retryWithin } from '../retry.js';
+import { version as packageVersion } from '../../package.json';
+import { describeError, httpSend } from './http.js';
+import { done, parseRetryAfter, retry, retryWithin } from './retry.js';
 
 export interface HttpCall {
   readonly method: string;

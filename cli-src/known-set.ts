@@ -5,8 +5,8 @@
  * through the extension's own translation and remote write code, so a pass
  * proves the whole path from OTLP to the backend's query API.
  */
-import { encodeRequest } from '../otlp/proto.js';
-import { AggregationTemporality, type ExportMetricsServiceRequest } from '../otlp/types.js';
+import { encodeRequest } from '../extension-src/otlp/proto.js';
+import { AggregationTemporality, type ExportMetricsServiceRequest } from '../extension-src/otlp/types.js';
 
 export const RUN_LABEL = 'observed_validate_run';
 export const VALIDATE_JOB = 'observed-lambda-validate';

@@ -3,7 +3,7 @@
  * Prometheus) or signed with SigV4 for service "aps" (an Amazon Managed
  * Service for Prometheus workspace's query endpoint).
  */
-import type { RequestSigner } from '../aws/sigv4.js';
+import type { RequestSigner } from '../extension-src/aws/sigv4.js';
 
 export class BackendError extends Error {}
 

@@ -5,7 +5,7 @@
  * write and query requests are signed by the same identity.
  */
 import { AmpClient, DescribeWorkspaceCommand, type DescribeWorkspaceCommandOutput } from '@aws-sdk/client-amp';
-import type { AwsCredentials } from '../aws/credentials.js';
+import type { AwsCredentials } from '../extension-src/aws/credentials.js';
 import { BackendError } from './query.js';
 
 export interface AmpWorkspace {

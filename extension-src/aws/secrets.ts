@@ -6,7 +6,7 @@
  * `key=value,...` form. Any failure is logged once, naming the AWS error code,
  * and the extension carries on without those headers.
  */
-import type { Logger } from '../self/log.js';
+import type { Logger } from '../self-telemetry/log.js';
 
 export type SecretHeadersResolver = (arn: string) => Promise<Record<string, string>>;
 
@@ -100,8 +100,8 @@ export function awsSecretsResolver(
   return async (arn) => {
     const { partition, service, region: arnRegion, resource } = parseArn(arn);
     // Loaded only when a secret is configured: the signer is not on the start-up path otherwise.
-    const api = await import('../aws/json-api.js');
-    const { credentialsFromEnv, regionFromEnv } = await import('../aws/credentials.js');
+    const api = await import('./json-api.js');
+    const { credentialsFromEnv, regionFromEnv } = await import('./credentials.js');
     const region = arnRegion || regionFromEnv(env);
     if (!region) throw new SecretError('MissingRegion', 'no region in the ARN or AWS_REGION');
     const call = async <T>(serviceId: 'SECRETS_MANAGER' | 'SSM', signing: string, target: string, body: unknown) => {

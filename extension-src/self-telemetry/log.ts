@@ -4,7 +4,8 @@
  * and level, stays on one line, and problems that repeat (a backend down on
  * every invocation) are said once per key rather than on every flush.
  */
-import type { LogLevel } from '../config/index.js';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
