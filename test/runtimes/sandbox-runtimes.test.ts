@@ -3,13 +3,12 @@
  * aws-lambda-java-runtime-interface-client), started by a bootstrap like Lambda's managed runtimes, with
  * AWS_LAMBDA_EXEC_WRAPPER honoured, frozen between invocations, and no node findable on PATH.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LambdaEnvironment } from '../../sandbox/index.js';
-import { buildJavaFunction, requireJavaRuntime, requirePythonRuntime } from '../support/runtimes.js';
+import { buildJavaFunction, nodeOnPath, requireJavaRuntime, requirePythonRuntime } from '../support/runtimes.js';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const python = requirePythonRuntime();
@@ -20,14 +19,6 @@ afterAll(async () => {
   await Promise.all(started.map((e) => e.shutdown()));
   rmSync(work, { recursive: true, force: true });
 });
-
-function nodeOnPath(env: Record<string, string>): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v node'], { env, encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
-}
 
 describe.skipIf(!python)('sandbox: Python functions through awslambdaric', () => {
   it('runs the handler frozen between invocations, with the Python execution environment and no node on PATH', async () => {

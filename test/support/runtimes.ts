@@ -66,3 +66,12 @@ export async function layerForAnyRuntime(dir: string): Promise<string> {
   chmodSync(launcher, 0o755);
   return layer;
 }
+
+/** Where `command -v node` finds a node with these environment variables ('' when none). */
+export function nodeOnPath(env: Record<string, string>): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v node'], { env, encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
