@@ -41,9 +41,6 @@ export function isRetryable(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-/** Milliseconds a Retry-After header asks for (seconds or an HTTP date), if any. */
-export const retryAfterMs = parseRetryAfter;
-
 /** `observed-lambda/<version>`, the package version baked in at build time. */
 export function userAgent(): string {
   return `observed-lambda/${packageVersion}`;

@@ -98,10 +98,4 @@ export function encodeResponse(signal: Signal, response: Record<string, unknown>
   return type.encode(type.fromObject(response)).finish();
 }
 
-/** Decodes an OTLP export response (partialSuccess) as protobuf. */
-export function decodeResponse(signal: Signal, bytes: Uint8Array): Record<string, unknown> {
-  const type = RESPONSE_TYPES[signal];
-  return type.toObject(type.decode(bytes), { longs: Number, defaults: false });
-}
-
 export const messageTypes = { request: REQUEST_TYPES, response: RESPONSE_TYPES, proto };

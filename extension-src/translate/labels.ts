@@ -96,18 +96,6 @@ export function sortedLabels(map: Map<string, string>): Label[] {
   return out.sort(compareLabels);
 }
 
-/** Merges extra labels (sorted, names absent from `base`) into sorted `base`. */
-export function mergeSorted(base: readonly Label[], extra: readonly Label[]): Label[] {
-  const out: Label[] = new Array(base.length + extra.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < base.length && j < extra.length) out[k++] = base[i].name < extra[j].name ? base[i++] : extra[j++];
-  while (i < base.length) out[k++] = base[i++];
-  while (j < extra.length) out[k++] = extra[j++];
-  return out;
-}
-
 /** One label inserted at its sorted place. */
 export function withLabel(base: readonly Label[], label: Label): Label[] {
   const out: Label[] = new Array(base.length + 1);
