@@ -37,3 +37,30 @@ export function packagedPath(relative: string, buildScript: string): string {
   }
   return path;
 }
+
+/**
+ * What the layer must hold: the extension every construct attaches, and the exec wrapper (with the files it
+ * loads) that `observe()` and `ObserveFunctions` point functions at through AWS_LAMBDA_EXEC_WRAPPER.
+ */
+export const LAYER_PARTS = [
+  'extensions/observed-lambda',
+  'observed-instrument',
+  'observed-instrument.d/preload.cjs',
+  'observed-instrument.d/index.cjs',
+  'observed-instrument.d/esm-entry.mjs',
+];
+
+/**
+ * The prebuilt layer folder (dist/layer of `root`), refused when it lacks a part: a folder built with the
+ * extension alone would deploy functions whose exec wrapper does not exist.
+ */
+export function packagedLayer(root = packageRoot()): string {
+  const dir = join(root, 'dist', 'layer');
+  const missing = existsSync(dir) ? LAYER_PARTS.filter((part) => !existsSync(join(dir, part))) : ['everything'];
+  if (missing.length > 0) {
+    throw new Error(
+      `observed-lambda: the layer folder ${dir} lacks ${missing.join(', ')}. In a checkout of the repository, run \`npm run build:layer\` (it builds the extension and the exec wrapper together).`,
+    );
+  }
+  return dir;
+}

@@ -2,7 +2,7 @@ import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { constructError } from './errors.js';
-import { packagedPath } from './package-paths.js';
+import { packagedLayer } from './package-paths.js';
 import { supportedNodeRuntimes } from './runtimes.js';
 
 /** Properties of a {@link TelemetryExtension}. */
@@ -61,7 +61,7 @@ export class TelemetryExtension extends Construct {
   constructor(scope: Construct, id: string, props: TelemetryExtensionProps = {}) {
     super(scope, id);
     this.layerVersion = new lambda.LayerVersion(this, 'Layer', {
-      code: lambda.Code.fromAsset(packagedPath('dist/layer', 'build:layer')),
+      code: lambda.Code.fromAsset(packagedLayer()),
       layerVersionName: props.layerVersionName,
       description: 'observed-lambda: OpenTelemetry and Lambda platform telemetry exporter (extension)',
       compatibleRuntimes: supportedNodeRuntimes(),

@@ -1,5 +1,6 @@
 /**
- * `npm run demo`: builds the extension layer, runs the sample function
+ * `npm run demo`: builds the extension layer (into a temporary folder, so the
+ * checkout's dist/ stays as it was), runs the sample function
  * (examples/sample-function, OpenTelemetry SDK for traces, metrics and logs)
  * a few dozen times in the local Lambda sandbox with the extension, and
  * prints what reached the backends: a local OTLP backend always, and a real
@@ -7,6 +8,8 @@
  * (bash scripts/install-system-deps.sh).
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RequestBySignal, Signal } from '../extension-src/otlp/types.js';
@@ -61,7 +64,9 @@ function percentile(values: number[], p: number): number {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const layer = await buildLayer();
+  const buildDir = mkdtempSync(join(tmpdir(), 'observed-demo-'));
+  process.once('exit', () => rmSync(buildDir, { recursive: true, force: true }));
+  const layer = await buildLayer(buildDir);
   console.log(
     `layer built: ${layer.zipPath} (${(layer.zipBytes / 1024).toFixed(0)} KiB zipped) in ${Math.round(performance.now() - t0)} ms`,
   );
