@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { type Duration, type Size, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ICollectionRef } from 'aws-cdk-lib/aws-opensearchserverless';
 import type * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
@@ -6,6 +6,114 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV } from './environment.js';
 import type { IPrometheusWorkspace } from './prometheus-workspace.js';
+import { environmentOf, type Settings, SettingsBuilder } from './settings.js';
+
+/** How request bodies are compressed. */
+export enum Compression {
+  /** gzip (`Content-Encoding: gzip`). */
+  GZIP = 'gzip',
+  /** Uncompressed. */
+  NONE = 'none',
+}
+
+/** Encoding of OTLP/HTTP requests (`OBSERVED_OTLP_PROTOCOL`). */
+export enum OtlpProtocol {
+  /** Binary protobuf (`application/x-protobuf`). */
+  HTTP_PROTOBUF = 'http/protobuf',
+  /** JSON (`application/json`). */
+  HTTP_JSON = 'http/json',
+}
+
+/**
+ * How OTLP metrics become Prometheus series (the `OBSERVED_PROMETHEUS_*` settings). The remote write and
+ * Pushgateway exporters share them: a function with both destinations must give both the same values.
+ */
+export interface PrometheusSeriesOptions {
+  /**
+   * Labels added to every series, e.g. `{ cluster: 'prod', __replica__: 'a' }` for one member of an HA pair
+   * (Cortex and Amazon Managed Service for Prometheus deduplicate on `cluster` and `__replica__`).
+   * @default - none
+   */
+  readonly externalLabels?: { [name: string]: string };
+
+  /**
+   * Resource attributes copied onto every series as labels (e.g. `['faas.name', 'cloud.region']`); all others
+   * stay on `target_info`.
+   * @default - none
+   */
+  readonly resourceLabels?: string[];
+
+  /**
+   * Whether every series gets `otel_scope_name` and `otel_scope_version` labels.
+   * @default true
+   */
+  readonly scopeLabels?: boolean;
+
+  /**
+   * Whether one `target_info` series per resource carries its attributes.
+   * @default true
+   */
+  readonly targetInfo?: boolean;
+
+  /**
+   * Longest label value in UTF-8 bytes (64 to 1048576); a longer one is cut and ends with a hash of the whole.
+   * @default 2048
+   */
+  readonly maxLabelValueLength?: number;
+
+  /**
+   * Most labels per series (4 to 10000), `__name__` included; a data point that would need more is dropped and
+   * counted. Amazon Managed Service for Prometheus allows 70.
+   * @default 70
+   */
+  readonly maxLabels?: number;
+}
+
+/** Options of an Amazon Managed Service for Prometheus destination (remote write). */
+export interface PrometheusDestinationOptions extends PrometheusSeriesOptions {
+  /**
+   * Whether exponential histograms are sent as native histograms (the workspace must accept them); otherwise
+   * as classic `_bucket{le}` series.
+   * @default false
+   */
+  readonly nativeHistograms?: boolean;
+
+  /**
+   * Samples per remote write request (1 or more).
+   * @default 1000
+   */
+  readonly maxSamplesPerRequest?: number;
+
+  /**
+   * Uncompressed protobuf bytes per remote write request (1 KiB or more).
+   * @default Size.bytes(1000000)
+   */
+  readonly maxRequestSize?: Size;
+
+  /**
+   * Samples kept while the workspace is unreachable; beyond it the oldest are dropped and counted.
+   * @default 50000
+   */
+  readonly queueSamples?: number;
+
+  /**
+   * Approximate memory of that queue (64 KiB or more).
+   * @default Size.mebibytes(16)
+   */
+  readonly queueSize?: Size;
+
+  /**
+   * Series remembered for the staleness markers sent at shutdown.
+   * @default 20000
+   */
+  readonly staleSeries?: number;
+
+  /**
+   * Timeout of one remote write HTTP attempt (retries stay inside the flush deadline).
+   * @default Duration.seconds(5)
+   */
+  readonly timeout?: Duration;
+}
 
 /** What a destination adds to a function: environment variables (its IAM is granted while binding). */
 export interface TelemetryDestinationConfig {
@@ -28,12 +136,55 @@ export interface OtlpDestinationOptions {
    * @default - no extra headers
    */
   readonly headersSecret?: secretsmanager.ISecret;
+
+  /**
+   * Encoding of the requests.
+   * @default OtlpProtocol.HTTP_PROTOBUF
+   */
+  readonly protocol?: OtlpProtocol;
+
+  /**
+   * Compression of request bodies.
+   * @default Compression.NONE
+   */
+  readonly compression?: Compression;
+
+  /**
+   * Timeout of one HTTP attempt (1 ms to 10 minutes); retries stay inside the flush deadline.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Largest request body before compression (1 KiB to 64 MiB); more queued data goes in several requests.
+   * @default Size.mebibytes(4)
+   */
+  readonly maxRequestSize?: Size;
 }
 
 /** Options of a Prometheus Pushgateway destination. */
-export interface PushgatewayDestinationOptions {
+export interface PushgatewayDestinationOptions extends PrometheusSeriesOptions {
   /** Base URL of the Pushgateway, e.g. `http://pushgateway.internal:9091`. */
   readonly url: string;
+
+  /**
+   * Whether the environment's group is deleted at shutdown (the Pushgateway otherwise keeps one group per
+   * finished execution environment).
+   * @default false
+   */
+  readonly deleteOnShutdown?: boolean;
+
+  /**
+   * Timeout of one Pushgateway HTTP attempt.
+   * @default Duration.seconds(5)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Series whose current value is kept and pushed; beyond it the least recently updated leave the group.
+   * @default 20000
+   */
+  readonly maxSeries?: number;
 }
 
 /** Options of an OpenSearch destination (log records, and spans when `tracesIndex` is set). */
@@ -73,16 +224,43 @@ export interface OpenSearchDestinationOptions {
    * @default - spans are not sent to OpenSearch
    */
   readonly tracesIndex?: string;
+
+  /**
+   * Compression of `_bulk` request bodies.
+   * @default Compression.NONE
+   */
+  readonly compression?: Compression;
+
+  /**
+   * NDJSON bytes per `_bulk` request (10000 bytes or more).
+   * @default Size.bytes(5000000)
+   */
+  readonly maxBulkSize?: Size;
+
+  /**
+   * Documents kept while OpenSearch is unreachable; beyond it the oldest are dropped and counted.
+   * @default 10000
+   */
+  readonly queueDocuments?: number;
+
+  /**
+   * Timeout of one `_bulk` HTTP attempt.
+   * @default Duration.seconds(5)
+   */
+  readonly timeout?: Duration;
 }
 
 /** Where an observed function's telemetry goes. A function may have several, at most one of each kind. */
 export abstract class TelemetryDestination {
   /** Metrics to an Amazon Managed Service for Prometheus workspace (remote write, SigV4). */
-  public static prometheus(workspace: IPrometheusWorkspace): TelemetryDestination {
+  public static prometheus(
+    workspace: IPrometheusWorkspace,
+    options: PrometheusDestinationOptions = {},
+  ): TelemetryDestination {
     if (workspace === undefined || workspace === null) {
       throw new Error('TelemetryDestination.prometheus: a workspace is required (a PrometheusWorkspace)');
     }
-    return new PrometheusDestination(workspace);
+    return new PrometheusDestination(workspace, options);
   }
 
   /** Traces, metrics and logs to an OTLP/HTTP endpoint. */
@@ -133,6 +311,39 @@ export abstract class TelemetryDestination {
   public abstract bind(scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig;
 }
 
+/** The destinations of this library: their settings also say which option each came from. */
+abstract class BuiltInDestination extends TelemetryDestination {
+  public bind(scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
+    return { environment: environmentOf(this.bindSettings(scope, grantee)) };
+  }
+
+  /** Grants what the extension needs and returns its settings. */
+  public abstract bindSettings(scope: Construct, grantee: iam.IGrantable): Settings;
+}
+
+/** Grants what the extension needs to write to `destination` and returns its settings. */
+export function bindDestination(
+  destination: TelemetryDestination,
+  scope: Construct,
+  grantee: iam.IGrantable,
+): Settings {
+  if (destination instanceof BuiltInDestination) return destination.bindSettings(scope, grantee);
+  const { environment } = destination.bind(scope, grantee);
+  const prop = `telemetry.destinations (${destination.kind})`;
+  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, { value, prop }]));
+}
+
+/** The OBSERVED_PROMETHEUS_* settings of a destination's options. */
+function seriesSettings(settings: SettingsBuilder, options: PrometheusSeriesOptions): SettingsBuilder {
+  return settings
+    .pairs(ENV.prometheusExternalLabels, 'externalLabels', options.externalLabels)
+    .list(ENV.prometheusResourceLabels, 'resourceLabels', options.resourceLabels)
+    .flag(ENV.prometheusScopeLabels, 'scopeLabels', options.scopeLabels)
+    .flag(ENV.prometheusTargetInfo, 'targetInfo', options.targetInfo)
+    .number(ENV.prometheusMaxLabelValueLength, 'maxLabelValueLength', options.maxLabelValueLength)
+    .number(ENV.prometheusMaxLabels, 'maxLabels', options.maxLabels);
+}
+
 function requireUrl(where: string, field: string, value: string | undefined, what: string): void {
   if (value === undefined || value === null || value === '') {
     throw new Error(`${where}: \`${field}\` is required (${what})`);
@@ -149,67 +360,92 @@ function requireUrl(where: string, field: string, value: string | undefined, wha
   }
 }
 
-class PrometheusDestination extends TelemetryDestination {
+class PrometheusDestination extends BuiltInDestination {
   public readonly kind = 'prometheus';
-  constructor(private readonly workspace: IPrometheusWorkspace) {
+  constructor(
+    private readonly workspace: IPrometheusWorkspace,
+    private readonly options: PrometheusDestinationOptions,
+  ) {
     super();
   }
-  public bind(_scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
+  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
     this.workspace.grantRemoteWrite(grantee);
-    return { environment: { [ENV.remoteWriteUrl]: this.workspace.remoteWriteUrl } };
+    const o = this.options;
+    return seriesSettings(new SettingsBuilder('TelemetryDestination.prometheus(workspace, { ... }).'), o)
+      .text(ENV.remoteWriteUrl, 'workspace', this.workspace.remoteWriteUrl)
+      .flag(ENV.prometheusNativeHistograms, 'nativeHistograms', o.nativeHistograms)
+      .number(ENV.remoteWriteMaxSamples, 'maxSamplesPerRequest', o.maxSamplesPerRequest)
+      .bytes(ENV.remoteWriteMaxBytes, 'maxRequestSize', o.maxRequestSize)
+      .number(ENV.remoteWriteQueueSamples, 'queueSamples', o.queueSamples)
+      .bytes(ENV.remoteWriteQueueBytes, 'queueSize', o.queueSize)
+      .number(ENV.remoteWriteStaleSeries, 'staleSeries', o.staleSeries)
+      .millis(ENV.remoteWriteTimeoutMs, 'timeout', o.timeout).settings;
   }
 }
 
-class OtlpDestination extends TelemetryDestination {
+class OtlpDestination extends BuiltInDestination {
   public readonly kind = 'otlp';
   constructor(private readonly options: OtlpDestinationOptions) {
     super();
   }
-  public bind(_scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
-    const environment: { [name: string]: string } = { [ENV.otlpEndpoint]: this.options.endpoint };
-    if (this.options.headersSecret !== undefined) {
-      this.options.headersSecret.grantRead(grantee);
-      environment[ENV.otlpHeadersSecretArn] = this.options.headersSecret.secretArn;
-    }
-    return { environment };
+  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
+    const o = this.options;
+    o.headersSecret?.grantRead(grantee);
+    return new SettingsBuilder('TelemetryDestination.otlp({ ... }).')
+      .text(ENV.otlpEndpoint, 'endpoint', o.endpoint)
+      .text(ENV.otlpHeadersSecretArn, 'headersSecret', o.headersSecret?.secretArn)
+      .text(ENV.otlpProtocol, 'protocol', o.protocol)
+      .text(ENV.otlpCompression, 'compression', o.compression)
+      .millis(ENV.otlpTimeout, 'timeout', o.timeout)
+      .bytes(ENV.otlpMaxRequestBytes, 'maxRequestSize', o.maxRequestSize).settings;
   }
 }
 
-class PushgatewayDestination extends TelemetryDestination {
+class PushgatewayDestination extends BuiltInDestination {
   public readonly kind = 'pushgateway';
   constructor(private readonly options: PushgatewayDestinationOptions) {
     super();
   }
-  public bind(_scope: Construct, _grantee: iam.IGrantable): TelemetryDestinationConfig {
-    return { environment: { [ENV.pushgatewayUrl]: this.options.url } };
+  public bindSettings(_scope: Construct, _grantee: iam.IGrantable): Settings {
+    const o = this.options;
+    return seriesSettings(new SettingsBuilder('TelemetryDestination.pushgateway({ ... }).'), o)
+      .text(ENV.pushgatewayUrl, 'url', o.url)
+      .flag(ENV.pushgatewayDeleteOnShutdown, 'deleteOnShutdown', o.deleteOnShutdown)
+      .millis(ENV.pushgatewayTimeoutMs, 'timeout', o.timeout)
+      .number(ENV.pushgatewayMaxSeries, 'maxSeries', o.maxSeries).settings;
   }
 }
 
-class OpenSearchDestination extends TelemetryDestination {
+class OpenSearchDestination extends BuiltInDestination {
   public readonly kind = 'opensearch';
   constructor(private readonly options: OpenSearchDestinationOptions) {
     super();
   }
-  public bind(_scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
-    const environment: { [name: string]: string } = {};
-    const { domain, collection } = this.options;
-    if (domain !== undefined) {
+  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
+    const o = this.options;
+    const settings = new SettingsBuilder('TelemetryDestination.openSearch({ ... }).');
+    if (o.domain !== undefined) {
       // The extension POSTs every document to `<endpoint>/_bulk`: that is all it needs.
-      iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [`${domain.domainArn}/_bulk`] });
-      environment[ENV.openSearchEndpoint] = `https://${domain.domainEndpoint}`;
-    } else if (collection !== undefined) {
+      iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [`${o.domain.domainArn}/_bulk`] });
+      settings.text(ENV.openSearchEndpoint, 'domain', `https://${o.domain.domainEndpoint}`);
+    } else if (o.collection !== undefined) {
       // Serverless authorizes in two steps: IAM lets the role reach the collection's API at all, and the
       // collection's data access policy (the user's) says which indexes it may write.
-      const { collectionId, collectionArn } = collection.collectionRef;
+      const { collectionId, collectionArn } = o.collection.collectionRef;
       iam.Grant.addToPrincipal({ grantee, actions: ['aoss:APIAccessAll'], resourceArns: [collectionArn] });
-      const stack = Stack.of(collection);
-      environment[ENV.openSearchEndpoint] = `https://${collectionId}.${stack.region}.aoss.${stack.urlSuffix}`;
-      environment[ENV.openSearchSigv4Service] = 'aoss';
+      const stack = Stack.of(o.collection);
+      settings
+        .text(ENV.openSearchEndpoint, 'collection', `https://${collectionId}.${stack.region}.aoss.${stack.urlSuffix}`)
+        .text(ENV.openSearchSigv4Service, 'collection', 'aoss');
     } else {
-      environment[ENV.openSearchEndpoint] = this.options.endpoint!;
+      settings.text(ENV.openSearchEndpoint, 'endpoint', o.endpoint);
     }
-    if (this.options.logsIndex !== undefined) environment[ENV.openSearchIndex] = this.options.logsIndex;
-    if (this.options.tracesIndex !== undefined) environment[ENV.openSearchTracesIndex] = this.options.tracesIndex;
-    return { environment };
+    return settings
+      .text(ENV.openSearchIndex, 'logsIndex', o.logsIndex)
+      .text(ENV.openSearchTracesIndex, 'tracesIndex', o.tracesIndex)
+      .text(ENV.openSearchCompression, 'compression', o.compression)
+      .bytes(ENV.openSearchMaxBytes, 'maxBulkSize', o.maxBulkSize)
+      .number(ENV.openSearchQueueDocuments, 'queueDocuments', o.queueDocuments)
+      .millis(ENV.openSearchTimeoutMs, 'timeout', o.timeout).settings;
   }
 }

@@ -85,7 +85,7 @@ function observeFunction(fn: lambda.Function, options: TelemetryOptions): boolea
     return false;
   }
   observed.add(fn);
-  applyTelemetry(fn, options);
+  applyTelemetry(fn, options, 'ObserveFunctions');
   fn.addEnvironment(ENV.execWrapper, EXEC_WRAPPER_PATH);
   return true;
 }

@@ -29,7 +29,7 @@ export class ObservedFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: ObservedFunctionProps) {
     super(scope, id, ObservedFunction.bundledProps(scope, id, props));
     markObserved(this);
-    applyTelemetry(this, props.telemetry);
+    applyTelemetry(this, props.telemetry, 'ObservedFunction');
   }
 
   private static bundledProps(scope: Construct, id: string, props: ObservedFunctionProps): nodejs.NodejsFunctionProps {
