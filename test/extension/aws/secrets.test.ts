@@ -1,0 +1,167 @@
+/**
+ * Headers from a secret: the extension reads OBSERVED_OTLP_HEADERS_SECRET_ARN
+ * from Secrets Manager or SSM over their JSON APIs (signed, no SDK), against a
+ * local server that follows the documented wire contract, and end to end in
+ * the sandbox the backend sees the secret's header on every export.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { awsSecretsResolver, loadSecretHeaders, parseHeadersValue } from '../../../extension-src/aws/secrets.js';
+import { createLogger } from '../../../extension-src/self-telemetry/log.js';
+import { LambdaEnvironment } from '../../../sandbox/index.js';
+import { AwsSecretsFake } from '../../support/aws-secrets-fake.js';
+import { removeTestLayer, SAMPLE_FUNCTION_DIR, testLayer } from '../../support/extension-layer.js';
+import { OtlpSink } from '../../support/otlp-sink.js';
+
+const REGION = 'eu-west-3';
+const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:123456789012:secret:otlp-headers-AbCdEf`;
+const PARAMETER_ARN = `arn:aws:ssm:${REGION}:123456789012:parameter/observed/otlp-headers`;
+
+function capturingLogger() {
+  const lines: string[] = [];
+  return { log: createLogger('info', (line) => lines.push(line)), lines };
+}
+
+describe('secret headers', () => {
+  let fake: AwsSecretsFake;
+  beforeAll(async () => {
+    fake = await AwsSecretsFake.start({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'fake-secret', region: REGION });
+    fake.secrets.set(SECRET_ARN, JSON.stringify({ 'X-Api-Key': 'k-123', tenant: 'blue' }));
+    fake.parameters.set(PARAMETER_ARN, 'api-key=p%2F456,team=red');
+  });
+  afterAll(() => fake.close());
+  afterEach(() => {
+    fake.delayMs = 0;
+    fake.calls.length = 0;
+    fake.rejected.length = 0;
+  });
+
+  it('reads a Secrets Manager secret holding a JSON object, with a request signed for secretsmanager', async () => {
+    const { log, lines } = capturingLogger();
+    const headers = await loadSecretHeaders(SECRET_ARN, log, awsSecretsResolver(fake.env()));
+    expect(headers).toEqual({ 'x-api-key': 'k-123', tenant: 'blue' });
+    expect(fake.rejected).toEqual([]);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0].target).toBe('secretsmanager.GetSecretValue');
+    expect(fake.calls[0].body).toEqual({ SecretId: SECRET_ARN });
+    expect(fake.calls[0].scope).toMatch(new RegExp(`^\\d{8}/${REGION}/secretsmanager/aws4_request$`));
+    expect(lines.join('\n')).not.toContain('k-123');
+  });
+
+  it('reads an SSM parameter in key=value form, decrypted, signed for ssm', async () => {
+    const headers = await loadSecretHeaders(PARAMETER_ARN, capturingLogger().log, awsSecretsResolver(fake.env()));
+    expect(headers).toEqual({ 'api-key': 'p/456', team: 'red' });
+    expect(fake.calls[0].target).toBe('AmazonSSM.GetParameter');
+    expect(fake.calls[0].body).toEqual({ Name: PARAMETER_ARN, WithDecryption: true });
+    expect(fake.calls[0].scope).toContain(`/${REGION}/ssm/aws4_request`);
+  });
+
+  it.each([
+    ['a missing secret', `${SECRET_ARN}-gone`, 'ResourceNotFoundException'],
+    ['a missing parameter', `${PARAMETER_ARN}-gone`, 'ParameterNotFound'],
+    ['a secret the role may not read', 'denied', 'AccessDeniedException'],
+  ])('logs one line with the AWS error code for %s and returns no headers', async (_, arn, code) => {
+    const target = arn === 'denied' ? SECRET_ARN.replace('otlp-headers', 'other') : arn;
+    if (arn === 'denied') {
+      fake.secrets.set(target, '{"a":"b"}');
+      fake.denied.add(target);
+    }
+    const { log, lines } = capturingLogger();
+    expect(await loadSecretHeaders(target, log, awsSecretsResolver(fake.env()))).toEqual({});
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('OBSERVED_OTLP_HEADERS_SECRET_ARN');
+    expect(lines[0]).toContain(code);
+    expect(lines[0]).toContain('HTTP 400');
+  });
+
+  it('gives up within its time limit when the service does not answer', async () => {
+    fake.delayMs = 3_000;
+    const { log, lines } = capturingLogger();
+    const started = Date.now();
+    expect(await loadSecretHeaders(SECRET_ARN, log, awsSecretsResolver(fake.env(), 300), 300)).toEqual({});
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/OBSERVED_OTLP_HEADERS_SECRET_ARN: \S+: .*300 ms/);
+  });
+
+  it('says which credentials are missing rather than sending an unsigned request', async () => {
+    const env = { ...fake.env(), AWS_ACCESS_KEY_ID: '' };
+    const { log, lines } = capturingLogger();
+    expect(await loadSecretHeaders(SECRET_ARN, log, awsSecretsResolver(env))).toEqual({});
+    expect(lines[0]).toContain('MissingCredentials');
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('rejects a value that is neither JSON headers nor key=value pairs without echoing it', () => {
+    expect(() => parseHeadersValue('just-a-token')).toThrow(/pair 1 of 1/);
+    expect(() => parseHeadersValue('{"a": {"b": 1}}')).toThrow(/not a string/);
+    expect(() => parseHeadersValue('{hunter2')).toThrow(/^the value starts with "\{" but is not valid JSON$/);
+    expect(parseHeadersValue(' {"Authorization":"Bearer x"} ')).toEqual({ authorization: 'Bearer x' });
+  });
+
+  describe('in the sandbox', () => {
+    let layerDir: string;
+    beforeAll(async () => {
+      layerDir = (await testLayer()).layerDir;
+    });
+    afterAll(() => removeTestLayer());
+
+    it("sends the secret's headers, merged over OBSERVED_OTLP_HEADERS, on every export", async () => {
+      const sink = await new OtlpSink().start();
+      const env = await LambdaEnvironment.start({
+        handler: 'index.handler',
+        codeDir: SAMPLE_FUNCTION_DIR,
+        layers: [layerDir],
+        env: {
+          ...fake.env(),
+          OBSERVED_OTLP_ENDPOINT: sink.url,
+          OBSERVED_OTLP_HEADERS: 'x-api-key=from-plain-variable,x-static=s',
+          OBSERVED_OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
+        },
+      });
+      try {
+        for (let i = 0; i < 3; i++) expect((await env.invoke({ spans: 2, points: 1, logs: 1 })).status).toBe('success');
+        await env.shutdown();
+        expect(sink.received.length).toBeGreaterThanOrEqual(3);
+        for (const request of sink.received) {
+          expect(request.headers['x-api-key']).toBe('k-123');
+          expect(request.headers.tenant).toBe('blue');
+          expect(request.headers['x-static']).toBe('s');
+        }
+        expect(fake.calls.filter((c) => c.answered === 200)).toHaveLength(1);
+      } finally {
+        await env.shutdown().catch(() => {});
+        await sink.stop();
+      }
+    });
+
+    it('logs one line for a missing secret and still delivers', async () => {
+      const sink = await new OtlpSink().start();
+      const env = await LambdaEnvironment.start({
+        handler: 'index.handler',
+        codeDir: SAMPLE_FUNCTION_DIR,
+        layers: [layerDir],
+        env: {
+          ...fake.env(),
+          OBSERVED_OTLP_ENDPOINT: sink.url,
+          OBSERVED_OTLP_HEADERS_SECRET_ARN: `${SECRET_ARN}-missing`,
+        },
+      });
+      try {
+        const result = await env.invoke({ spans: 2, points: 1, logs: 1 });
+        expect(result.status).toBe('success');
+        await env.shutdown();
+        const lines = env
+          .stdout('observed-lambda')
+          .split('\n')
+          .filter((l) => l.includes('OBSERVED_OTLP_HEADERS_SECRET_ARN'));
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain('ResourceNotFoundException');
+        expect(sink.spans().length).toBeGreaterThan(0);
+        for (const request of sink.received) expect(request.headers['x-api-key']).toBeUndefined();
+      } finally {
+        await env.shutdown().catch(() => {});
+        await sink.stop();
+      }
+    });
+  });
+});
