@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { lambdaDashboards } from './dashboards/lambda.js';
+import { BuiltInDashboard, Dashboard } from './dashboard.js';
 import { renderDashboard } from './dashboards/model.js';
 import { constructError } from './errors.js';
 import { ObserveFunctions } from './observe.js';
@@ -115,10 +115,24 @@ export interface GrafanaWorkspaceProps {
   readonly permissionType?: GrafanaPermissionType;
 
   /**
-   * Whether to upload the Lambda dashboards (needs `prometheus`).
+   * Whether to upload the built-in Lambda dashboards (needs `prometheus`); `false` is the same as
+   * `builtInDashboards: []`.
    * @default true
    */
   readonly dashboards?: boolean;
+
+  /**
+   * Which built-in Lambda dashboards to upload (needs `prometheus`).
+   * @default - all of them, unless `dashboards` is false
+   */
+  readonly builtInDashboards?: BuiltInDashboard[];
+
+  /**
+   * Dashboards of your own, uploaded next to the built-in ones into the same folder and data source (needs
+   * `prometheus`). Their uids must differ from each other and from the built-in ones.
+   * @default - none
+   */
+  readonly additionalDashboards?: Dashboard[];
 }
 
 /** UID of the Prometheus data source the provisioner creates. */
@@ -162,13 +176,7 @@ export class GrafanaWorkspace extends Resource {
         `GrafanaWorkspace: workspaceName "${props.workspaceName}" is not valid; use 1 to 255 of letters, digits and - . _ ~`,
       );
     }
-    const dashboards = props.dashboards ?? true;
-    if (props.dashboards === true && props.prometheus === undefined) {
-      throw constructError(
-        this,
-        'GrafanaWorkspace: dashboards need a data source; give `prometheus` (a PrometheusWorkspace)',
-      );
-    }
+    const dashboards = this.dashboardsToUpload(props);
     const permissionType = props.permissionType ?? GrafanaPermissionType.CUSTOMER_MANAGED;
     const stack = Stack.of(this);
 
@@ -201,7 +209,41 @@ export class GrafanaWorkspace extends Resource {
     if (props.prometheus !== undefined) this.provision(props.prometheus, dashboards);
   }
 
-  private provision(prometheus: IPrometheusWorkspace, dashboards: boolean): void {
+  private dashboardsToUpload(props: GrafanaWorkspaceProps): Dashboard[] {
+    const wanted =
+      props.dashboards === true ||
+      props.builtInDashboards !== undefined ||
+      (props.additionalDashboards?.length ?? 0) > 0;
+    if (wanted && props.prometheus === undefined) {
+      throw constructError(
+        this,
+        'GrafanaWorkspace: dashboards need a data source; give `prometheus` (a PrometheusWorkspace)',
+      );
+    }
+    if (props.dashboards === false && (props.builtInDashboards?.length ?? 0) > 0) {
+      throw constructError(
+        this,
+        'GrafanaWorkspace: `dashboards` is false but `builtInDashboards` names some; drop one of them',
+      );
+    }
+    const builtIn =
+      props.builtInDashboards ??
+      (props.dashboards === false ? [] : [BuiltInDashboard.LAMBDA_OVERVIEW, BuiltInDashboard.LAMBDA_FUNCTION]);
+    const all = [...new Set(builtIn)].map((d) => Dashboard.builtIn(d)).concat(props.additionalDashboards ?? []);
+    const seen = new Set<string>();
+    for (const dashboard of all) {
+      if (seen.has(dashboard.uid)) {
+        throw constructError(
+          this,
+          `GrafanaWorkspace: two dashboards have the uid "${dashboard.uid}"; every dashboard needs its own (the built-in ones use ${Object.values(BuiltInDashboard).join(' and ')})`,
+        );
+      }
+      seen.add(dashboard.uid);
+    }
+    return all;
+  }
+
+  private provision(prometheus: IPrometheusWorkspace, dashboards: Dashboard[]): void {
     const logGroup = new logs.LogGroup(this, 'ProvisionerLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -257,7 +299,7 @@ export class GrafanaWorkspace extends Resource {
           Region: stack.region,
         },
         Folder: { Uid: FOLDER_UID, Title: 'Lambda (observed-lambda)' },
-        Dashboards: dashboards ? lambdaDashboards().map((d) => JSON.stringify(renderDashboard(d, datasource))) : [],
+        Dashboards: dashboards.map((d) => JSON.stringify(renderDashboard(d._definition, datasource))),
       },
     });
   }

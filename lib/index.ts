@@ -1,3 +1,4 @@
+export * from './dashboard.js';
 export * from './destinations.js';
 export * from './grafana-workspace.js';
 export * from './observe.js';

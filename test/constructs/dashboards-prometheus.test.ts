@@ -16,6 +16,7 @@ import { lambdaRuleGroups, type RecordingRule } from '../../lib/prometheus-rules
 import { LambdaEnvironment } from '../../sandbox/index.js';
 import { removeTestLayer, testLayer } from '../support/extension-layer.js';
 import { PrometheusServer } from '../support/prometheus.js';
+import { teamDashboard } from './fixtures/team-dashboard.js';
 import { newStack } from './helpers.js';
 
 const FUNCTION_NAME = 'checkout';
@@ -120,6 +121,10 @@ describe('dashboards and rules against Prometheus filled by the extension', () =
         expr: q.query.expr,
       })),
     ),
+    // A user's own dashboard, through the public model, is held to the same standard.
+    ...teamDashboard()
+      .queries()
+      .map((q) => ({ name: `Checkout team / ${q.panel} / ${q.legend ?? ''}`, expr: q.expr })),
     ...recordingRulesInlined().map((r) => ({ name: `rule ${r.record}`, expr: r.expr })),
   ];
 

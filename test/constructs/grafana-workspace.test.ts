@@ -2,11 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
+  BuiltInDashboard,
+  Dashboard,
+  DashboardPanel,
   GrafanaAuthentication,
   GrafanaPermissionType,
   GrafanaWorkspace,
   PrometheusWorkspace,
 } from '../../lib/index.js';
+import { teamDashboard } from './fixtures/team-dashboard.js';
 import { newStack } from './helpers.js';
 
 describe('GrafanaWorkspace', () => {
@@ -167,6 +171,105 @@ describe('GrafanaWorkspace', () => {
     );
     expect(() => GrafanaAuthentication.saml({ idpMetadataXml: '<x/>', adminRoleValues: [] })).toThrow(
       '`adminRoleValues` needs at least one value',
+    );
+  });
+
+  it('uploads your own dashboards next to the built-in ones you keep, rendered with the same model', () => {
+    const { stack } = newStack();
+    const prometheus = new PrometheusWorkspace(stack, 'Prom', { rules: false });
+    new GrafanaWorkspace(stack, 'Grafana', {
+      authentication: GrafanaAuthentication.iamIdentityCenter(),
+      prometheus,
+      builtInDashboards: [BuiltInDashboard.LAMBDA_FUNCTION],
+      additionalDashboards: [teamDashboard()],
+    });
+    const props = Object.values(Template.fromStack(stack).findResources('Custom::ObservedLambdaGrafana'))[0].Properties;
+    const dashboards = (props.Dashboards as string[]).map((d) => JSON.parse(d));
+    expect(dashboards.map((d) => d.uid)).toEqual(['observed-lambda-function', 'checkout-team']);
+    const team = dashboards[1];
+    expect(team.title).toBe('Checkout team');
+    expect(team.tags).toEqual(['checkout']);
+    expect(team.templating.list[0]).toMatchObject({
+      name: 'function',
+      query: { query: 'label_values(faas_invocations_total, job)' },
+      multi: true,
+      includeAll: false,
+      datasource: { type: 'prometheus', uid: 'observed-lambda-amp' },
+    });
+    const [row, stat, graph] = team.panels;
+    expect(row).toMatchObject({ type: 'row', title: 'Checkout', gridPos: { x: 0, y: 0, w: 24, h: 1 } });
+    expect(stat).toMatchObject({
+      type: 'stat',
+      title: 'Successful checkouts (range)',
+      gridPos: { x: 0, y: 1, w: 6, h: 4 },
+      options: { reduceOptions: { calcs: ['sum'] } },
+      targets: [{ refId: 'A', expr: 'sum(increase(faas_invocations_total{job=~"$function"}[$__rate_interval]))' }],
+    });
+    // 6 + 18 columns fill the row.
+    expect(graph).toMatchObject({
+      type: 'timeseries',
+      gridPos: { x: 6, y: 1, w: 18, h: 8 },
+      fieldConfig: { defaults: { unit: 's' } },
+    });
+  });
+
+  it('keeps no built-in dashboard when asked, and refuses clashing uids and dashboards without Prometheus', () => {
+    const { stack } = newStack();
+    const prometheus = new PrometheusWorkspace(stack, 'Prom', { rules: false });
+    const auth = GrafanaAuthentication.iamIdentityCenter();
+    new GrafanaWorkspace(stack, 'Only', {
+      authentication: auth,
+      prometheus,
+      builtInDashboards: [],
+      additionalDashboards: [teamDashboard()],
+    });
+    const props = Object.values(Template.fromStack(stack).findResources('Custom::ObservedLambdaGrafana'))[0].Properties;
+    expect((props.Dashboards as string[]).map((d) => JSON.parse(d).uid)).toEqual(['checkout-team']);
+    expect(
+      () =>
+        new GrafanaWorkspace(stack, 'Twice', {
+          authentication: auth,
+          prometheus,
+          additionalDashboards: [teamDashboard(), teamDashboard()],
+        }),
+    ).toThrow('GrafanaWorkspace: two dashboards have the uid "checkout-team"; every dashboard needs its own');
+    expect(
+      () =>
+        new GrafanaWorkspace(stack, 'Clash', {
+          authentication: auth,
+          prometheus,
+          additionalDashboards: [Dashboard.builtIn(BuiltInDashboard.LAMBDA_OVERVIEW)],
+        }),
+    ).toThrow('two dashboards have the uid "observed-lambda-overview"');
+    expect(
+      () => new GrafanaWorkspace(stack, 'NoData', { authentication: auth, additionalDashboards: [teamDashboard()] }),
+    ).toThrow(
+      'GrafanaWorkspace: dashboards need a data source; give `prometheus` (a PrometheusWorkspace) (at Test/NoData)',
+    );
+    expect(
+      () =>
+        new GrafanaWorkspace(stack, 'Both', {
+          authentication: auth,
+          prometheus,
+          dashboards: false,
+          builtInDashboards: [BuiltInDashboard.LAMBDA_OVERVIEW],
+        }),
+    ).toThrow('`dashboards` is false but `builtInDashboards` names some');
+  });
+
+  it('refuses panels and dashboards Grafana could not show, saying what to change', () => {
+    expect(() => DashboardPanel.timeSeries({ title: 'Empty', queries: [] })).toThrow(
+      'DashboardPanel.timeSeries "Empty": `queries` needs at least one PromQL query',
+    );
+    expect(() => DashboardPanel.stat({ title: 'Wide', queries: [{ expr: 'up' }], width: 30 })).toThrow(
+      'DashboardPanel.stat "Wide": `width` is a whole number of grid columns from 1 to 24; got 30',
+    );
+    const panel = DashboardPanel.timeSeries({ title: 'Up', queries: [{ expr: 'up' }] });
+    expect(() => new Dashboard({ uid: 'has space', title: 'T', rows: [{ title: 'R', panels: [panel] }] })).toThrow(
+      'Dashboard: `uid` must be 1 to 40 of letters, digits, - and _; got "has space"',
+    );
+    expect(() => new Dashboard({ uid: 'empty', title: 'T', rows: [{ title: 'R', panels: [] }] })).toThrow(
+      'Dashboard "empty": `rows` needs at least one row, and every row at least one panel',
     );
   });
 });
