@@ -127,7 +127,7 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
  * The remote write exporter's drop counters by reason, from the totals line the extension logs as it exits
  * ("none" when nothing was dropped), so a shortfall in Prometheus can be told apart from a counted drop.
  */
-function droppedByReason(extensionStdout: string): string {
+export function droppedByReason(extensionStdout: string): string {
   const line = extensionStdout.split('\n').find((l) => l.includes(' totals {'));
   if (!line) return 'no totals line';
   const totals = JSON.parse(line.slice(line.indexOf(' totals ') + 8)) as {

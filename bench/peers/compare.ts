@@ -23,7 +23,13 @@ import { join } from 'node:path';
 import { LambdaEnvironment, type SandboxEvent } from '../../sandbox/index.js';
 import { OtlpSink } from '../../test/support/otlp-sink.js';
 import { freePort, PrometheusServer } from '../../test/support/prometheus.js';
-import { arrivedSamples, POINTS_PER_REQUEST, SAMPLES_PER_REQUEST, sendLoad } from '../cases/extension-resources.js';
+import {
+  arrivedSamples,
+  droppedByReason,
+  POINTS_PER_REQUEST,
+  SAMPLES_PER_REQUEST,
+  sendLoad,
+} from '../cases/extension-resources.js';
 import { exactlyOnce, HANDLER } from './function.js';
 import { PEER_LAYERS, type PeerLayer, type PreparedLayer, type Targets } from './layers.js';
 import { treePeakRss, treeUsage } from './proc-usage.js';
@@ -201,6 +207,9 @@ async function loadRun(layer: PreparedLayer, setup: Setup, options: CompareOptio
       // One more invocation without traffic lets the extension export what is left; SHUTDOWN flushes the rest.
       await env.invoke({ ms: 50 });
       await env.shutdown({ reason: 'spindown' });
+      // observed-lambda says at exit what it dropped and why, so a shortfall is told apart from a counted drop.
+      const dropped =
+        layer.extensionName === 'observed-lambda' ? droppedByReason(env.stdout(layer.extensionName)) : 'none';
       let arrived: string;
       if (remoteWrite && setup.prometheus) {
         const sent = load.sent * SAMPLES_PER_REQUEST;
@@ -210,6 +219,8 @@ async function loadRun(layer: PreparedLayer, setup: Setup, options: CompareOptio
         const sent = load.sent * POINTS_PER_REQUEST;
         arrived = `${sinkPoints(sink).toLocaleString('en-US')} / ${sent.toLocaleString('en-US')} points`;
       }
+      if (load.failed > 0) arrived += `, ${load.failed} of ${load.sent} requests refused`;
+      if (dropped !== 'none') arrived += ` (dropped: ${dropped})`;
       return {
         cpuPercent: (100 * (load.after.cpuSeconds - load.before.cpuSeconds)) / load.wallSeconds,
         peakRssBytes: load.peakRss,
