@@ -12,7 +12,8 @@
  * 127.0.0.1 (root and unshare needed; otherwise the Collector row is skipped with that reason).
  *
  * Run alone: `npx tsx bench/run.ts peers` (`--quick`: 100 invocations, 1 run, 5 s of load).
- * BENCH_PEERS_RUNS and BENCH_PEERS_INVOCATIONS override the runs and invocations.
+ * BENCH_PEERS_RUNS and BENCH_PEERS_INVOCATIONS override the runs and invocations; BENCH_PEERS_LAYERS (e.g.
+ * `node,collector`) picks layers (node, portable, rust, collector).
  */
 import { spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
@@ -121,6 +122,7 @@ export async function run(options: { quick?: boolean } = {}) {
     runs: Number(process.env.BENCH_PEERS_RUNS ?? (options.quick ? 1 : 3)),
     loadRate: LOAD_RATE,
     loadSeconds: options.quick ? 5 : LOAD_SECONDS,
+    only: process.env.BENCH_PEERS_LAYERS?.split(',') as CompareOptions['only'],
   };
   let comparison: Comparison;
   if (await sandboxHostResolves()) {

@@ -40,6 +40,8 @@ const BARE_NODE_STARTS = 20;
 
 export interface CompareOptions {
   invocations: number;
+  /** Only these layers (all by default). */
+  only?: PeerLayer['key'][];
   /** Layers that cannot run in this process, with the reason (their rows are skipped). */
   unavailable?: Partial<Record<PeerLayer['key'], string>>;
   runs: number;
@@ -248,7 +250,7 @@ export async function compare(
     writeFileSync(join(codeDir, 'index.js'), HANDLER);
     const setup: Setup = { codeDir, scratchDir: dir, prometheus };
     const layers: { peer: PeerLayer; prepared?: PreparedLayer; result: LayerResult }[] = [];
-    for (const peer of PEER_LAYERS) {
+    for (const peer of PEER_LAYERS.filter((p) => !options.only || options.only.includes(p.key))) {
       const skipped = peer.missing() ?? options.unavailable?.[peer.key];
       if (skipped) log(`SKIPPING ${peer.label}: ${skipped}`);
       const prepared = skipped ? undefined : await peer.prepare(dir);
