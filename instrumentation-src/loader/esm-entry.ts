@@ -30,12 +30,17 @@ export function redirectToEntry(
   entryFile: string,
   wrap: Wrap,
   env: NodeJS.ProcessEnv = process.env,
+  argv: string[] = process.argv,
 ): void {
   const handlerName = env._HANDLER ?? '';
+  // aws-lambda-ric's own entry (`aws-lambda-ric <handler>`, as container images start) takes the handler from
+  // its first argument, not from _HANDLER: that argument is pointed at the entry module too.
+  const argvIndex = argv.length > 2 && argv[2] === handlerName ? 2 : -1;
   const entry: EsmEntry = {
     url: pathToFileURL(location.file).href,
     restoreHandlerName: () => {
       env._HANDLER = handlerName;
+      if (argvIndex >= 0) argv[argvIndex] = handlerName;
     },
     handlerFrom: (namespace) => {
       const found = exportAt(namespace, location.exportPath);
@@ -53,6 +58,7 @@ export function redirectToEntry(
   // "<dir>/<module>.<export>": the runtime resolves the directory against the task root, and an
   // absolute one stays as it is.
   env._HANDLER = `${join(dirname(entryFile), basename(entryFile, '.mjs'))}.handler`;
+  if (argvIndex >= 0) argv[argvIndex] = env._HANDLER;
 }
 
 /** The runtime's lookup: the export path in the namespace; a CommonJS module's exports sit under `default`. */
