@@ -97,7 +97,11 @@ async function main(): Promise<void> {
     config,
     log,
     accept: (payload) => pipeline.accept(payload, 'function'),
-    flushed: (requestId) => tracker.complete(requestId, 'flushed'),
+    flushed: (requestId, trace) => {
+      // Known before the flush the completion may start, so the platform spans and logs join the function's trace.
+      if (trace) platformModule().noteFunctionTrace(requestId, trace);
+      tracker.complete(requestId, 'flushed');
+    },
   });
   const startReceivers = (deferred: boolean) =>
     Promise.all(

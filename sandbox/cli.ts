@@ -9,16 +9,25 @@
  * not enforced), --timeout <ms>,
  * --function-name, --log-format Text|JSON, --shutdown-deadline <ms>,
  * --interval <ms> (pause between invocations), --node <path> (the Node.js that runs the function),
- * --json (one JSON line per event).
+ * --tracing Active|PassThrough (X-Ray tracing mode; default PassThrough), --trace-header <X-Amzn-Trace-Id>
+ * (the caller's header on every invoke), --no-trace-header (no _X_AMZN_TRACE_ID, as under AWS's
+ * Runtime Interface Emulator), --json (one JSON line per event).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LambdaEnvironment, LambdaInitError, type SandboxEvent, type TelemetryEvent } from './index.js';
+import {
+  LambdaEnvironment,
+  LambdaInitError,
+  type SandboxEvent,
+  type TelemetryEvent,
+  type TracingMode,
+} from './index.js';
 
 const USAGE =
   'usage: sandbox --handler <file.export> --code <dir> [--layer <dir>]... [--invoke <json|@file>] [--count <n>] ' +
   '[--env KEY=VALUE]... [--memory <MB>] [--no-memory-limit] [--timeout <ms>] [--function-name <name>] [--log-format Text|JSON] ' +
-  '[--shutdown-deadline <ms>] [--interval <ms>] [--node <path to node>] [--json]';
+  '[--shutdown-deadline <ms>] [--interval <ms>] [--node <path to node>] [--tracing Active|PassThrough] ' +
+  '[--trace-header <X-Amzn-Trace-Id>] [--no-trace-header] [--json]';
 
 function summary(e: SandboxEvent): string {
   const d = e.data ?? {};
@@ -67,6 +76,9 @@ async function main(): Promise<number> {
       'shutdown-deadline': { type: 'string' },
       interval: { type: 'string' },
       node: { type: 'string' },
+      tracing: { type: 'string' },
+      'trace-header': { type: 'string' },
+      'no-trace-header': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -74,6 +86,14 @@ async function main(): Promise<number> {
   if (values.help || !values.handler || !values.code) {
     console.error(USAGE);
     return values.help ? 0 : 2;
+  }
+  if (values.tracing !== undefined && values.tracing !== 'Active' && values.tracing !== 'PassThrough') {
+    console.error(`--tracing takes Active or PassThrough, not ${values.tracing}\n${USAGE}`);
+    return 2;
+  }
+  if (values['no-trace-header'] && values['trace-header'] !== undefined) {
+    console.error(`--trace-header and --no-trace-header exclude each other\n${USAGE}`);
+    return 2;
   }
   const raw = values.invoke ?? '{}';
   const payload = JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw) as unknown;
@@ -108,6 +128,8 @@ async function main(): Promise<number> {
       logFormat: values['log-format'] as 'Text' | 'JSON' | undefined,
       shutdownDeadlineMs: values['shutdown-deadline'] ? Number(values['shutdown-deadline']) : undefined,
       nodeBinary: values.node,
+      tracing: values.tracing as TracingMode | undefined,
+      traceHeader: values['no-trace-header'] ? 'none' : undefined,
     });
   } catch (err) {
     if (!(err instanceof LambdaInitError)) throw err;
@@ -128,7 +150,7 @@ async function main(): Promise<number> {
   const count = Number(values.count ?? 1);
   let failures = 0;
   for (let i = 0; i < count && !interrupted; i++) {
-    const r = await environment.invoke(payload);
+    const r = await environment.invoke(payload, { incomingTraceHeader: values['trace-header'] });
     const outcome = r.status === 'success' ? JSON.stringify(r.result) : JSON.stringify(r.error);
     console.log(
       `\n=> ${r.requestId} ${r.status} ${ms(r.durationMs)}${r.coldStart ? ` (cold start, init ${ms(r.initDurationMs)})` : ''} max memory ${r.maxMemoryUsedMB} MB: ${outcome}\n`,

@@ -28,8 +28,8 @@ import {
   platform,
   span,
   type TelemetryEvent,
-  type TracingContext,
 } from './telemetry-events.js';
+import { lambdaTraceHeader, type TracingMode, telemetryTracing } from './tracing.js';
 import { ChangeWaiter, sleep } from './waiter.js';
 
 export interface LambdaEnvironmentOptions {
@@ -70,8 +70,16 @@ export interface LambdaEnvironmentOptions {
   /** Function log format, as Lambda's logging config; sets AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL. */
   logFormat?: 'Text' | 'JSON';
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
-  /** `Active` marks trace headers sampled, as X-Ray active tracing does. Default PassThrough. */
-  tracing?: 'Active' | 'PassThrough';
+  /**
+   * X-Ray tracing mode (Lambda's TracingConfig): `Active` samples requests that come without a
+   * sampling decision, `PassThrough` does not (`Sampled=0`). Default PassThrough. See tracing.ts.
+   */
+  tracing?: TracingMode;
+  /**
+   * `none`: no trace header for any request (no _X_AMZN_TRACE_ID, no `tracing` in the INVOKE event or the
+   * Telemetry API events), as under AWS's Runtime Interface Emulator. Default `lambda`: as Lambda does.
+   */
+  traceHeader?: 'lambda' | 'none';
   /**
    * `false` answers Telemetry API subscriptions as AWS's Runtime Interface Emulator does (behind `sam local`
    * and locally run container images): 202 with errorType Telemetry.NotSupported, and no events. Default true.
@@ -101,8 +109,13 @@ export interface LambdaEnvironmentOptions {
 export interface InvokeOptions {
   /** Client context (mobile SDK), passed to the runtime as Lambda-Runtime-Client-Context. */
   clientContext?: Record<string, unknown> | string;
-  /** X-Ray trace header to use instead of a generated one. */
+  /** The X-Ray header the runtime gets, exactly, instead of the one Lambda would make. */
   traceId?: string;
+  /**
+   * The caller's X-Amzn-Trace-Id, as Lambda receives it with the invoke: its Root and sampling decision
+   * are kept, per the tracing mode (see tracing.ts).
+   */
+  incomingTraceHeader?: string;
   cognitoIdentity?: Record<string, unknown>;
 }
 
@@ -183,11 +196,6 @@ interface Failure {
 
 const RUNTIME = 'runtime';
 const RUNTIME_SIGTERM_GRACE_MS = 300;
-
-function traceHeader(sampled: boolean): string {
-  const epoch = Math.floor(Date.now() / 1000).toString(16);
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=${sampled ? 1 : 0}`;
-}
 
 export class LambdaEnvironment {
   readonly log: EventLog;
@@ -701,11 +709,11 @@ export class LambdaEnvironment {
     // Whole milliseconds, as the Runtime API's Lambda-Runtime-Deadline-Ms gives it; rounded up, so that a
     // timed-out invocation lasts at least its timeout.
     const deadlineMs = Math.ceil(startMs + this.timeoutMs);
-    const traceId = options.traceId ?? traceHeader(this.options.tracing === 'Active');
-    // With a sampled trace Lambda names the invocation's segment in the platform events' tracing.
-    const tracing: TracingContext = /Sampled=1/.test(traceId)
-      ? { spanId: randomBytes(8).toString('hex'), type: 'X-Amzn-Trace-Id', value: traceId }
-      : { type: 'X-Amzn-Trace-Id', value: traceId };
+    const traceId =
+      this.options.traceHeader === 'none'
+        ? undefined
+        : (options.traceId ?? lambdaTraceHeader(this.options.tracing ?? 'PassThrough', options.incomingTraceHeader));
+    const tracing = traceId === undefined ? undefined : telemetryTracing(traceId);
     this.currentRequestId = requestId;
     this.log.add('invoke.start', { requestId, data: { deadlineMs } });
     this.telemetry.publish(
@@ -740,7 +748,7 @@ export class LambdaEnvironment {
       deadlineMs,
       requestId,
       invokedFunctionArn: this.functionArn,
-      tracing: { type: 'X-Amzn-Trace-Id', value: traceId },
+      ...(traceId === undefined ? {} : { tracing: { type: 'X-Amzn-Trace-Id', value: traceId } }),
     });
     this.runtimeApi.deliver(inv);
 

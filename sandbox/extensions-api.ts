@@ -16,7 +16,8 @@ export interface InvokeEvent {
   deadlineMs: number;
   requestId: string;
   invokedFunctionArn: string;
-  tracing: { type: 'X-Amzn-Trace-Id'; value: string };
+  /** Absent when the environment sends no trace header (`traceHeader: 'none'`). */
+  tracing?: { type: 'X-Amzn-Trace-Id'; value: string };
 }
 
 export interface ShutdownEvent {

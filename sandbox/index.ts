@@ -23,3 +23,4 @@ export type { JavaRuntime, ManagedRuntime, PythonRuntime } from './managed-runti
 export { memoryLimitSupport } from './memory-limit.js';
 export { BUFFERING } from './telemetry-api.js';
 export type { InvokeStatus, PhaseSpan, TelemetryEvent, TracingContext } from './telemetry-events.js';
+export type { TracingMode } from './tracing.js';

@@ -16,7 +16,8 @@ export interface Invocation {
   payload: Buffer;
   deadlineMs: number;
   invokedFunctionArn: string;
-  traceId: string;
+  /** Lambda-Runtime-Trace-Id; absent when the environment sends no trace header. */
+  traceId?: string;
   clientContext?: string;
   cognitoIdentity?: string;
   /** When the runtime received the event. */
@@ -121,8 +122,8 @@ export class RuntimeApi {
       'Lambda-Runtime-Aws-Request-Id': inv.requestId,
       'Lambda-Runtime-Deadline-Ms': String(inv.deadlineMs),
       'Lambda-Runtime-Invoked-Function-Arn': inv.invokedFunctionArn,
-      'Lambda-Runtime-Trace-Id': inv.traceId,
     };
+    if (inv.traceId) headers['Lambda-Runtime-Trace-Id'] = inv.traceId;
     if (inv.clientContext) headers['Lambda-Runtime-Client-Context'] = inv.clientContext;
     if (inv.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = inv.cognitoIdentity;
     inv.deliveredMs = preciseNowMs();

@@ -103,8 +103,8 @@ export const platform = {
     return event(timeMs, 'platform.telemetrySubscription', { name, state: 'Subscribed', types });
   },
 
-  start(timeMs: number, requestId: string, version: string, tracing: TracingContext): TelemetryEvent {
-    return event(timeMs, 'platform.start', { requestId, version, tracing });
+  start(timeMs: number, requestId: string, version: string, tracing: TracingContext | undefined): TelemetryEvent {
+    return event(timeMs, 'platform.start', { requestId, version, ...(tracing ? { tracing } : {}) });
   },
 
   runtimeDone(
@@ -116,7 +116,7 @@ export const platform = {
       durationMs: number;
       producedBytes: number;
       spans: PhaseSpan[];
-      tracing: TracingContext;
+      tracing: TracingContext | undefined;
     },
   ): TelemetryEvent {
     return event(timeMs, 'platform.runtimeDone', {
@@ -124,7 +124,7 @@ export const platform = {
       status: r.status,
       ...(r.errorType ? { errorType: r.errorType } : {}),
       metrics: { durationMs: r.durationMs, producedBytes: r.producedBytes },
-      tracing: r.tracing,
+      ...(r.tracing ? { tracing: r.tracing } : {}),
       spans: r.spans,
     });
   },
@@ -140,7 +140,7 @@ export const platform = {
       maxMemoryUsedMB: number;
       initDurationMs?: number;
       spans: PhaseSpan[];
-      tracing: TracingContext;
+      tracing: TracingContext | undefined;
     },
   ): TelemetryEvent {
     return event(timeMs, 'platform.report', {
@@ -154,7 +154,7 @@ export const platform = {
         maxMemoryUsedMB: r.maxMemoryUsedMB,
         ...(r.initDurationMs !== undefined ? { initDurationMs: r.initDurationMs } : {}),
       },
-      tracing: r.tracing,
+      ...(r.tracing ? { tracing: r.tracing } : {}),
       spans: r.spans,
     });
   },

@@ -25,6 +25,7 @@
  * completion is dropped instead of starting a new, partial record.
  */
 import type { InitFields, ReportRecord, RuntimeDoneRecord, StartRecord, TraceContext } from './events.js';
+import type { FunctionTrace } from './trace-context.js';
 
 /** What the Extensions API INVOKE event says about a request. */
 export interface InvokeInfo {
@@ -41,6 +42,10 @@ export interface InvocationRecord {
   runtimeDone?: RuntimeDoneRecord;
   report?: ReportRecord;
   invoke?: InvokeInfo;
+  /** Where the function's wrapper put the invocation in its trace (its flushed notice). */
+  functionTrace?: FunctionTrace;
+  /** Ids made up for the invocation where no header gives them, kept so its spans and log lines agree. */
+  madeUpIds?: { traceId: Uint8Array; spanId: Uint8Array; runtimeSpanId: Uint8Array };
   /** Order in which this environment ran the request (1 = first), when known. */
   sequence?: number;
   firstSeenMs: number;
@@ -126,6 +131,19 @@ export class TelemetryAccumulator {
     this.sequenceFor(info.requestId);
     const record = this.recordFor(info.requestId, nowMs);
     if (record && !record.invoke) record.invoke = info;
+  }
+
+  /** Notes the function's trace for a request (its flushed notice); false when the request is already complete. */
+  noteFunctionTrace(requestId: string, trace: FunctionTrace, nowMs: number): boolean {
+    const record = this.recordFor(requestId, nowMs);
+    if (!record) return false;
+    record.functionTrace = trace;
+    return true;
+  }
+
+  /** The open record of a request, if any. */
+  openRecord(requestId: string): InvocationRecord | undefined {
+    return this.open.get(requestId);
   }
 
   addInvocationEvent(

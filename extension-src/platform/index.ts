@@ -23,6 +23,17 @@
  *   start and runtimeDone were delivered, and Lambda keeps delivering them
  *   during the shutdown phase. What is still missing at the final flush is
  *   reported through `onMissingEvents`.
+ * - `noteFunctionTrace(requestId, trace)` when the function's flushed notice
+ *   says where its wrapper put the invocation in its trace: the platform
+ *   spans and the request's log lines join that trace.
+ * A function log line belongs to the request its text names (Lambda's text and
+ * JSON formats carry the request id), else to the request whose
+ * platform.start came last before it in the stream (a line printed with
+ * process.stdout.write, say). It gets that request's trace id, and the
+ * function's invocation span as its span, unless it carries trace context of
+ * its own. A line that arrives before the request's trace is known (the
+ * notice, or runtimeDone for a function without the wrapper) waits for it:
+ * at most 5 s, or until the request completes or the final flush.
  * Payloads carry the detected Lambda resource (`resource()` is read at every
  * emit, so an account id learned later is used from then on).
  */
@@ -32,6 +43,7 @@ import type { InstrumentationScope, KeyValue, LogRecord, Span } from '../otlp/ty
 import {
   type AccumulatorOptions,
   type InitRecord,
+  type InvocationRecord,
   type InvokeInfo,
   type MissingEvents,
   TelemetryAccumulator,
@@ -39,11 +51,25 @@ import {
 import { readEvent } from './events.js';
 import { logRecordFromEvent } from './logs.js';
 import { PlatformMetrics } from './metrics.js';
-import { type InvocationIds, initSpan, invocationSpans, invocationStatus } from './spans.js';
+import { type InvocationIds, initSpan, invocationIds, invocationSpans, invocationStatus } from './spans.js';
+import type { FunctionTrace } from './trace-context.js';
 
 export type { InvokeInfo, MissingEvents } from './accumulator.js';
 
 export const PLATFORM_SCOPE: InstrumentationScope = { name: 'observed-lambda/platform' };
+
+/** Bound on log lines waiting for their request's trace; beyond it they leave without it. */
+const MAX_HELD_LOGS = 2_000;
+/** Longest a line waits for its request's trace across flushes (a long invocation's early lines leave then). */
+const MAX_HOLD_MS = 5_000;
+/** Requests whose trace is known, remembered for lines that arrive after the request completed. */
+const REMEMBERED_TRACES = 64;
+
+interface LogTrace {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  flags: number;
+}
 
 export interface PlatformTelemetryOptions extends AccumulatorOptions {
   /** Hands a payload to the pipeline. */
@@ -93,6 +119,14 @@ export class PlatformTelemetry {
   private initTakenFromReport = false;
   private readonly counts = { events: 0, malformed: 0, invocations: 0, spans: 0, logRecords: 0 };
   private readonly settleWaiters = new Set<() => void>();
+  /** The request whose platform.start came last: lines that name no request belong to it. */
+  private currentRequestId: string | undefined;
+  /** Requests whose trace is settled (notice or runtimeDone seen), with the trace their lines get. */
+  private readonly settledTraces = new Map<string, LogTrace>();
+  /** The function's wrapper sends flushed notices: its notice, not runtimeDone, settles a request's trace. */
+  private noticesSeen = false;
+  /** Function log lines waiting for their request's trace. */
+  private heldLogs: { requestId: string; record: LogRecord; sinceMs: number }[] = [];
 
   constructor(private readonly options: PlatformTelemetryOptions) {
     this.now = options.now ?? Date.now;
@@ -107,6 +141,14 @@ export class PlatformTelemetry {
 
   noteInvoke(info: InvokeInfo): void {
     this.accumulator.noteInvoke(info, this.now());
+  }
+
+  /** Where the function's wrapper put this request in its trace (its flushed notice). */
+  noteFunctionTrace(requestId: string, trace: FunctionTrace): void {
+    this.noticesSeen = true;
+    if (!this.accumulator.noteFunctionTrace(requestId, trace, this.now())) return;
+    this.settledTraces.delete(requestId);
+    this.emitLogs(this.traceSettled(requestId));
   }
 
   /** Takes one Telemetry API batch (the parsed POST body). Never throws. */
@@ -124,12 +166,19 @@ export class PlatformTelemetry {
       }
       switch (event.kind) {
         case 'start':
+          this.currentRequestId = event.requestId;
+          this.accumulator.addInvocationEvent(event.kind, event.requestId, event.record, now);
+          break;
         case 'report':
           this.accumulator.addInvocationEvent(event.kind, event.requestId, event.record, now);
           break;
         case 'runtimeDone':
           runtimeDone.push(event.requestId);
           this.accumulator.addInvocationEvent('runtimeDone', event.requestId, event.record, now);
+          // Without the wrapper runtimeDone is all there is; with it, the notice may still be on its way.
+          if (!this.noticesSeen && !this.settledTraces.has(event.requestId)) {
+            logs.push(...this.traceSettled(event.requestId));
+          }
           break;
         case 'initStart':
         case 'initRuntimeDone':
@@ -156,7 +205,10 @@ export class PlatformTelemetry {
           }
           break;
         case 'log':
-          if (this.signals.logs) logs.push(logRecordFromEvent(event.source, event.timeMs, event.record));
+          if (this.signals.logs) {
+            const record = logRecordFromEvent(event.source, event.timeMs, event.record);
+            if (event.source !== 'function' || this.placeInTrace(record)) logs.push(record);
+          }
           break;
         default:
           break;
@@ -196,12 +248,19 @@ export class PlatformTelemetry {
   /** Completes what is due and emits the metrics if they changed (or always, with `final`). */
   flush(options: { final?: boolean } = {}): void {
     const now = this.now();
-    if (options.final) {
+    const final = options.final ?? false;
+    if (final) {
       const missing = this.accumulator.missingEvents(this.options.platformEventsExpected?.() ?? false);
       if (missing.invocations > 0) this.options.onMissingEvents?.(missing);
     }
-    this.process(now, options.final ?? false);
-    if (options.final && this.pendingInit) {
+    // Lines still waiting for a request in progress stay, for a while; the final flush takes them all.
+    this.emitLogs(
+      this.releaseHeldLogs(
+        (requestId, sinceMs) => final || now - sinceMs >= MAX_HOLD_MS || !this.accumulator.openRecord(requestId),
+      ),
+    );
+    this.process(now, final);
+    if (final && this.pendingInit) {
       this.emitSpans(this.initSpans(this.pendingInit, undefined));
       this.pendingInit = undefined;
     }
@@ -245,6 +304,11 @@ export class PlatformTelemetry {
       }
     }
     for (const record of invocations) {
+      // Lines still waiting for this request leave with what is known of its trace now that it is complete.
+      if (this.heldLogs.some((held) => held.requestId === record.requestId)) {
+        this.settledTraces.set(record.requestId, logTraceOf(record));
+        this.emitLogs(this.releaseHeldLogs((id) => id === record.requestId));
+      }
       // Known only from INVOKE (no platform events: the "platform" stream is not subscribed, or they were lost).
       if (!record.start && !record.runtimeDone && !record.report) continue;
       this.counts.invocations++;
@@ -288,6 +352,70 @@ export class PlatformTelemetry {
     if (spans.length > 0) this.emitSpans(spans);
   }
 
+  /**
+   * Gives a function log line its request (faas.invocation_id) and, once known, that request's trace.
+   * False when the line waits for the trace (it is held, and emitted when the trace is settled).
+   */
+  private placeInTrace(record: LogRecord): boolean {
+    const attributes = record.attributes ?? [];
+    let requestId = attributes.find((a) => a.key === 'faas.invocation_id')?.value?.stringValue;
+    if (!requestId && this.currentRequestId) {
+      requestId = this.currentRequestId;
+      attributes.push({ key: 'faas.invocation_id', value: { stringValue: requestId } });
+      record.attributes = attributes;
+    }
+    if (!requestId || record.traceId?.length) return true;
+    const trace = this.settledTraces.get(requestId);
+    if (trace) {
+      stampTrace(record, trace);
+      return true;
+    }
+    // A request the extension does not know (or knows complete) has no trace to wait for.
+    if (!this.accumulator.openRecord(requestId)) return true;
+    if (this.heldLogs.length >= MAX_HELD_LOGS) this.emitLogs(this.releaseHeldLogs(() => true));
+    this.heldLogs.push({ requestId, record, sinceMs: this.now() });
+    return false;
+  }
+
+  /** The request's trace is known from now on: returns its held lines, which now carry it. */
+  private traceSettled(requestId: string): LogRecord[] {
+    const trace = this.logTrace(requestId);
+    if (!trace) return [];
+    this.settledTraces.set(requestId, trace);
+    if (this.settledTraces.size > REMEMBERED_TRACES) {
+      const oldest = this.settledTraces.keys().next().value;
+      if (oldest !== undefined) this.settledTraces.delete(oldest);
+    }
+    return this.releaseHeldLogs((id) => id === requestId);
+  }
+
+  /** The trace a request's lines get, as far as it is known now (from an open record). */
+  private logTrace(requestId: string): LogTrace | undefined {
+    const record = this.accumulator.openRecord(requestId);
+    return record ? logTraceOf(record) : undefined;
+  }
+
+  /**
+   * Takes the held lines of the requests `which` picks, each with its request's trace: settled, or
+   * as far as it is known now (Lambda's header) for a request still waiting for it.
+   */
+  private releaseHeldLogs(which: (requestId: string, sinceMs: number) => boolean): LogRecord[] {
+    if (this.heldLogs.length === 0) return [];
+    const leaving: LogRecord[] = [];
+    const staying: typeof this.heldLogs = [];
+    for (const held of this.heldLogs) {
+      if (!which(held.requestId, held.sinceMs)) {
+        staying.push(held);
+        continue;
+      }
+      const trace = this.settledTraces.get(held.requestId) ?? this.logTrace(held.requestId);
+      if (trace) stampTrace(held.record, trace);
+      leaving.push(held.record);
+    }
+    this.heldLogs = staying;
+    return leaving;
+  }
+
   private initSpans(init: InitRecord, parent: InvocationIds | undefined): Span[] {
     if (!this.signals.traces) return [];
     const span = initSpan(init, parent);
@@ -312,6 +440,7 @@ export class PlatformTelemetry {
   }
 
   private emitLogs(logRecords: LogRecord[]): void {
+    if (logRecords.length === 0) return;
     this.counts.logRecords += logRecords.length;
     const bytes = encodeRequest('logs', {
       resourceLogs: [
@@ -320,4 +449,19 @@ export class PlatformTelemetry {
     });
     this.options.emit({ signal: 'logs', bytes, items: logRecords.length });
   }
+}
+
+function logTraceOf(record: InvocationRecord): LogTrace {
+  const ids = invocationIds(record);
+  return {
+    traceId: ids.traceId,
+    spanId: record.functionTrace?.functionSpanId ?? ids.spanId,
+    flags: ids.sampled ? 1 : 0,
+  };
+}
+
+function stampTrace(record: LogRecord, trace: LogTrace): void {
+  record.traceId = trace.traceId;
+  record.spanId = trace.spanId;
+  record.flags = trace.flags;
 }

@@ -34,13 +34,19 @@
  * `tracing.spanId` distinct from the runtime's Parent names the runtime span.
  * Without any header (tracing off, or events from an old runtime) the spans
  * get fresh random ids and form a trace of their own.
+ *
+ * The function's wrapper says where it put the invocation (its flushed notice:
+ * the invoke span's trace id, span id and parent, chosen so that the
+ * function's invocation span is the invoke span's child). That wins over the
+ * header: with a caller's trace in the event (W3C traceparent) or no header at
+ * all, only the wrapper knows the trace. The sampled flag is the function's.
  */
 import type { KeyValue, Span } from '../otlp/types.js';
 import { SpanKind, StatusCode } from '../otlp/types.js';
 import { toAttributes } from '../resource/attributes.js';
 import type { InitRecord, InvocationRecord } from './accumulator.js';
 import { msToNanos } from './events.js';
-import { newSpanId, newTraceId, parseXRayHeader, sameId, spanIdFromHex } from './trace-context.js';
+import { type FunctionTrace, newSpanId, newTraceId, parseXRayHeader, sameId, spanIdFromHex } from './trace-context.js';
 
 const W3C_SAMPLED = 1;
 
@@ -59,21 +65,39 @@ export interface InvocationIds {
   sampled: boolean;
 }
 
+/** The invocation's ids from what its record holds now; ids made up for it are kept on the record, so its spans and log lines agree. */
 export function invocationIds(record: InvocationRecord): InvocationIds {
+  return withFunctionTrace(headerIds(record), record.functionTrace);
+}
+
+function withFunctionTrace(header: InvocationIds, fn: FunctionTrace | undefined): InvocationIds {
+  if (!fn) return header;
+  // Lambda's own header again (no caller in the event): the parent above the invoke span is the header's.
+  const sameSpan = sameId(fn.traceId, header.traceId) && sameId(fn.spanId, header.spanId);
+  return {
+    traceId: fn.traceId,
+    spanId: fn.spanId,
+    parentSpanId: fn.parentSpanId ?? (sameSpan ? header.parentSpanId : undefined),
+    runtimeSpanId: header.runtimeSpanId,
+    sampled: fn.sampled,
+  };
+}
+
+function headerIds(record: InvocationRecord): InvocationIds {
   const telemetry = record.start?.tracing ?? record.runtimeDone?.tracing ?? record.report?.tracing;
   const runtimeHeader = record.invoke?.tracing?.value ?? telemetry?.value;
   const runtime = parseXRayHeader(runtimeHeader);
-  if (!runtime) {
-    return { traceId: newTraceId(), spanId: newSpanId(), runtimeSpanId: newSpanId(), sampled: true };
-  }
-  const spanId = runtime.parentId ?? newSpanId();
+  record.madeUpIds ??= { traceId: newTraceId(), spanId: newSpanId(), runtimeSpanId: newSpanId() };
+  const made = record.madeUpIds;
+  if (!runtime) return { ...made, sampled: true };
+  const spanId = runtime.parentId ?? made.spanId;
   const telemetrySpanId = spanIdFromHex(telemetry?.spanId);
   const telemetryParent = parseXRayHeader(telemetry?.value)?.parentId;
   const parentSpanId =
     sameId(telemetrySpanId, spanId) && telemetryParent && !sameId(telemetryParent, spanId)
       ? telemetryParent
       : undefined;
-  const runtimeSpanId = telemetrySpanId && !sameId(telemetrySpanId, spanId) ? telemetrySpanId : newSpanId();
+  const runtimeSpanId = telemetrySpanId && !sameId(telemetrySpanId, spanId) ? telemetrySpanId : made.runtimeSpanId;
   return { traceId: runtime.traceId, spanId, parentSpanId, runtimeSpanId, sampled: runtime.sampled };
 }
 

@@ -90,3 +90,35 @@ export function newTraceId(): Uint8Array {
 export function sameId(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   return !!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/**
+ * Where the function's wrapper put an invocation in its trace, as its flushed
+ * notice says: the platform invoke span's ids (and its parent, the caller's
+ * span, when the trace came with the event), the function's invocation span,
+ * and the sampling decision.
+ */
+export interface FunctionTrace {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  parentSpanId?: Uint8Array;
+  functionSpanId?: Uint8Array;
+  sampled: boolean;
+}
+
+/** The trace fields of a flushed notice's JSON body; undefined when absent or not valid ids. */
+export function functionTraceFromNotice(body: Record<string, unknown>): FunctionTrace | undefined {
+  const traceId = traceIdFromHex(asString(body.traceId));
+  const spanId = spanIdFromHex(asString(body.spanId));
+  if (!traceId || !spanId) return undefined;
+  return {
+    traceId,
+    spanId,
+    parentSpanId: spanIdFromHex(asString(body.parentSpanId)),
+    functionSpanId: spanIdFromHex(asString(body.functionSpanId)),
+    sampled: body.sampled !== false,
+  };
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

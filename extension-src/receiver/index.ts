@@ -6,6 +6,7 @@
  */
 import type { ExtensionConfig } from '../config/index.js';
 import type { OtlpPayload } from '../contracts/payload.js';
+import type { FunctionTrace } from '../platform/trace-context.js';
 import type { Logger } from '../self-telemetry/log.js';
 import type { GrpcReceiver } from './grpc/server.js';
 import { HttpReceiver } from './http/server.js';
@@ -27,7 +28,7 @@ export interface ReceiverContext {
   readonly config: ExtensionConfig;
   readonly log: Logger;
   readonly accept: (payload: OtlpPayload) => void;
-  readonly flushed: (requestId: string) => void;
+  readonly flushed: (requestId: string, trace?: FunctionTrace) => void;
 }
 
 export function createReceivers({ config, log, accept, flushed }: ReceiverContext): Receiver[] {

@@ -3,6 +3,10 @@
  * (POST /observed/v1/flushed {"requestId"} on its receiver port), so it can
  * export at once instead of waiting for the Telemetry API's runtimeDone event.
  * Best effort: a failure only means the extension falls back to runtimeDone.
+ * It also says where the invocation sits in its trace (`traceId`, `spanId` and
+ * `parentSpanId` of the platform invoke span, `functionSpanId` of the
+ * function's invocation span, `sampled`), so the extension puts its platform
+ * spans and the request's log lines in the same trace.
  *
  * It goes over the process's kept-alive loopback connection to the extension
  * (../loopback/connection.ts), right behind the exports of the same flush:
@@ -15,6 +19,15 @@
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { type LoopbackConnection, loopbackConnection, loopbackTarget, requestHead } from '../loopback/connection.js';
+
+/** Where the invocation sits in its trace, as the extension is told (lower-case hex ids). */
+export interface NoticeTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly functionSpanId: string;
+  readonly sampled: boolean;
+}
 
 /** The notice URL last used, parsed once: it is the same for the life of the process. */
 let target: { url: string; connection: LoopbackConnection; head: string } | undefined;
@@ -29,6 +42,7 @@ export async function sendFlushedNotice(
   requestId: string,
   timeoutMs: number,
   onAnswer?: (accepted: boolean) => void,
+  traceFields?: NoticeTrace,
 ): Promise<boolean> {
   if (target?.url !== url) {
     const found = loopbackTarget(url);
@@ -40,7 +54,7 @@ export async function sendFlushedNotice(
     };
   }
   const { connection, head } = target;
-  const body = Buffer.from(`{"requestId":${JSON.stringify(requestId)}}`);
+  const body = Buffer.from(JSON.stringify(traceFields ? { requestId, ...traceFields } : { requestId }));
   const written = await context.with(suppressTracing(context.active()), () =>
     connection.send(
       `${head}Content-Length: ${body.length}\r\n\r\n`,

@@ -1,11 +1,15 @@
 /**
  * The span of one invocation: started before the handler runs, with the FaaS
  * attributes of the invocation and its trigger, parented or linked to the
- * incoming trace; ended with the handler's outcome.
+ * incoming trace; ended with the handler's outcome. When the extension is on
+ * this host (it gets the flushed notice), the span's parent is the platform's
+ * invoke span, whose ids travel with the notice (./platform-parent.ts).
  */
 import { type Attributes, type Context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { takeColdStart } from './cold-start.js';
 import type { LambdaContext } from './lambda-types.js';
+import { type PlatformSpan, placeInvocation } from './platform-parent.js';
 import { incomingTraceContext } from './trace-context.js';
 import { describeTrigger, responseAttributes, type Trigger } from './triggers.js';
 
@@ -16,24 +20,33 @@ export interface Invocation {
   /** The context the handler runs in (the invocation span active). */
   readonly context: Context;
   readonly trigger: Trigger;
+  /** The platform invoke span the invocation span hangs under, for the extension; absent without one. */
+  readonly platform?: PlatformSpan;
 }
 
-export function beginInvocation(event: unknown, lambdaContext: LambdaContext | undefined): Invocation {
+export interface PlatformParentOptions {
+  /** The SDK's sampler, asked when the invocation starts a new trace. */
+  readonly sampler?: Sampler;
+}
+
+/** Begins the invocation span; with `platformParent`, under the platform's invoke span. */
+export function beginInvocation(
+  event: unknown,
+  lambdaContext: LambdaContext | undefined,
+  platformParent?: PlatformParentOptions,
+): Invocation {
   const trigger = describeTrigger(event);
   const incoming = incomingTraceContext(event, trigger);
   const functionName = lambdaContext?.functionName || process.env.AWS_LAMBDA_FUNCTION_NAME;
-  const span = trace.getTracer(TRACER_NAME).startSpan(
-    trigger.spanName ?? functionName ?? 'lambda invocation',
-    {
-      kind: trigger.spanKind,
-      links: incoming.links,
-      attributes: Object.assign(invocationAttributes(lambdaContext, functionName), trigger.attributes, {
-        'faas.trigger': trigger.faasTrigger,
-      }),
-    },
-    incoming.parent,
-  );
-  return { span, context: trace.setSpan(incoming.parent, span), trigger };
+  const name = trigger.spanName ?? functionName ?? 'lambda invocation';
+  const attributes = Object.assign(invocationAttributes(lambdaContext, functionName), trigger.attributes, {
+    'faas.trigger': trigger.faasTrigger,
+  });
+  const facts = { name, kind: trigger.spanKind, attributes, links: incoming.links };
+  const placed = platformParent ? placeInvocation(incoming.parent, facts, platformParent.sampler) : undefined;
+  const parent = placed?.parent ?? incoming.parent;
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, facts, parent);
+  return { span, context: trace.setSpan(parent, span), trigger, platform: placed?.platform };
 }
 
 function invocationAttributes(lambdaContext: LambdaContext | undefined, functionName: string | undefined): Attributes {

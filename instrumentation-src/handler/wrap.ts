@@ -9,12 +9,12 @@
  * changes the handler's result: every telemetry step is guarded and time-bounded. An
  * invocation about to time out has its telemetry ended and flushed first.
  */
-import { context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, TraceFlags } from '@opentelemetry/api';
 import { describeError, warnOnce } from '../log.js';
 import { currentTelemetry, startTelemetry, type Telemetry } from '../sdk/start.js';
 import { beforeDeadline, InvocationTimeout } from './deadline.js';
 import { flushBudgetMs, flushTelemetry } from './flush.js';
-import { sendFlushedNotice } from './flushed-notice.js';
+import { type NoticeTrace, sendFlushedNotice } from './flushed-notice.js';
 import { beginInvocation, endInvocation, type Invocation } from './invocation.js';
 import type { LambdaCallback, LambdaContext, LambdaHandler } from './lambda-types.js';
 
@@ -46,7 +46,9 @@ export function wrapHandler<H extends LambdaHandler>(handler: H): H {
     callback: LambdaCallback | undefined,
     call: (wrappedCallback: LambdaCallback) => unknown,
   ) {
-    const invocation = guard('begin', () => beginInvocation(event, lambdaContext));
+    // Under the platform's invoke span only when the extension will hear of it (the flushed notice).
+    const platformParent = telemetry.config.noticeUrl ? { sampler: telemetry.sampler } : undefined;
+    const invocation = guard('begin', () => beginInvocation(event, lambdaContext, platformParent));
     let finished: Promise<void> | undefined;
     const finish = (error: unknown, result: unknown): Promise<void> => {
       cancelDeadline();
@@ -140,7 +142,14 @@ async function completeInvocation(
     // Queued behind the exports on their connection and written with them; its answer is not waited for.
     const notice =
       noticeUrl && requestId
-        ? () => sendFlushedNotice(noticeUrl, requestId, Math.min(NOTICE_TIMEOUT_MS, budget))
+        ? () =>
+            sendFlushedNotice(
+              noticeUrl,
+              requestId,
+              Math.min(NOTICE_TIMEOUT_MS, budget),
+              undefined,
+              invocation && noticeTrace(invocation),
+            )
         : undefined;
     const outcome = await flushTelemetry(telemetry, budget, notice);
     if (outcome === 'timed-out') {
@@ -152,6 +161,17 @@ async function completeInvocation(
   } catch (failure) {
     warnOnce('complete', `ending the invocation's telemetry failed: ${describeError(failure)}`);
   }
+}
+
+function noticeTrace(invocation: Invocation): NoticeTrace | undefined {
+  const { platform } = invocation;
+  if (!platform) return undefined;
+  const own = invocation.span.spanContext();
+  return {
+    ...platform,
+    functionSpanId: own.spanId,
+    sampled: (own.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
+  };
 }
 
 function guard<T>(step: string, action: () => T): T | undefined {

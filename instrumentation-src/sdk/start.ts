@@ -9,7 +9,9 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type Sampler } from '@opentelemetry/sdk-trace-base';
+// The sampler OTEL_TRACES_SAMPLER names, built as the provider would build it, kept to ask about new traces.
+import { buildSamplerFromEnv } from '@opentelemetry/sdk-trace-base/build/src/config.js';
 import { type ResolvedConfig, resolveConfig, type TelemetryOptions } from '../config.js';
 import { describeError, warnOnce } from '../log.js';
 import { logExporter, metricExporter, signalEnabled, spanProcessor } from './exporters.js';
@@ -22,6 +24,8 @@ import { lambdaResource } from './resource.js';
 export interface Telemetry {
   readonly config: ResolvedConfig;
   readonly tracerProvider: BasicTracerProvider | undefined;
+  /** The tracer provider's sampler (OTEL_TRACES_SAMPLER). */
+  readonly sampler?: Sampler;
   readonly meterProvider: MeterProvider | undefined;
   readonly loggerProvider: LoggerProvider | undefined;
   /** Names of the auto-instrumentations started (or waiting for their library to load). */
@@ -84,8 +88,10 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   propagation.setGlobalPropagator(propagatorFromList(env.OTEL_PROPAGATORS));
 
   let tracerProvider: BasicTracerProvider | undefined;
+  let sampler: Sampler | undefined;
   if (signalEnabled('traces')) {
-    tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor()] });
+    sampler = buildSamplerFromEnv();
+    tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [spanProcessor()] });
     trace.setGlobalTracerProvider(tracerProvider);
   }
 
@@ -121,6 +127,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   return {
     config: resolveConfig(options),
     tracerProvider,
+    sampler,
     meterProvider,
     loggerProvider,
     instrumentations,

@@ -14,8 +14,19 @@ import { tempDir } from '../sandbox/helpers.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 
 /** Records every POST /observed/v1/flushed body, as the extension would receive it. */
+/** A flushed notice's body: the request id and where the wrapper put the invocation in its trace. */
+export interface NoticeBody {
+  requestId: string;
+  traceId?: string;
+  spanId?: string;
+  parentSpanId?: string;
+  functionSpanId?: string;
+  sampled?: boolean;
+}
+
 export class NoticeReceiver {
   readonly requestIds: string[] = [];
+  readonly notices: NoticeBody[] = [];
   private server: Server | undefined;
 
   get port(): number {
@@ -28,7 +39,9 @@ export class NoticeReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         if (req.method === 'POST' && req.url === '/observed/v1/flushed') {
-          this.requestIds.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { requestId: string }).requestId);
+          const notice = JSON.parse(Buffer.concat(chunks).toString('utf8')) as NoticeBody;
+          this.notices.push(notice);
+          this.requestIds.push(notice.requestId);
           res.writeHead(204).end();
         } else {
           res.writeHead(404).end();
@@ -37,6 +50,10 @@ export class NoticeReceiver {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
+  }
+
+  noticeFor(requestId: string): NoticeBody | undefined {
+    return this.notices.find((n) => n.requestId === requestId);
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,22 @@ afterAll(async () => {
   await sink.stop();
 });
 
+/** The invocation span hangs under the platform invoke span the flushed notice names, itself under `callerSpan`. */
+function expectUnderPlatformSpan(
+  span: { spanId?: Uint8Array; parentSpanId?: Uint8Array } | undefined,
+  requestId: string,
+  traceId: string,
+  callerSpan: string | undefined,
+) {
+  const notice = notices.noticeFor(requestId);
+  expect(notice?.traceId).toBe(traceId);
+  expect(notice?.spanId).toMatch(/^[0-9a-f]{16}$/);
+  expect(hex(span?.parentSpanId)).toBe(notice?.spanId);
+  expect(notice?.functionSpanId).toBe(hex(span?.spanId));
+  expect(notice?.parentSpanId).toBe(callerSpan);
+  expect(notice?.sampled).toBe(true);
+}
+
 /** Created after the SDK started: wrapping starts the SDK with the environment of that moment. */
 const echo = (event: unknown, context: unknown) =>
   wrapHandler(async (_event: unknown, _context: unknown) => ({ statusCode: 200, body: 'ok' }))(event, context);
@@ -60,7 +76,8 @@ describe('incoming HTTP triggers', () => {
     await loopbackSettled();
     const span = spanByInvocation(sink.spans(), context.awsRequestId);
     expect(hex(span?.traceId)).toBe(CALLER_TRACE);
-    expect(hex(span?.parentSpanId)).toBe(CALLER_SPAN);
+    // Caller span -> the platform's invoke span (its ids in the flushed notice) -> the invocation span.
+    expectUnderPlatformSpan(span, context.awsRequestId, CALLER_TRACE, CALLER_SPAN);
     expect(span?.kind).toBe(SpanKind.SERVER);
     expect(span?.name).toBe('/orders/{id}');
     expect(attribute(span?.attributes, 'faas.trigger')).toBe('http');
@@ -88,7 +105,7 @@ describe('incoming HTTP triggers', () => {
     await loopbackSettled();
     const span = spanByInvocation(sink.spans(), context.awsRequestId);
     expect(hex(span?.traceId)).toBe('5759e988bd862e3fe1be46a994272793');
-    expect(hex(span?.parentSpanId)).toBe('53995c3f42cd8ad8');
+    expectUnderPlatformSpan(span, context.awsRequestId, '5759e988bd862e3fe1be46a994272793', '53995c3f42cd8ad8');
     expect(span?.name).toBe('/orders');
   });
 });
@@ -134,8 +151,9 @@ describe('incoming messages', () => {
     expect(links.sort()).toEqual(
       [`${CALLER_TRACE}/${CALLER_SPAN}`, '5759e988bd862e3fe1be46a994272793/53995c3f42cd8ad8'].sort(),
     );
-    // A batch has many origins: the invocation starts its own trace.
-    expect(hex(span?.parentSpanId)).toBe('');
+    // A batch has many origins: the invocation starts its own trace, under the platform's invoke span.
+    expectUnderPlatformSpan(span, context.awsRequestId, hex(span?.traceId), undefined);
+    expect([CALLER_TRACE, '5759e988bd862e3fe1be46a994272793']).not.toContain(hex(span?.traceId));
   });
 
   it('continues the trace of an SNS message from its traceparent attribute', async () => {

@@ -2,7 +2,7 @@
  * OTLP/HTTP receiver on loopback (127.0.0.1, and ::1 where it exists):
  * POST /v1/traces, /v1/metrics, /v1/logs in protobuf or JSON, optionally
  * gzip, plus the function's "flushed" notice (POST /observed/v1/flushed,
- * `{"requestId": "..."}`, answered 204).
+ * `{"requestId": "..."}` and the invocation's trace fields, answered 204).
  *
  * Every request is answered and the server keeps serving:
  * - 200 with the (empty) Export*ServiceResponse in the request's content type;
@@ -28,6 +28,7 @@ import { HttpServer, type Reply, type RequestHead, type Route } from '../../io/h
 import { jsonToProtobuf, OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { validateRequest, WireFormatError } from '../../otlp/validate.js';
+import { type FunctionTrace, functionTraceFromNotice } from '../../platform/trace-context.js';
 import type { Logger } from '../../self-telemetry/log.js';
 
 export const FLUSHED_PATH = '/observed/v1/flushed';
@@ -40,8 +41,8 @@ const STATUS_CODES: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 
 export interface ReceiverSink {
   /** A valid request of the function's telemetry, as protobuf. */
   accept(payload: OtlpPayload): void;
-  /** The function's SDK has flushed everything for this request id. */
-  flushed(requestId: string): void;
+  /** The function's SDK has flushed everything for this request id; `trace` says where the invocation sits in its trace. */
+  flushed(requestId: string, trace?: FunctionTrace): void;
 }
 
 export interface HttpReceiverOptions {
@@ -220,16 +221,18 @@ export class HttpReceiver {
   }
 
   private notice(body: Buffer): undefined {
-    let requestId: unknown;
+    let notice: Record<string, unknown> = {};
     try {
-      requestId = (JSON.parse(body.toString('utf8')) as { requestId?: unknown })?.requestId;
+      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      if (parsed && typeof parsed === 'object') notice = parsed as Record<string, unknown>;
     } catch {
-      requestId = undefined;
+      // Refused below, as a notice without a request id.
     }
+    const { requestId } = notice;
     if (typeof requestId !== 'string' || requestId === '') {
       throw new Refusal(400, 'expected a JSON body {"requestId": "<aws request id>"}');
     }
-    this.options.sink.flushed(requestId);
+    this.options.sink.flushed(requestId, functionTraceFromNotice(notice));
     return undefined;
   }
 
