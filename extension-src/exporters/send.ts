@@ -48,12 +48,16 @@ export function userAgent(): string {
 
 type Final = { delivered: true; status: number } | { delivered: false; status: number; message: string };
 
+/** Whether an answer is retried as it is; the default reads the status alone. */
+export type RetryableAnswer = (status: number, body: string) => boolean;
+
 export async function sendWithRetry(
   call: HttpCall,
   deadlineMs: number,
   policy: RetryPolicy = DEFAULT_RETRY,
   onRetry: (reason: string) => void = () => {},
   maxAttempts?: number,
+  retryable: RetryableAnswer = isRetryable,
 ): Promise<SendResult> {
   const outcome = await retryWithin<Final>(
     deadlineMs,
@@ -77,7 +81,7 @@ export async function sendWithRetry(
         });
         if (res.status >= 200 && res.status < 300) return done({ delivered: true, status: res.status });
         const text = res.body.toString('utf8').trim();
-        if (isRetryable(res.status)) {
+        if (retryable(res.status, text)) {
           return retry(
             `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
             parseRetryAfter(res.headers['retry-after']),

@@ -37,7 +37,7 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
   throw new Error(`not ready after ${timeoutMs} ms: ${url}\n${output()}`);
 }
 
-abstract class Server {
+export abstract class Server {
   protected child: ChildProcess | undefined;
   protected log = '';
   port = 0;
@@ -46,11 +46,17 @@ abstract class Server {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  protected async launch(binary: string, args: (port: number) => string[], readyPath: string): Promise<void> {
+  protected async launch(
+    binary: string,
+    args: (port: number) => string[],
+    readyPath: string,
+    cwd?: string,
+    readyTimeoutMs?: number,
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       this.port = await freePort();
       this.log = '';
-      const child = spawn(binary, args(this.port), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(binary, args(this.port), { stdio: ['ignore', 'pipe', 'pipe'], cwd });
       this.child = child;
       child.stdout?.on('data', (d: Buffer) => {
         this.log += d.toString();
@@ -59,7 +65,7 @@ abstract class Server {
         this.log += d.toString();
       });
       try {
-        await waitReady(`${this.url}${readyPath}`, child, () => this.log);
+        await waitReady(`${this.url}${readyPath}`, child, () => this.log, readyTimeoutMs);
         return;
       } catch (error) {
         child.kill('SIGKILL');
@@ -89,6 +95,38 @@ export interface InstantVector {
   metric: Record<string, string>;
   value?: [number, string];
   histogram?: [number, { count: string; sum: string; buckets?: [number, string, string, string][] }];
+}
+
+/** An instant query through a Prometheus-compatible query API; `time` in seconds, sent to the millisecond. */
+export async function instantQuery(
+  endpoint: string,
+  promql: string,
+  time?: number,
+  headers: Record<string, string> = {},
+): Promise<InstantVector[]> {
+  const params = new URLSearchParams({ query: promql });
+  if (time !== undefined) params.set('time', time.toFixed(3));
+  const res = await fetch(`${endpoint}?${params}`, { headers });
+  const text = await res.text();
+  let body: { status: string; error?: string; data: { resultType: string; result: unknown } };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`query ${promql} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
+  }
+  if (body.status !== 'success') throw new Error(`query ${promql} failed: ${body.error}`);
+  if (body.data.resultType === 'scalar') {
+    return [{ metric: {}, value: body.data.result as [number, string] }];
+  }
+  return body.data.result as InstantVector[];
+}
+
+/** The single float value of an instant query's result (throws unless exactly one series). */
+export function singleValue(promql: string, result: InstantVector[]): number {
+  if (result.length !== 1 || !result[0].value) {
+    throw new Error(`expected one float series from ${promql}, got ${JSON.stringify(result)}`);
+  }
+  return Number(result[0].value[1]);
 }
 
 export class PrometheusServer extends Server {
@@ -124,29 +162,13 @@ export class PrometheusServer extends Server {
   }
 
   /** Instant query; `time` in seconds (fractions allowed). */
-  async query(promql: string, time?: number): Promise<InstantVector[]> {
-    const params = new URLSearchParams({ query: promql });
-    if (time !== undefined) params.set('time', time.toFixed(3));
-    const res = await fetch(`${this.url}/api/v1/query?${params}`);
-    const body = (await res.json()) as {
-      status: string;
-      error?: string;
-      data: { resultType: string; result: unknown };
-    };
-    if (body.status !== 'success') throw new Error(`query ${promql} failed: ${body.error}`);
-    if (body.data.resultType === 'scalar') {
-      return [{ metric: {}, value: body.data.result as [number, string] }];
-    }
-    return body.data.result as InstantVector[];
+  query(promql: string, time?: number): Promise<InstantVector[]> {
+    return instantQuery(`${this.url}/api/v1/query`, promql, time);
   }
 
   /** The single float value of an instant query (throws unless exactly one series). */
   async value(promql: string, time?: number): Promise<number> {
-    const result = await this.query(promql, time);
-    if (result.length !== 1 || !result[0].value) {
-      throw new Error(`expected one float series from ${promql}, got ${JSON.stringify(result)}`);
-    }
-    return Number(result[0].value[1]);
+    return singleValue(promql, await this.query(promql, time));
   }
 
   async exemplars(promql: string, startSec: number, endSec: number): Promise<unknown[]> {

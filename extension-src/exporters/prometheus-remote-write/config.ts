@@ -13,6 +13,9 @@
  *   dropped (and counted) beyond either.
  * - OBSERVED_REMOTE_WRITE_STALE_SERIES: series remembered for the staleness
  *   markers sent at SHUTDOWN; the least recently written are forgotten beyond.
+ * - OBSERVED_REMOTE_WRITE_MAX_LABELS_BYTES: most bytes of labels per series,
+ *   counted as Cortex counts them (AMP's "label size" quota, 7 KB); a series
+ *   over it is dropped and counted instead of refused by the backend.
  * - OBSERVED_REMOTE_WRITE_TIMEOUT_MS: per HTTP attempt.
  * - OBSERVED_REMOTE_WRITE_HEADERS: extra headers, `name=value,...` (e.g. a
  *   tenant header for Cortex or Mimir).
@@ -34,6 +37,8 @@ export interface RemoteWriteOptions {
   readonly maxQueuedBytes: number;
   /** Series remembered for staleness markers at SHUTDOWN. */
   readonly maxStaleSeries: number;
+  /** Most bytes of labels per series (each label's protobuf size, summed, as Cortex counts). */
+  readonly maxLabelsBytes: number;
   readonly timeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly translate: TranslateOptions;
@@ -50,6 +55,8 @@ export const REMOTE_WRITE_DEFAULTS = {
   maxQueuedSamples: 50_000,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxStaleSeries: 20_000,
+  // Amazon Managed Service for Prometheus's quota "Label size": 7 KB per series (Cortex: max_labels_size_bytes 7168).
+  maxLabelsBytes: 7168,
   timeoutMs: 5_000,
 };
 
@@ -95,6 +102,12 @@ export function readRemoteWriteOptions(reader: ConfigReader): RemoteWriteOptions
       1024 * 1024 * 1024,
     ),
     maxStaleSeries: reader.integer('OBSERVED_REMOTE_WRITE_STALE_SERIES', defaults.maxStaleSeries, 1, 1_000_000),
+    maxLabelsBytes: reader.integer(
+      'OBSERVED_REMOTE_WRITE_MAX_LABELS_BYTES',
+      defaults.maxLabelsBytes,
+      256,
+      16 * 1024 * 1024,
+    ),
     timeoutMs: reader.integer('OBSERVED_REMOTE_WRITE_TIMEOUT_MS', defaults.timeoutMs, 100),
     headers: Object.fromEntries(
       reader.keyValues('OBSERVED_REMOTE_WRITE_HEADERS').map(([name, value]) => [name.toLowerCase(), value]),

@@ -52,6 +52,33 @@ const METRIC_TYPES: Record<MetricFamily['type'], number> = {
   info: 6,
 };
 
+const utf8 = new TextEncoder();
+
+function varintBytes(n: number): number {
+  let bytes = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/**
+ * The protobuf size of a series' labels (each `Label` message, without the
+ * enclosing field's tag and length), summed: what Cortex compares with its
+ * `max_labels_size_bytes` limit and AMP with its label size quota.
+ */
+export function labelsWireBytes(labels: readonly Label[]): number {
+  let total = 0;
+  for (const l of labels) {
+    const name = utf8.encode(l.name).length;
+    const value = utf8.encode(l.value).length;
+    if (name > 0) total += 1 + varintBytes(name) + name;
+    if (value > 0) total += 1 + varintBytes(value) + value;
+  }
+  return total;
+}
+
 function writeLabels(w: ProtoWriter, field: number, labels: readonly Label[]): void {
   for (const l of labels) {
     const at = w.begin(field);

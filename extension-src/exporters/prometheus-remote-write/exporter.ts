@@ -40,8 +40,9 @@ import { translatePayload } from '../metrics-payload.js';
 import { BackendHealth } from '../retry.js';
 import type { RetryPolicy } from '../send.js';
 import { SerialFlush } from '../serial-flush.js';
+import { classifyAnswer, type RefusalReason } from './answers.js';
 import type { RemoteWriteOptions } from './config.js';
-import { LabelBlockCache } from './encode.js';
+import { LabelBlockCache, labelsWireBytes } from './encode.js';
 import { ProtoWriter } from './proto-writer.js';
 import { type Batch, cutRequests, shardBySeries } from './requests.js';
 import { RemoteWriteSender } from './sender.js';
@@ -51,10 +52,13 @@ import { StaleSeriesMemory, WRITTEN_SERIES_MAX_BYTES } from './stale-series.js';
 export type RemoteWriteDropReason =
   | 'queue_full'
   | 'rejected'
+  | `rejected_${Exclude<RefusalReason, 'rejected'>}`
   | 'out_of_order'
   | 'duplicate_timestamp'
+  | 'labels_too_large'
   | 'undecodable'
   | 'translation'
+  | 'rate_limited'
   | 'shutdown';
 
 export interface RemoteWriteCounters {
@@ -92,6 +96,14 @@ export interface RemoteWriteDeps {
  */
 const SEND_SHARDS = 4;
 
+/**
+ * Extra requests one refused request may cost to find exactly which of its
+ * series (or points) the backend refused: it is cut in halves until each
+ * refusal stands alone. The halves the backend had already stored are stored
+ * again as they were, which Cortex and Prometheus accept as a no-op.
+ */
+const ISOLATION_REQUESTS = 64;
+
 export class RemoteWriteExporter implements Exporter {
   readonly name = 'remote-write';
   readonly signals: readonly Signal[] = ['metrics'];
@@ -104,6 +116,10 @@ export class RemoteWriteExporter implements Exporter {
   private generation = 0;
   /** From SHUTDOWN (or the final flush's deadline) on, undelivered points are reported as dropped. */
   private closing = false;
+  /** Samples per request while the backend's ingestion rate limit bites (the rate it names). */
+  private rateLimitedSamples: number | undefined;
+  /** The last flush left samples queued because of the ingestion rate limit (what SHUTDOWN then drops is `rate_limited`). */
+  private heldByRateLimit = false;
   private readonly writer = new ProtoWriter();
   private readonly labelBlocks = new LabelBlockCache();
   private readonly sender: RemoteWriteSender;
@@ -157,7 +173,8 @@ export class RemoteWriteExporter implements Exporter {
     const closing = this.closing || this.rounds.finalDeadlinePassed();
     if (closing) {
       const left = this.undelivered();
-      if (left.samples > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left.samples;
+      const reason = this.heldByRateLimit ? 'rate_limited' : 'shutdown';
+      if (left.samples > 0) samplesDropped[reason] = (samplesDropped[reason] ?? 0) + left.samples;
       staleMarkersDropped += left.markers;
     }
     return {
@@ -238,13 +255,22 @@ export class RemoteWriteExporter implements Exporter {
     this.queue.clear();
     this.inFlight = { samples: 0, markers: 0 };
     this.counters.staleMarkersDropped += left.markers;
-    this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
+    if (this.heldByRateLimit) {
+      this.drop(
+        'rate_limited',
+        left.samples,
+        `samples held back by ${this.options.url.host}'s ingestion rate limit were not delivered by the end of SHUTDOWN; raise the workspace's ingestion rate and burst quotas`,
+      );
+    } else {
+      this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
+    }
     if (left.markers > 0) {
       this.logOnce('stale-dropped', `${left.markers} staleness marker(s) not delivered by the end of SHUTDOWN`);
     }
   }
 
   private add(sample: SeriesSample, marker = false): void {
+    if (!this.written.has(sample.key) && !this.labelsFit(sample)) return;
     const admission = this.written.admit(sample);
     if (admission === 'repeat') return;
     if (admission !== 'accepted') {
@@ -253,6 +279,22 @@ export class RemoteWriteExporter implements Exporter {
     }
     this.queue.add(sample, marker);
     if (!marker) this.counters.samplesQueued++;
+  }
+
+  /**
+   * Whether a new series' labels stay within OBSERVED_REMOTE_WRITE_MAX_LABELS_BYTES
+   * (AMP and Cortex refuse a series whose labels add up to more, counted as
+   * Cortex counts them); if not, its samples are dropped and counted here.
+   */
+  private labelsFit(sample: SeriesSample): boolean {
+    const bytes = labelsWireBytes(sample.labels);
+    if (bytes <= this.options.maxLabelsBytes) return true;
+    this.drop(
+      'labels_too_large',
+      1,
+      `a series of ${sample.family.name} has ${bytes} bytes of labels, more than ${this.options.maxLabelsBytes} (OBSERVED_REMOTE_WRITE_MAX_LABELS_BYTES); dropped`,
+    );
+    return false;
   }
 
   /** Bounded queue (samples and bytes): beyond either limit the oldest series' samples go first. */
@@ -280,7 +322,7 @@ export class RemoteWriteExporter implements Exporter {
     const { series, counts } = this.queue.takeAll();
     this.inFlight = counts;
     // Requests are built before any is sent: the proto writer is shared.
-    const shardCount = Math.min(SEND_SHARDS, Math.ceil(this.inFlight.samples / this.options.maxSamples));
+    const shardCount = Math.min(SEND_SHARDS, Math.ceil(this.inFlight.samples / this.requestSamples()));
     const shards = shardBySeries(series.values(), Math.max(1, shardCount)).map((s) => this.buildRequests(s));
     const leftover = await Promise.all(
       shards.map((requests) => this.sendShard(requests, generation, deadlineMs, maxAttempts)),
@@ -295,6 +337,9 @@ export class RemoteWriteExporter implements Exporter {
   /**
    * Sends one shard's requests one after another (a series always falls in the
    * same shard, so its samples leave in order); returns what was not sent.
+   * A refused request of several series or points is cut in halves and sent
+   * again until each refusal stands alone (see ISOLATION_REQUESTS); a request
+   * larger than the ingestion rate the backend names is cut to that size.
    */
   private async sendShard(
     requests: Batch[],
@@ -302,36 +347,98 @@ export class RemoteWriteExporter implements Exporter {
     deadlineMs: number,
     maxAttempts: number | undefined,
   ): Promise<Batch[]> {
-    for (let index = 0; index < requests.length; index++) {
-      const request = requests[index];
-      const result = await this.sender.send(request.body, deadlineMs, maxAttempts, () => {
-        this.counters.requestsRetried++;
-      });
+    const work = requests.slice();
+    let isolationLeft = ISOLATION_REQUESTS * requests.length;
+    while (work.length > 0) {
+      const request = work[0];
+      const result = await this.sender.send(
+        request.body,
+        deadlineMs,
+        maxAttempts,
+        () => {
+          this.counters.requestsRetried++;
+        },
+        (status, body) => this.retryUnchanged(request, status, body),
+      );
       if (generation !== this.generation) return [];
-      const samples = request.samples - request.markers;
-      if (result.outcome !== 'deferred') this.health.succeeded();
-      if (result.outcome === 'delivered') {
-        this.inFlight.samples -= samples;
-        this.inFlight.markers -= request.markers;
-        this.counters.requestsSent++;
-        this.counters.samplesSent += samples;
-        this.counters.staleMarkersSent += request.markers;
-      } else if (result.outcome === 'rejected') {
-        this.inFlight.samples -= samples;
-        this.inFlight.markers -= request.markers;
-        this.counters.requestsSent++;
-        this.counters.staleMarkersDropped += request.markers;
-        const detail = result.message.split('\n')[0];
-        this.drop('rejected', samples, `HTTP ${result.status} from ${this.options.url.host}: ${detail}`);
-      } else {
+      if (result.outcome === 'deferred') {
         this.health.failed(result.notBeforeMs);
-        const rest = requests.slice(index);
-        const left = rest.reduce((n, r) => n + r.samples, 0);
+        this.heldByRateLimit = /ingestion rate limit/i.test(result.reason);
+        const left = work.reduce((n, r) => n + r.samples, 0);
         this.logOnce(`deferred:${result.reason}`, `${left} sample(s) kept for the next flush: ${result.reason}`);
-        return rest;
+        return work;
       }
+      work.shift();
+      this.health.succeeded();
+      if (result.outcome === 'delivered') {
+        this.delivered(request);
+        continue;
+      }
+      const answer = classifyAnswer(result.status, result.message);
+      const detail = `HTTP ${result.status} from ${this.options.url.host}: ${result.message.split('\n')[0]}`;
+      if (answer.kind === 'rate_limited') {
+        // Larger than the rate the backend names: it cannot pass whole. Smaller requests from now on.
+        this.rateLimitedSamples = Math.max(1, Math.floor(answer.limit ?? request.samples / 2));
+        this.logOnce(
+          'rate-limited',
+          `${detail}; requests are cut to at most ${this.rateLimitedSamples} samples from now on, samples wait in the queue meanwhile (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES) and what is not delivered by SHUTDOWN is dropped as rate_limited; raise the workspace's ingestion rate and burst quotas`,
+        );
+        work.unshift(...this.buildRequests(request.series));
+        continue;
+      }
+      const parts = isolationLeft > 0 ? this.halves(request) : [];
+      if (parts.length > 0) {
+        isolationLeft -= parts.length;
+        work.unshift(...parts);
+        continue;
+      }
+      this.refused(request, answer.kind === 'refused' ? answer.reason : 'rejected', detail);
     }
     return [];
+  }
+
+  /** Whether the transport sends this request again as it is: 5xx, or a 429 for a rate it fits in. */
+  private retryUnchanged(request: Batch, status: number, body: string): boolean {
+    const answer = classifyAnswer(status, body);
+    if (answer.kind === 'retry') return true;
+    return answer.kind === 'rate_limited' && (answer.limit === undefined || request.samples <= answer.limit);
+  }
+
+  private delivered(request: Batch): void {
+    const samples = request.samples - request.markers;
+    this.inFlight.samples -= samples;
+    this.inFlight.markers -= request.markers;
+    this.counters.requestsSent++;
+    this.counters.samplesSent += samples;
+    this.counters.staleMarkersSent += request.markers;
+    this.heldByRateLimit = false;
+  }
+
+  /** The backend refused every point of the request: counted by its reason; its series get no staleness marker. */
+  private refused(request: Batch, reason: RefusalReason, detail: string): void {
+    const samples = request.samples - request.markers;
+    this.inFlight.samples -= samples;
+    this.inFlight.markers -= request.markers;
+    this.counters.requestsSent++;
+    this.counters.staleMarkersDropped += request.markers;
+    for (const s of request.series) this.written.refused(s.key);
+    this.drop(reason === 'rejected' ? 'rejected' : `rejected_${reason}`, samples, detail);
+  }
+
+  /** A refused request in two, by series, or by points when it holds one series; none when it holds one point. */
+  private halves(request: Batch): Batch[] {
+    const series = request.series;
+    if (series.length > 1) {
+      const middle = Math.ceil(series.length / 2);
+      return [...this.buildRequests(series.slice(0, middle)), ...this.buildRequests(series.slice(middle))];
+    }
+    const only = series[0];
+    if (!only || only.points.length < 2) return [];
+    const middle = Math.ceil(only.points.length / 2);
+    return [
+      ...this.buildRequests([{ ...only, points: only.points.slice(0, middle) }]),
+      ...this.buildRequests([{ ...only, points: only.points.slice(middle) }]),
+    ];
   }
 
   private logOnce(key: string, message: string): void {
@@ -342,6 +449,12 @@ export class RemoteWriteExporter implements Exporter {
 
   /** Cuts the queued series into requests within the sample and byte limits (metadata included). */
   buildRequests(series: Iterable<PendingSeries>): Batch[] {
-    return cutRequests(series, this.options, this.writer, this.labelBlocks);
+    const limits = { maxSamples: this.requestSamples(), maxBytes: this.options.maxBytes };
+    return cutRequests(series, limits, this.writer, this.labelBlocks);
+  }
+
+  /** Samples per request: OBSERVED_REMOTE_WRITE_MAX_SAMPLES, or fewer while the ingestion rate limit bites. */
+  private requestSamples(): number {
+    return Math.min(this.options.maxSamples, this.rateLimitedSamples ?? Number.POSITIVE_INFINITY);
   }
 }

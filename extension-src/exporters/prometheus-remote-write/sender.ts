@@ -6,7 +6,14 @@
  */
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
-import { type HttpCall, type RetryPolicy, type SendResult, sendWithRetry, userAgent } from '../send.js';
+import {
+  type HttpCall,
+  type RetryableAnswer,
+  type RetryPolicy,
+  type SendResult,
+  sendWithRetry,
+  userAgent,
+} from '../send.js';
 import type { RemoteWriteOptions } from './config.js';
 
 export class RemoteWriteSender {
@@ -27,8 +34,9 @@ export class RemoteWriteSender {
     deadlineMs: number,
     maxAttempts: number | undefined,
     onRetry: (reason: string) => void,
+    retryable?: RetryableAnswer,
   ): Promise<SendResult> {
-    return sendWithRetry(this.call(body), deadlineMs, this.retry, onRetry, maxAttempts);
+    return sendWithRetry(this.call(body), deadlineMs, this.retry, onRetry, maxAttempts, retryable);
   }
 
   private call(body: Uint8Array): HttpCall {

@@ -25,6 +25,8 @@ interface WrittenSeries {
   nativeHistogram: boolean;
   /** A staleness marker was the last thing queued. */
   ended: boolean;
+  /** The backend refused samples of it: no staleness marker. */
+  refused: boolean;
   /** When it was last written, and when it took its place in `written`'s order (see forgetBeyondBound). */
   writtenSeq: number;
   placedSeq: number;
@@ -41,6 +43,20 @@ export class StaleSeriesMemory {
   private writeSeq = 0;
 
   constructor(private readonly maxSeries: number) {}
+
+  has(key: string): boolean {
+    return this.written.has(key);
+  }
+
+  /**
+   * The backend refused samples of this series: it gets no staleness marker
+   * (the backend would refuse it too, and where the refusal was out of order,
+   * the series is another environment's as well and not this one's to end).
+   */
+  refused(key: string): void {
+    const series = this.written.get(key);
+    if (series) series.refused = true;
+  }
 
   /** Checks a sample against its series' last timestamp and, if it is newer, remembers it. */
   admit(sample: SeriesSample): Admission {
@@ -66,6 +82,7 @@ export class StaleSeriesMemory {
       lastMs: sample.timestampMs,
       nativeHistogram: sample.histogram !== undefined,
       ended: sample.stale === true,
+      refused: false,
       writtenSeq: seq,
       placedSeq: seq,
     });
@@ -103,7 +120,7 @@ export class StaleSeriesMemory {
   staleMarkers(nowMs: number): SeriesSample[] {
     const markers: SeriesSample[] = [];
     for (const [key, series] of this.written) {
-      if (series.ended) continue;
+      if (series.ended || series.refused) continue;
       markers.push({
         key,
         labels: series.labels,

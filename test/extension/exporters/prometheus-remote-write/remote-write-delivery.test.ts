@@ -15,7 +15,7 @@ import { encodeRequest } from '../../../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest } from '../../../../extension-src/otlp/types.js';
 import { version } from '../../../../package.json';
 import { verifySigV4 } from '../../../support/sigv4-verifier.js';
-import { type Answer, ScriptedRemoteWrite } from './remote-write-server.js';
+import { type Answer, type DecodedWrite, ScriptedRemoteWrite } from './remote-write-server.js';
 
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
 
@@ -82,15 +82,18 @@ describe('remote write delivery', () => {
     });
   }
 
-  it('retries 500, waits for 429 Retry-After, then drops and counts a 400 with one log line', async () => {
+  it('retries 500, waits for 429 Retry-After, then counts exactly the series a 400 refuses, with one log line', async () => {
     const script: Answer[] = [
       { status: 500, body: 'internal' },
       { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' },
       { status: 204 },
-      { status: 400, body: 'out of order sample' },
-      { status: 400, body: 'out of order sample' },
     ];
-    server = await new ScriptedRemoteWrite((n) => script[n] ?? { status: 204 }).start();
+    const worker = (ts: DecodedWrite['timeseries'][number]) => ts.labels.find((l) => l.name === 'worker')?.value;
+    // Then like Cortex: a request holding series w1 is answered 400, and its other series are stored.
+    const refuses = (body: DecodedWrite) => body.timeseries.some((ts) => worker(ts) === 'w1');
+    server = await new ScriptedRemoteWrite(
+      (n, body) => script[n] ?? (refuses(body) ? { status: 400, body: 'out of order sample' } : { status: 204 }),
+    ).start();
     const logs: string[] = [];
     const rw = exporter(server.url, {}, logs);
     const t0 = Date.now() - 10_000;
@@ -103,16 +106,141 @@ describe('remote write delivery', () => {
     expect(server.attempts[2].at - server.attempts[1].at).toBeGreaterThanOrEqual(950);
     expect(rw.stats()).toMatchObject({ samplesSent: 3, requestsRetried: 2, samplesDropped: {} });
 
+    server.attempts.length = 3;
     rw.enqueue({ signal: 'metrics', bytes: gauges(3, t0 + 1000), items: 3 });
     await rw.flush(Date.now() + 10_000);
     rw.enqueue({ signal: 'metrics', bytes: gauges(2, t0 + 2000), items: 2 });
     await rw.flush(Date.now() + 10_000);
-    expect(server.attempts).toHaveLength(5);
-    expect(rw.stats().samplesDropped).toEqual({ rejected: 5 });
+    const later = server.attempts.slice(3);
+    // A refused request is never sent again whole; its parts are, until w1 stands alone.
+    for (const [i, attempt] of later.entries()) {
+      if (!refuses(attempt.body) || attempt.body.timeseries.length === 1) continue;
+      expect(later.slice(i + 1).some((a) => a.rawBody.equals(attempt.rawBody))).toBe(false);
+    }
+    const stored = later.filter((a) => !refuses(a.body)).flatMap((a) => a.body.timeseries.map(worker));
+    expect(stored.sort()).toEqual(['w0', 'w0', 'w2']);
+    expect(rw.stats()).toMatchObject({ samplesSent: 3 + 3, samplesDropped: { rejected_out_of_order: 2 } });
     expect(rw.pendingItems()).toBe(0);
     const rejections = logs.filter((l) => l.includes('rejected'));
     expect(rejections).toHaveLength(1);
-    expect(rejections[0]).toMatch(/dropped 3 sample\(s\), rejected: HTTP 400 .*out of order sample/);
+    expect(rejections[0]).toMatch(/dropped 1 sample\(s\), rejected_out_of_order: HTTP 400 .*out of order sample/);
+  });
+
+  it('a series the backend refused gets no staleness marker at SHUTDOWN; the others do', async () => {
+    const worker = (ts: DecodedWrite['timeseries'][number]) => ts.labels.find((l) => l.name === 'worker')?.value;
+    server = await new ScriptedRemoteWrite((_n, body) =>
+      body.timeseries.some((ts) => worker(ts) === 'w2')
+        ? { status: 400, body: 'label value too long for metric (actual: 3000, limit: 2048)' }
+        : { status: 204 },
+    ).start();
+    const rw = exporter(server.url);
+    rw.enqueue({ signal: 'metrics', bytes: gauges(4, Date.now() - 10_000), items: 4 });
+    await rw.flush(Date.now() + 10_000);
+    const before = server.attempts.length;
+    await rw.shutdown(Date.now() + 5_000);
+    expect(staleWorkers(server.attempts.slice(before))).toEqual(['w0', 'w1', 'w3']);
+    expect(rw.stats()).toMatchObject({
+      samplesSent: 3,
+      samplesDropped: { rejected_label_limit: 1 },
+      staleMarkersSent: 3,
+      staleMarkersDropped: 0,
+    });
+  });
+
+  it('429 for the series limit is refused at once, not retried; 429 for a rate the request fits in is retried', async () => {
+    const answers: Answer[] = [
+      { status: 429, body: 'user=t: per-user series limit of 5 exceeded, please contact administrator' },
+      { status: 429, body: 'ingestion rate limit (1000) exceeded while adding 2 samples and 1 metadata' },
+      { status: 204 },
+    ];
+    server = await new ScriptedRemoteWrite((n) => answers[n] ?? { status: 204 }).start();
+    const rw = exporter(server.url);
+    rw.enqueue({ signal: 'metrics', bytes: gauges(1, Date.now() - 10_000), items: 1 });
+    await rw.flush(Date.now() + 10_000);
+    expect(server.attempts).toHaveLength(1);
+    expect(rw.stats()).toMatchObject({ samplesDropped: { rejected_series_limit: 1 }, requestsRetried: 0 });
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, Date.now() - 5_000), items: 2 });
+    await rw.flush(Date.now() + 10_000);
+    expect(server.attempts).toHaveLength(3);
+    expect(server.attempts[2].body).toEqual(server.attempts[1].body);
+    expect(rw.stats()).toMatchObject({ samplesSent: 2, requestsRetried: 1 });
+  });
+
+  it('a request larger than the ingestion rate the backend names is cut to that size, and so are later ones', async () => {
+    const limit = 3;
+    const samples = (body: DecodedWrite) => body.timeseries.reduce((n, ts) => n + (ts.samples?.length ?? 0), 0);
+    server = await new ScriptedRemoteWrite((_n, body) =>
+      samples(body) > limit
+        ? {
+            status: 429,
+            body: `ingestion rate limit (${limit}) exceeded while adding ${samples(body)} samples and 1 metadata`,
+          }
+        : { status: 204 },
+    ).start();
+    const logs: string[] = [];
+    const rw = exporter(server.url, {}, logs);
+    rw.enqueue({ signal: 'metrics', bytes: gauges(10, Date.now() - 10_000), items: 10 });
+    await rw.flush(Date.now() + 10_000);
+    expect(rw.stats()).toMatchObject({ samplesSent: 10, samplesDropped: {} });
+    const before = server.attempts.length;
+    rw.enqueue({ signal: 'metrics', bytes: gauges(10, Date.now() - 5_000), items: 10 });
+    await rw.flush(Date.now() + 10_000);
+    // Learned: no request over the limit any more (the 10 samples go in 4 send shards of at most 3).
+    const sizes = server.attempts.slice(before).map((a) => samples(a.body));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(limit);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(rw.stats()).toMatchObject({ samplesSent: 20, samplesDropped: {} });
+    expect(logs.filter((l) => l.includes('ingestion rate limit'))).toEqual([
+      expect.stringMatching(/requests are cut to at most 3 samples .*raise the workspace's ingestion rate/),
+    ]);
+  });
+
+  it('samples held back by the ingestion rate limit at SHUTDOWN are dropped as rate_limited', async () => {
+    server = await new ScriptedRemoteWrite(() => ({
+      status: 429,
+      body: 'ingestion rate limit (100) exceeded while adding 2 samples and 0 metadata',
+    })).start();
+    const rw = exporter(server.url);
+    rw.enqueue({ signal: 'metrics', bytes: gauges(2, Date.now() - 10_000), items: 2 });
+    await rw.flush(Date.now() + 300);
+    expect(rw.pendingItems()).toBe(2);
+    await rw.shutdown(Date.now() + 300);
+    expect(rw.stats().samplesDropped).toEqual({ rate_limited: 2 });
+  });
+
+  it('a series whose labels exceed OBSERVED_REMOTE_WRITE_MAX_LABELS_BYTES (7,168 by default) is dropped and counted, not sent', async () => {
+    server = await new ScriptedRemoteWrite().start();
+    const logs: string[] = [];
+    const rw = exporter(server.url, {}, logs);
+    // 8 labels of 1,000 bytes: within the 2,048-byte value limit, over the 7,168-byte total.
+    const long = Array.from({ length: 8 }, (_, i) => ({ key: `k${i}`, value: { stringValue: 'x'.repeat(1000) } }));
+    const t = ns(Date.now() - 10_000);
+    const bytes = encodeRequest('metrics', {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'wide',
+                  gauge: {
+                    dataPoints: [
+                      { timeUnixNano: t, asDouble: 1, attributes: long },
+                      { timeUnixNano: t, asDouble: 2, attributes: long.slice(0, 6) },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    rw.enqueue({ signal: 'metrics', bytes, items: 2 });
+    await rw.flush(Date.now() + 5_000);
+    expect(server.attempts.flatMap((a) => a.body.timeseries)).toHaveLength(1);
+    expect(rw.stats()).toMatchObject({ samplesSent: 1, samplesDropped: { labels_too_large: 1 } });
+    expect(logs).toContainEqual(expect.stringMatching(/more than 7168 \(OBSERVED_REMOTE_WRITE_MAX_LABELS_BYTES\)/));
   });
 
   it('keeps samples queued when the deadline comes first, and sends them in order later', async () => {

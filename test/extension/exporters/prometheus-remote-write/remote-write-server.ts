@@ -55,8 +55,8 @@ export class ScriptedRemoteWrite {
   readonly attempts: Attempt[] = [];
   private server: Server | undefined;
 
-  /** Answers attempt n (0-based); default 204. */
-  constructor(private readonly script: (n: number) => Answer = () => ({ status: 204 })) {}
+  /** Answers attempt n (0-based), which carries `body`; default 204. */
+  constructor(private readonly script: (n: number, body: DecodedWrite) => Answer = () => ({ status: 204 })) {}
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | undefined;
@@ -83,7 +83,7 @@ export class ScriptedRemoteWrite {
           compressedBytes: compressed.length,
           uncompressedBytes: raw.length,
         });
-        const answer = this.script(n);
+        const answer = this.script(n, body);
         res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
       });
     });
