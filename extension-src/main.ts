@@ -28,10 +28,12 @@ import type { PlatformTelemetry } from './platform/index.js';
 import { subscribeRequestBody, subscriptionRefusal } from './platform/subscription.js';
 import { createReceivers } from './receiver/index.js';
 import { detectLambdaResource, encodeDetected, enrichPayload } from './resource/index.js';
+import { processCpuMs } from './self-telemetry/cpu.js';
 import { createLogger, type Logger } from './self-telemetry/log.js';
 import { SelfMetrics } from './self-telemetry/metrics.js';
 
-const EXTENSION_NAME = basename(process.argv[1] ?? 'observed-lambda');
+/** Lambda knows an extension by its file name in /opt/extensions: the launcher's when one starts the engine (portable layer). */
+const EXTENSION_NAME = basename(process.env.OBSERVED_EXTENSION_PATH || process.argv[1] || 'observed-lambda');
 
 async function register(api: ExtensionsApiClient, log: Logger): Promise<Registration> {
   let lastError: unknown;
@@ -191,9 +193,9 @@ async function main(): Promise<void> {
   }
   await receiversStarted;
   await secretsLoaded;
-  const cpu = process.cpuUsage();
+  const cpuMs = processCpuMs();
   log.info(
-    `ready in ${Math.round(performance.now())} ms (cpu ${Math.round((cpu.user + cpu.system) / 1000)} ms): exporters [${exporters.map((e) => e.name).join(', ')}], flush ${config.flush.strategy.kind}, OTLP/HTTP port ${config.receiver.port}`,
+    `ready in ${Math.round(performance.now())} ms (cpu ${cpuMs === undefined ? '?' : Math.round(cpuMs)} ms): exporters [${exporters.map((e) => e.name).join(', ')}], flush ${config.flush.strategy.kind}, OTLP/HTTP port ${config.receiver.port}`,
   );
 
   let controller: LifecycleController | undefined;
@@ -226,13 +228,14 @@ async function main(): Promise<void> {
 }
 
 // An unexpected error must not take the function down with the extension: log it and keep serving.
-process.on('uncaughtException', (error) => console.log(`[observed-lambda] ERROR uncaught: ${error?.stack ?? error}`));
-process.on('unhandledRejection', (error) =>
+// (LLRT has no process.on: there an uncaught error ends the process, and Lambda reports the extension's exit.)
+process.on?.('uncaughtException', (error) => console.log(`[observed-lambda] ERROR uncaught: ${error?.stack ?? error}`));
+process.on?.('unhandledRejection', (error) =>
   console.log(`[observed-lambda] ERROR unhandled rejection: ${String(error)}`),
 );
 
 main().catch((error: unknown) => {
   // Only registration can fail here: without the Extensions API there is nothing to serve.
-  console.log(`[observed-lambda] ERROR cannot start: ${String(error)}`);
+  console.log(`[observed-lambda] ERROR cannot start: ${(error as Error)?.stack ?? String(error)}`);
   process.exit(1);
 });

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname, resolve } from 'node:path';
+import { delimiter, dirname, resolve } from 'node:path';
 import { preciseNowMs } from './clock.js';
 import { EventLog, type SandboxEvent } from './events-log.js';
 import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
@@ -15,6 +15,8 @@ import { launchFor, type ManagedRuntime, type RuntimeLaunch } from './managed-ru
 import { sampleGroups, sharedSampler } from './memory.js';
 import { MemoryLimit } from './memory-limit.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
+import { createNodeTrap, type NodeTrap } from './node-trap.js';
+import { pathWithoutNode } from './path-without-node.js';
 import { freePort } from './ports.js';
 import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
 import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
@@ -100,6 +102,12 @@ export interface LambdaEnvironmentOptions {
    * extensions and child processes use it too; its version sets AWS_EXECUTION_ENV and the runtime version.
    */
   nodeBinary?: string;
+  /**
+   * Extensions run with no node findable, whatever the function's runtime (as with a layer for runtimes
+   * without Node.js): their PATH has no real node and starts with a trap that records any run of `node`
+   * (read with `nodeRunsByExtensions()`). Default false.
+   */
+  extensionsWithoutNode?: boolean;
   /** Called with every output line of every process (the CLI prints them). */
   onOutput?: (process: string, stream: OutputStream, line: string) => void;
   /** Bound of the event log (oldest entries go first); default 20000 entries, enough for hundreds of invocations. */
@@ -212,6 +220,11 @@ export class LambdaEnvironment {
   /** `127.0.0.1:<port>`, the AWS_LAMBDA_RUNTIME_API of this environment. */
   readonly runtimeApiAddress: string;
 
+  /** With `extensionsWithoutNode`: every run of `node` by an extension (its arguments); none is the proof. */
+  nodeRunsByExtensions(): string[] {
+    return this.nodeTrap?.runs() ?? [];
+  }
+
   /** The Node.js that runs the function (the nodeBinary option, or the sandbox's own). */
   readonly node: NodeBinary;
 
@@ -234,6 +247,7 @@ export class LambdaEnvironment {
   private currentRequestId: string | undefined;
   private envVars: Record<string, string> = {};
   private shutdownResult: Promise<ShutdownResult> | undefined;
+  private nodeTrap: NodeTrap | undefined;
 
   private constructor(
     options: LambdaEnvironmentOptions,
@@ -608,6 +622,10 @@ export class LambdaEnvironment {
     // Extensions first: each must register before the runtime starts.
     const executables = findExtensions(options.layers);
     const extEnv = extensionEnv(this.envVars);
+    if (options.extensionsWithoutNode) {
+      this.nodeTrap ??= createNodeTrap();
+      extEnv.PATH = [this.nodeTrap.dir, pathWithoutNode(extEnv.PATH ?? '')].join(delimiter);
+    }
     for (const exe of executables) this.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
     const extensionFailure = (): Failure | undefined => {
       if (this.crashed) return this.crashed;

@@ -6,6 +6,9 @@
  * fixed timestamps, modes 0755 for directories and executables, 0644 for the
  * rest). Also dist/instrumentation/index.js for ObservedFunction's entry.
  *
+ * Then dist/layer-portable/ and its zip, the layer for runtimes without Node.js
+ * (build-portable-layer.ts), when its engine is in the tools cache.
+ *
  * `npm run build:extension` still builds the extension alone (tests use
  * buildLayer() from build-extension.ts for that).
  */
@@ -65,10 +68,19 @@ export async function buildFullLayer(outDir = join(root, 'dist')): Promise<Built
 
 if (require.main === module) {
   buildFullLayer().then(
-    (built) =>
+    async (built) => {
       console.log(
         `layer: ${built.layerDir} (extension ${built.extensionBytes} bytes, instrumentation index.cjs ${built.instrumentationBytes} bytes), ${built.zipPath} (${built.zipBytes} bytes)`,
-      ),
+      );
+      // The layer for runtimes without Node.js, when its engine is in the tools cache.
+      const { buildPortableLayer } = await import('./build-portable-layer.js');
+      const portable = await buildPortableLayer();
+      if (portable) {
+        console.log(
+          `portable layer (${portable.architecture}): ${portable.layerDir} (engine ${portable.engineBytes} bytes, extension ${portable.bundleBytes} bytes), ${portable.zipPath} (${portable.zipBytes} bytes)`,
+        );
+      }
+    },
     (error: unknown) => {
       console.error(error);
       process.exit(1);

@@ -23,12 +23,16 @@ export type HeaderFields = Record<string, string>;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field values: visible characters, spaces, tabs and obs-text; no CR, LF or NUL. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
-
-/** Index just past the blank line that ends a head, or -1 when it has not arrived yet. */
+/** Index just past the blank line (CR LF CR LF) that ends a head, or -1 when it has not arrived yet. */
 export function findHeadEnd(buffer: Buffer, from = 0): number {
-  const at = buffer.indexOf(CRLF_CRLF, Math.max(0, from - 3));
-  return at < 0 ? -1 : at + 4;
+  // By single bytes: LLRT's Buffer.indexOf finds numbers but not byte sequences.
+  let at = Math.max(0, from - 3);
+  for (;;) {
+    const cr = buffer.indexOf(13, at);
+    if (cr < 0 || cr + 3 >= buffer.length) return -1;
+    if (buffer[cr + 1] === 10 && buffer[cr + 2] === 13 && buffer[cr + 3] === 10) return cr + 4;
+    at = cr + 1;
+  }
 }
 
 function parseFields(lines: string[]): HeaderFields {

@@ -11,7 +11,7 @@
  * The register call asks for the account id (Lambda-Extension-Accept-Feature:
  * accountId), which the resource attributes need.
  */
-import { Agent, request } from 'node:http';
+import { HttpClient } from '../io/http-client.js';
 
 export interface InvokeEvent {
   readonly eventType: 'INVOKE';
@@ -47,7 +47,7 @@ export class ExtensionsApiError extends Error {
 
 interface Reply {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Readonly<Record<string, string | undefined>>;
   body: string;
 }
 
@@ -55,7 +55,7 @@ interface Reply {
 const CALL_TIMEOUT_MS = { register: 5_000, subscribe: 2_000, error: 1_000 };
 
 export class ExtensionsApiClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly client = new HttpClient(4);
   private extensionId: string | undefined;
 
   constructor(
@@ -133,7 +133,7 @@ export class ExtensionsApiClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.client.closeIdle();
   }
 
   private async reportError(path: string, errorType: string, message: string): Promise<void> {
@@ -150,40 +150,24 @@ export class ExtensionsApiClient {
     return this.extensionId ? { 'lambda-extension-identifier': this.extensionId } : {};
   }
 
-  private call(
+  private async call(
     method: string,
     path: string,
     headers: Record<string, string>,
     body?: string,
     timeoutMs?: number,
   ): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        `http://${this.runtimeApi}${path}`,
-        {
-          method,
-          agent: this.agent,
-          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (error) => reject(new ExtensionsApiError(`${method} ${path}: ${error.message}`)));
-      if (timeoutMs !== undefined) {
-        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        req.on('close', () => clearTimeout(timer));
-      }
-      req.end(body);
+    const outcome = await this.client.exchange({
+      method,
+      url: new URL(`http://${this.runtimeApi}${path}`),
+      headers,
+      body: body === undefined ? undefined : Buffer.from(body),
+      timeoutMs,
     });
+    if (!outcome.response) {
+      throw new ExtensionsApiError(`${method} ${path}: ${outcome.error?.message ?? 'request failed'}`);
+    }
+    const { status, headers: replyHeaders, body: replyBody } = outcome.response;
+    return { status, headers: replyHeaders, body: replyBody.toString('utf8') };
   }
 }

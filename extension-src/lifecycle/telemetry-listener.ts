@@ -8,9 +8,8 @@
  * `platform.runtimeDone`, so the lifecycle learns that an invocation is over
  * whatever the platform module does with the events.
  */
-import { lookup } from 'node:dns/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { lookup } from 'node:dns';
+import { HttpServer } from '../io/http-server.js';
 import type { Logger } from '../self-telemetry/log.js';
 
 export const TELEMETRY_HOST = 'sandbox.localdomain';
@@ -27,25 +26,24 @@ export interface TelemetryListenerOptions {
   readonly lookupTimeoutMs?: number;
 }
 
-async function resolveHost(timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const found = await Promise.race([
-      lookup(TELEMETRY_HOST, { family: 4 }).then((r) => r.address),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), timeoutMs);
-      }),
-    ]);
-    return found ?? '127.0.0.1';
-  } catch {
-    return '127.0.0.1';
-  } finally {
-    clearTimeout(timer);
-  }
+/** The address of TELEMETRY_HOST, or 127.0.0.1 when it does not resolve in time (node:dns's callback form: LLRT has no node:dns/promises). */
+function resolveHost(timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('127.0.0.1'), timeoutMs);
+    try {
+      lookup(TELEMETRY_HOST, { family: 4 }, (error, address) => {
+        clearTimeout(timer);
+        resolve(!error && typeof address === 'string' && address !== '' ? address : '127.0.0.1');
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve('127.0.0.1');
+    }
+  });
 }
 
 export class TelemetryListener {
-  private server: Server | undefined;
+  private server: HttpServer | undefined;
   batches = 0;
   malformed = 0;
 
@@ -55,52 +53,37 @@ export class TelemetryListener {
   async start(): Promise<string> {
     const host = await resolveHost(this.options.lookupTimeoutMs ?? 500);
     const limit = this.options.maxBodyBytes ?? 4 * 1024 * 1024;
-    const server = createServer({ keepAliveTimeout: 0 }, (req, res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= limit) chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (size > limit) {
+    const server = new HttpServer({
+      route: () => ({
+        maxBodyBytes: limit,
+        tooLarge: (_limit, declared) => {
           this.malformed++;
           this.options.log.once(
             'telemetry-too-large',
             'warn',
-            `Telemetry API delivery of ${size} bytes exceeds ${limit}; dropped`,
+            `Telemetry API delivery of ${declared ?? 'more than'} bytes exceeds ${limit}; dropped`,
           );
-          res.writeHead(413).end();
-          return;
-        }
-        res.writeHead(200).end();
-        this.deliver(Buffer.concat(chunks));
-      });
-      req.on('error', () => res.destroy());
+          return { status: 413 };
+        },
+        handle: (body) => {
+          // Answered at once; the events are handed on after the answer is written.
+          queueMicrotask(() => this.deliver(body));
+          return { status: 200 };
+        },
+      }),
+      onError: (error) => this.options.log.once('telemetry-listener', 'error', `Telemetry listener: ${String(error)}`),
     });
-    server.keepAliveTimeout = 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, host, () => resolve());
-    });
-    server.on('error', (error) =>
-      this.options.log.once('telemetry-listener', 'error', `Telemetry listener: ${error.message}`),
-    );
+    const port = await server.listen(0, host);
     this.server = server;
-    return `http://${TELEMETRY_HOST}:${(server.address() as AddressInfo).port}`;
+    return `http://${TELEMETRY_HOST}:${port}`;
   }
 
   get port(): number | undefined {
-    return (this.server?.address() as AddressInfo | null)?.port;
+    return this.server?.port;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await this.server?.close();
   }
 
   private deliver(body: Buffer): void {

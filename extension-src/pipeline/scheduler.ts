@@ -63,7 +63,8 @@ export class FlushScheduler {
       () => this.startBackground(this.now(), this.config.maxAgeMs / 2),
       this.config.maxAgeMs / 2,
     );
-    this.timer.unref();
+    // LLRT's timers are numbers, without unref.
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** The invocation's telemetry is complete; resolves when /next may be called. */

@@ -45,8 +45,17 @@ export function createReceivers({ config, log, accept, flushed }: ReceiverContex
     {
       name: 'otlp-grpc',
       deferrable: true,
-      start: () => {
-        const { GrpcReceiver: Grpc } = require('./grpc/server.js') as typeof import('./grpc/server.js');
+      start: async () => {
+        let Grpc: typeof GrpcReceiver;
+        try {
+          Grpc = (require('./grpc/server.js') as typeof import('./grpc/server.js')).GrpcReceiver;
+        } catch (error) {
+          // LLRT (the engine of the layer for runtimes without Node.js) has no node:http2.
+          log.info(
+            `OTLP/gRPC receiver off: this engine has no node:http2 (${String(error)}); OTLP/HTTP on port ${config.receiver.port} takes the same data`,
+          );
+          return;
+        }
         grpc = new Grpc({
           port: config.receiver.grpcPort,
           maxMessageBytes: config.receiver.maxDecompressedBytes,

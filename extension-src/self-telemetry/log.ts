@@ -22,10 +22,13 @@ export interface Logger {
 
 const MAX_ONCE_KEYS = 1_000;
 
-export function createLogger(
-  level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
-): Logger {
+/** One line to stdout (console.log where the engine has no process.stdout, as LLRT). */
+function writeLine(line: string): void {
+  if (process.stdout?.write) process.stdout.write(`${line}\n`);
+  else console.log(line);
+}
+
+export function createLogger(level: LogLevel = 'info', write: (line: string) => void = writeLine): Logger {
   const threshold = ORDER[level];
   const seen = new Set<string>();
   const log = (at: LogLevel, message: string) => {

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestBySignal, Signal } from '../../extension-src/otlp/types.js';
 import { LambdaEnvironment } from '../../sandbox/index.js';
-import { accounting, exitTotals, removeTestLayer, SAMPLE_FUNCTION_DIR, testLayer } from '../support/extension-layer.js';
+import {
+  accounting,
+  exitTotals,
+  removeTestLayer,
+  SAMPLE_FUNCTION_DIR,
+  TEST_LAYER_KIND,
+  testLayer,
+} from '../support/extension-layer.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 
 interface Produced {
@@ -255,29 +262,33 @@ describe('extension in the Lambda sandbox', () => {
     }
   });
 
-  it('takes OTLP/gRPC from the function too (the gRPC receiver starts after the first /next is sent)', async () => {
-    const sink = await new OtlpSink().start();
-    const env = await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: join(__dirname, 'fixtures', 'grpc-function'),
-      layers: [layerDir],
-      env: { OBSERVED_OTLP_ENDPOINT: sink.url, OBSERVED_FLUSH: 'end-of-invocation' },
-    });
-    try {
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const result = await env.invoke({});
-        expect(result.status).toBe('success');
-        ids.push(...(result.result as string[]));
+  // The portable layer's engine (LLRT) has no node:http2: there the receiver is off, said in one line (portable-layer.test.ts).
+  it.skipIf(TEST_LAYER_KIND === 'portable')(
+    'takes OTLP/gRPC from the function too (the gRPC receiver starts after the first /next is sent)',
+    async () => {
+      const sink = await new OtlpSink().start();
+      const env = await LambdaEnvironment.start({
+        handler: 'index.handler',
+        codeDir: join(__dirname, 'fixtures', 'grpc-function'),
+        layers: [layerDir],
+        env: { OBSERVED_OTLP_ENDPOINT: sink.url, OBSERVED_FLUSH: 'end-of-invocation' },
+      });
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const result = await env.invoke({});
+          expect(result.status).toBe('success');
+          ids.push(...(result.result as string[]));
+        }
+        await env.shutdown();
+        const spans = fromScope(sink, 'traces', 'grpc-function') as { spanId: Uint8Array }[];
+        expect(spans.map((s) => hex(s.spanId)).sort()).toEqual([...ids].sort());
+      } finally {
+        await env.shutdown().catch(() => {});
+        await sink.stop();
       }
-      await env.shutdown();
-      const spans = fromScope(sink, 'traces', 'grpc-function') as { spanId: Uint8Array }[];
-      expect(spans.map((s) => hex(s.spanId)).sort()).toEqual([...ids].sort());
-    } finally {
-      await env.shutdown().catch(() => {});
-      await sink.stop();
-    }
-  });
+    },
+  );
 
   it('answers bad requests with their 4xx and keeps taking valid ones', async () => {
     const sink = await new OtlpSink().start();

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaEnvironment } from '../../sandbox/index.js';
-import { buildLayer } from '../../scripts/build-extension.js';
 import { findBinary, requireBinary } from '../support/binaries.js';
+import { buildTestLayer } from '../support/extension-layer.js';
 import { PrometheusServer } from '../support/prometheus.js';
 import { FaultyRemoteWrite } from './backend.js';
 import {
@@ -40,7 +40,7 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
 
   beforeAll(async () => {
     layerRoot = mkdtempSync(join(tmpdir(), 'observed-faults-'));
-    const [server, built] = await Promise.all([PrometheusServer.start(), buildLayer(layerRoot)]);
+    const [server, built] = await Promise.all([PrometheusServer.start(), buildTestLayer(layerRoot)]);
     prom = server as PrometheusServer;
     layerDir = built.layerDir;
   }, 120_000);

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLayer } from '../../scripts/build-extension.js';
 import { runLoad } from '../../scripts/load.js';
 import { runSoak } from '../../scripts/soak.js';
 import { findBinary, requireBinary } from '../support/binaries.js';
+import { buildTestLayer } from '../support/extension-layer.js';
 import { PrometheusServer } from '../support/prometheus.js';
 
 const available = findBinary('prometheus') !== undefined || requireBinary('prometheus') !== undefined;
@@ -23,7 +23,7 @@ describe.skipIf(!available)('load and soak, short', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'observed-scale-'));
-    const [server, built] = await Promise.all([PrometheusServer.start(), buildLayer(root)]);
+    const [server, built] = await Promise.all([PrometheusServer.start(), buildTestLayer(root)]);
     prom = server as PrometheusServer;
     layerDir = built.layerDir;
   }, 120_000);

@@ -7,15 +7,40 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuiltLayer, buildLayer } from '../../scripts/build-extension.js';
+import { buildPortableLayer, EXTENSION_NAME } from '../../scripts/build-portable-layer.js';
 
 let built: Promise<BuiltLayer> | undefined;
 let dir: string | undefined;
+
+/**
+ * Which layer the sandbox suites run: the Node.js layer, or with OBSERVED_TEST_LAYER=portable
+ * (`npm run test:portable`) the layer for runtimes without Node.js (LLRT).
+ */
+export const TEST_LAYER_KIND: 'node' | 'portable' =
+  process.env.OBSERVED_TEST_LAYER === 'portable' ? 'portable' : 'node';
+
+async function portableTestLayer(outDir: string): Promise<BuiltLayer> {
+  const portable = await buildPortableLayer(outDir);
+  if (!portable) throw new Error('OBSERVED_TEST_LAYER=portable needs LLRT: bash scripts/install/llrt.sh');
+  return {
+    layerDir: portable.layerDir,
+    executable: join(portable.layerDir, 'extensions', EXTENSION_NAME),
+    zipPath: portable.zipPath,
+    zipBytes: portable.zipBytes,
+    executableBytes: portable.bundleBytes,
+  };
+}
+
+/** Builds the layer of TEST_LAYER_KIND from the current source into `<outDir>/layer` (or `layer-portable`). */
+export function buildTestLayer(outDir: string): Promise<BuiltLayer> {
+  return TEST_LAYER_KIND === 'portable' ? portableTestLayer(outDir) : buildLayer(outDir);
+}
 
 /** Builds the extension from the current source (once per process). */
 export function testLayer(): Promise<BuiltLayer> {
   if (!built) {
     dir = mkdtempSync(join(tmpdir(), 'observed-layer-'));
-    built = buildLayer(dir);
+    built = buildTestLayer(dir);
   }
   return built;
 }

@@ -1,0 +1,121 @@
+/**
+ * Builds the layer for runtimes without Node.js (Python, Java, .NET, Ruby,
+ * OS-only): the extension runs on LLRT, AWS's low-latency JavaScript engine
+ * for Lambda, shipped in the layer, and never looks for a node binary.
+ *
+ *   dist/layer-portable/extensions/observed-lambda   launcher (/bin/sh: exec the engine on the bundle)
+ *   dist/layer-portable/observed-lambda/llrt          the engine (scripts/install/llrt.sh)
+ *   dist/layer-portable/observed-lambda/extension.js  the extension bundle (the same source as dist/layer/)
+ *   dist/layer-portable.zip                           deterministic zip of the directory
+ *
+ * The engine is the host's architecture (x86_64 here). arm64 needs an LLRT built for aarch64-unknown-linux-gnu:
+ * see README ("Engines") for why this machine cannot and what a release build does.
+ *
+ * Without the engine in the tools cache the portable layer is skipped with the reason (fails under CI=true).
+ */
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { arch } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { toolsCacheDir } from '../test/support/tools.js';
+import { layerEntries } from './build-layer.js';
+import { createZip } from './zip.js';
+
+const root = join(__dirname, '..');
+
+export const LLRT_VERSION = '0.8.1-beta';
+export const EXTENSION_NAME = 'observed-lambda';
+
+/** The LLRT binary scripts/install/llrt.sh builds, if present. */
+export function llrtBinary(): string | undefined {
+  const path = join(toolsCacheDir(), `llrt-${LLRT_VERSION}`, 'bin', 'llrt');
+  return existsSync(path) ? path : undefined;
+}
+
+/**
+ * Starts the engine on the bundle. Paths are relative to the launcher, so the layer works wherever it is
+ * mounted (/opt in Lambda, a directory in the sandbox); the extension's name comes from the launcher's file name.
+ */
+export const LAUNCHER = `#!/bin/sh
+# observed-lambda on its own JavaScript engine (LLRT): the function's runtime needs no Node.js.
+dir=\${0%/*}/../${EXTENSION_NAME}
+export OBSERVED_EXTENSION_PATH="$0"
+exec "$dir/llrt" "$dir/extension.js"
+`;
+
+export interface BuiltPortableLayer {
+  readonly layerDir: string;
+  readonly zipPath: string;
+  readonly zipBytes: number;
+  readonly unzippedBytes: number;
+  readonly engineBytes: number;
+  readonly bundleBytes: number;
+  readonly architecture: string;
+}
+
+/** Bundles the extension for LLRT into `file` (CommonJS, no shebang: the launcher names the engine). */
+export async function bundleForLlrt(file: string): Promise<void> {
+  await build({
+    entryPoints: [join(root, 'extension-src', 'main.ts')],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    // QuickJS implements ES2023; nothing needs lowering.
+    target: 'es2023',
+    format: 'cjs',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+/** Builds `<outDir>/layer-portable` and its zip; undefined (with the reason printed) when the engine is missing. */
+export async function buildPortableLayer(outDir = join(root, 'dist')): Promise<BuiltPortableLayer | undefined> {
+  const engine = llrtBinary();
+  if (!engine) {
+    const message = `portable layer skipped: LLRT ${LLRT_VERSION} is not in ${toolsCacheDir()}; build it with: bash scripts/install/llrt.sh (about 25 minutes)`;
+    if (process.env.CI === 'true') throw new Error(message);
+    console.warn(`WARNING: ${message}`);
+    return undefined;
+  }
+  const layerDir = join(outDir, 'layer-portable');
+  const engineDir = join(layerDir, EXTENSION_NAME);
+  const launcher = join(layerDir, 'extensions', EXTENSION_NAME);
+  rmSync(layerDir, { recursive: true, force: true });
+  mkdirSync(join(layerDir, 'extensions'), { recursive: true });
+  mkdirSync(engineDir, { recursive: true });
+  copyFileSync(engine, join(engineDir, 'llrt'));
+  chmodSync(join(engineDir, 'llrt'), 0o755);
+  await bundleForLlrt(join(engineDir, 'extension.js'));
+  writeFileSync(launcher, LAUNCHER);
+  chmodSync(launcher, 0o755);
+  const entries = layerEntries(layerDir);
+  const zip = createZip(entries);
+  const zipPath = `${layerDir}.zip`;
+  writeFileSync(zipPath, zip);
+  return {
+    layerDir,
+    zipPath,
+    zipBytes: zip.length,
+    unzippedBytes: entries.reduce((sum, e) => sum + (e.data?.length ?? 0), 0),
+    engineBytes: statSync(engine).size,
+    bundleBytes: statSync(join(engineDir, 'extension.js')).size,
+    architecture: arch() === 'arm64' ? 'arm64' : 'x86_64',
+  };
+}
+
+if (require.main === module) {
+  buildPortableLayer().then(
+    (built) => {
+      if (built) {
+        console.log(
+          `portable layer (${built.architecture}): ${built.layerDir} (engine ${built.engineBytes} bytes, extension ${built.bundleBytes} bytes), ${built.zipPath} (${built.zipBytes} bytes)`,
+        );
+      }
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
