@@ -52,9 +52,26 @@ export function parseFunctionArn(
   };
 }
 
+/**
+ * The ARN, when it names the function the environment describes. Lambda's always does; AWS's Runtime Interface
+ * Emulator (sam local, container images run locally) invents one in us-east-1 with account 012345678912
+ * whatever AWS_REGION says. The environment wins: an ARN of another region or function name is not used at
+ * all (no cloud.resource_id, and no account id from it), so the attributes never contradict each other.
+ */
+function agreeingArn(
+  arn: ReturnType<typeof parseFunctionArn>,
+  env: NodeJS.ProcessEnv,
+): ReturnType<typeof parseFunctionArn> {
+  if (!arn) return undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (region && arn.region !== region) return undefined;
+  if (env.AWS_LAMBDA_FUNCTION_NAME && arn.functionName !== env.AWS_LAMBDA_FUNCTION_NAME) return undefined;
+  return arn;
+}
+
 /** The Lambda resource attributes, as far as they are known now. */
 export function detectLambdaResource(env: NodeJS.ProcessEnv = process.env, identity: LambdaIdentity = {}): KeyValue[] {
-  const arn = parseFunctionArn(identity.functionArn);
+  const arn = agreeingArn(parseFunctionArn(identity.functionArn), env);
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME || arn?.functionName;
   const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   const accountId = identity.accountId || arn?.accountId;

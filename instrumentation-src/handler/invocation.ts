@@ -73,6 +73,11 @@ function functionOf(invokedArn: string, version: string | undefined) {
   if (lastFunction?.arn === invokedArn && lastFunction.version === version) return lastFunction;
   const parts = invokedArn.split(':');
   if (parts.length < 7 || parts[2] !== 'lambda') return undefined;
+  // The environment wins over an ARN of another region or function (AWS's Runtime Interface Emulator invents
+  // one in us-east-1): such an ARN gives no account or resource id, so the attributes never contradict.
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+  const name = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if ((region && parts[3] !== region) || (name && parts[6] !== name)) return undefined;
   // The function ARN with the version that runs, not the alias that was invoked.
   const unqualified = parts.slice(0, 7).join(':');
   lastFunction = {

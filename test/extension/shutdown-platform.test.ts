@@ -105,6 +105,30 @@ describe('platform telemetry at SHUTDOWN', () => {
     await expectEveryInvocation('quiet', 25);
   });
 
+  it("the emulator's SHUTDOWN reasons (SandboxTerminated, ReleaseFail) end it like spindown: flushed, exit 0 in time", async () => {
+    for (const reason of ['SandboxTerminated', 'ReleaseFail']) {
+      const env = layer.track(
+        await LambdaEnvironment.start({
+          handler: 'index.handler',
+          codeDir: join(FUNCTIONS, 'cjs'),
+          functionName: `reason-${reason}`,
+          layers: [layer.layerDir()],
+          env: { AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME), OBSERVED_OTLP_ENDPOINT: backend.url },
+        }),
+      );
+      expect((await env.invoke({})).status).toBe('success');
+      const shutdown = await env.shutdown({ reason });
+      expect(shutdown.reason).toBe(reason);
+      expect(shutdown.extensions.find((e) => e.name === 'observed-lambda')).toMatchObject({
+        exitedInTime: true,
+        exitCode: 0,
+      });
+      const traces = accounting(exitTotals(env.stdout('observed-lambda'))!, 'traces');
+      expect(traces.exported).toBe(traces.received);
+      expect(traces.dropped).toBe(0);
+    }
+  });
+
   const stressNg = requireBinary('stress-ng', 'apt-get install stress-ng (bash scripts/install-system-deps.sh)');
   it.skipIf(!stressNg)('the same with every core busy', async () => {
     // Two CPU burners per core for as long as the test runs: the Telemetry API's deliveries come late.

@@ -38,6 +38,22 @@ afterAll(async () => {
   await sink.stop();
 });
 
+describe('invocation span attributes', () => {
+  it("take no account or resource id from an ARN of another region (RIE's invented us-east-1 ARN)", async () => {
+    const handler = wrapHandler(async (_event: unknown, _context: unknown) => 'ok');
+    const context = {
+      ...lambdaContext(),
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:012345678912:function:orders',
+    };
+    await handler({}, context);
+    await loopbackSettled();
+    const span = spanByInvocation(sink.spans(), context.awsRequestId);
+    expect(attribute(span?.attributes, 'aws.lambda.invoked_arn')).toBe(context.invokedFunctionArn);
+    expect(attribute(span?.attributes, 'cloud.account.id')).toBeUndefined();
+    expect(attribute(span?.attributes, 'cloud.resource_id')).toBeUndefined();
+  });
+});
+
 describe('async handler', () => {
   it('returns the result after the span, the metric, the log record and the notice have left', async () => {
     const counter = metrics.getMeter('orders').createCounter('orders.placed');

@@ -127,6 +127,23 @@ describe.skipIf(!found)('the layer under RIE with aws-lambda-ric', () => {
     for (const invocation of result.invocations) expect(JSON.parse(invocation.body).handler).toBe('index.handler');
   });
 
+  it('a function error: answered 200 with the error body, the environment kept, every invocation span exported', async () => {
+    const result = await run({
+      codeDir: join(FUNCTIONS, 'cjs'),
+      handler: 'index.fails',
+      entry: 'managed',
+      wrapper: true,
+      payloads: payloads.slice(0, 3),
+    });
+    expect(result.invocations.map((i) => i.status)).toEqual([200, 200, 200]);
+    for (const invocation of result.invocations) {
+      expect(JSON.parse(invocation.body)).toMatchObject({ errorType: 'RangeError', errorMessage: 'out of stock' });
+    }
+    expect(result.output.match(/External agent observed-lambda .* registered/g)).toHaveLength(1);
+    expect(wrapperSpans(result).sort()).toEqual(requestIds(result).sort());
+    expect(requestIds(result)).toHaveLength(3);
+  });
+
   it('without the exec wrapper: answered at once (no wait for a runtimeDone that never comes), nothing lost', async () => {
     for (const entry of ['managed', 'argv'] as const) {
       const result = await run({

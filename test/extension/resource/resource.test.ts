@@ -39,6 +39,20 @@ describe('Lambda resource detection', () => {
     expect(attrs.map((a) => a.key)).not.toContain('cloud.region');
   });
 
+  it("lets the environment win over an ARN of another region or function (RIE's invented us-east-1 ARN)", () => {
+    const rieArn = 'arn:aws:lambda:us-east-1:012345678912:function:orders-api';
+    const attrs = detectLambdaResource(LAMBDA_ENV, { functionArn: rieArn });
+    expect(attributeValue(attrs, 'cloud.region')).toBe('eu-west-1');
+    expect(attrs.map((a) => a.key)).not.toContain('cloud.resource_id');
+    expect(attrs.map((a) => a.key)).not.toContain('cloud.account.id');
+    const otherFunction = detectLambdaResource(LAMBDA_ENV, {
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:test_function',
+      accountId: '123456789012',
+    });
+    expect(otherFunction.map((a) => a.key)).not.toContain('cloud.resource_id');
+    expect(attributeValue(otherFunction, 'cloud.account.id')).toBe('123456789012');
+  });
+
   it('rejects what is not a Lambda function ARN', () => {
     expect(parseFunctionArn('arn:aws:s3:::bucket')).toBeUndefined();
     expect(parseFunctionArn('arn:aws:lambda:us-east-1:12:function:f')).toBeUndefined();
