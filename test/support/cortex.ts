@@ -9,7 +9,7 @@
  * Each tenant may get its own limits (Cortex's runtime overrides), so one
  * Cortex serves a suite whose tests each need a quota to bite at a small scale.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type InstantVector, instantQuery, Server, singleValue } from './prometheus.js';
@@ -129,6 +129,12 @@ ruler_storage:
   backend: local
   local:
     directory: ${join(dir, 'rules')}
+alertmanager:
+  external_url: http://127.0.0.1/alertmanager
+  data_dir: ${join(dir, 'alertmanager')}
+  sharding_ring:
+    kvstore:
+      store: inmemory
 alertmanager_storage:
   backend: local
   local:
@@ -151,6 +157,8 @@ export class CortexServer extends Server {
     const server = new CortexServer();
     server.dir = mkdtempSync(join(tmpdir(), 'observed-cortex-'));
     const file = join(server.dir, 'cortex.yaml');
+    // The ruler and alertmanager read their (empty) local stores at start.
+    for (const store of ['rules', 'alerts']) mkdirSync(join(server.dir, store));
     const [grpcPort, gossipPort] = [await freePort(), await freePort()];
     writeFileSync(file, config(server.dir, grpcPort, gossipPort, options.tenants ?? {}));
     await server.launch(
@@ -190,6 +198,8 @@ export class CortexServer extends Server {
   /** One tenant's view: the exporter settings that write to it (URL and X-Scope-OrgID), and its queries. */
   tenant(id: string) {
     return {
+      leftOpenRanges: true,
+      nativeInterpolation: 'exponential' as const,
       exporterEnv: {
         OBSERVED_REMOTE_WRITE_URL: this.remoteWriteUrl,
         OBSERVED_REMOTE_WRITE_HEADERS: `X-Scope-OrgID=${id}`,

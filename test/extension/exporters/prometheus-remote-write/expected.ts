@@ -23,8 +23,18 @@ export function exponentialIndex(value: number, scale: number): number {
   return Math.ceil(Math.log2(value) * 2 ** scale) - 1;
 }
 
-/** histogram_quantile over a native histogram of positive values (Prometheus 2.x: linear within the bucket). */
-export function nativeQuantile(q: number, scale: number, values: number[]): number {
+/**
+ * histogram_quantile over a native histogram of positive values. Prometheus 2.x
+ * interpolates linearly within the bucket; the PromQL engine of Prometheus 3
+ * (Cortex 1.21) exponentially, as if the values filled the buckets of a finer
+ * histogram evenly.
+ */
+export function nativeQuantile(
+  q: number,
+  scale: number,
+  values: number[],
+  interpolation: 'linear' | 'exponential' = 'linear',
+): number {
   const counts = new Map<number, number>();
   for (const v of values) {
     const i = exponentialIndex(v, scale);
@@ -38,7 +48,8 @@ export function nativeQuantile(q: number, scale: number, values: number[]): numb
     if (seen + c >= rank) {
       const lower = 2 ** (i * 2 ** -scale);
       const upper = 2 ** ((i + 1) * 2 ** -scale);
-      return lower + (upper - lower) * ((rank - seen) / c);
+      const fraction = (rank - seen) / c;
+      return interpolation === 'linear' ? lower + (upper - lower) * fraction : lower * (upper / lower) ** fraction;
     }
     seen += c;
   }
