@@ -72,11 +72,24 @@ async function main(): Promise<void> {
   };
 
   // Secret headers are fetched while the extension registers, and are in place before the first /next.
-  let secretHeaders: Record<string, string> = {};
-  const secretsLoaded = loadSecretHeaders(config.otlp?.headersSecretArn, log).then((headers) => {
-    secretHeaders = headers;
+  const secretHeaders = new Map<string, Record<string, string>>();
+  const secretsLoaded = Promise.all(
+    (
+      [
+        ['otlp', config.otlp?.secrets, 'OTLP requests are sent without them'],
+        ['remote-write', config.remoteWrite?.secrets, 'remote write requests are sent without them'],
+        ['pushgateway', config.pushgateway?.secrets, 'Pushgateway requests are sent without them'],
+        ['opensearch', config.openSearch?.secrets, 'OpenSearch requests are sent without them'],
+      ] as const
+    ).map(async ([exporter, sources, without]) => {
+      if (sources?.length) secretHeaders.set(exporter, await loadSecretHeaders(sources, log, without));
+    }),
+  );
+  const { exporters, counters } = createExporters({
+    config,
+    log,
+    secretHeaders: (exporter) => secretHeaders.get(exporter) ?? {},
   });
-  const { exporters, counters } = createExporters({ config, log, otlpSecretHeaders: () => secretHeaders });
   const exitAccounting = new ExitAccounting(exporters);
   for (const source of counters) self.addSource(exitAccounting.source(source));
   if (exporters.length === 0) {

@@ -1,19 +1,59 @@
 /**
- * Headers with API keys come from Secrets Manager or SSM Parameter Store by
- * ARN (OBSERVED_OTLP_HEADERS_SECRET_ARN), fetched once at start with the
- * function role's credentials, never from plaintext variables. The value holds
- * the headers as a JSON object (`{"api-key": "..."}`) or in the OTel
- * `key=value,...` form. Any failure is logged once, naming the AWS error code,
- * and the extension carries on without those headers.
+ * Credentials come from Secrets Manager or SSM Parameter Store by ARN
+ * (`OBSERVED_<DESTINATION>_HEADERS_SECRET_ARN`, `_BEARER_TOKEN_SECRET_ARN`,
+ * `_BASIC_AUTH_SECRET_ARN`), fetched once at start with the function role's
+ * credentials, never from plaintext variables, and become request headers:
+ * - headers: a JSON object (`{"api-key": "..."}`) or the OTel `key=value,...` form;
+ * - bearer token: the token itself, sent as `authorization: Bearer <token>`;
+ * - basic auth: `{"username": "...", "password": "..."}` (the shape of a
+ *   Secrets Manager database secret) or `username:password`, sent as
+ *   `authorization: Basic ...`.
+ * Any failure is logged once, naming the variable and the AWS error code
+ * (never the value), and the extension carries on without those headers.
  */
+import type { ConfigReader } from '../env/reader.js';
 import type { Logger } from '../self-telemetry/log.js';
 
-export type SecretHeadersResolver = (arn: string) => Promise<Record<string, string>>;
+/** Reads the text of a secret or parameter. */
+export type SecretTextResolver = (arn: string) => Promise<string>;
+
+/** What a secret's value holds. */
+export type SecretForm = 'headers' | 'bearer-token' | 'basic-auth';
+
+/** A secret to read at start, the variable that named it and what it holds. */
+export interface SecretSource {
+  readonly variable: string;
+  readonly arn: string;
+  readonly form: SecretForm;
+}
+
+const FORM_SUFFIX: Record<SecretForm, string> = {
+  headers: 'HEADERS_SECRET_ARN',
+  'bearer-token': 'BEARER_TOKEN_SECRET_ARN',
+  'basic-auth': 'BASIC_AUTH_SECRET_ARN',
+};
+
+/**
+ * The secrets `<prefix>_<FORM>_SECRET_ARN` names for each of `forms`; a value that is not a Secrets Manager
+ * or SSM parameter ARN is a warning and is left out.
+ */
+export function readSecretSources(reader: ConfigReader, prefix: string, forms: readonly SecretForm[]): SecretSource[] {
+  const sources: SecretSource[] = [];
+  for (const form of forms) {
+    const variable = `${prefix}_${FORM_SUFFIX[form]}`;
+    const arn = reader.raw(variable);
+    if (arn === undefined) continue;
+    if (!/^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]*:\d{12}:secret:|ssm:[a-z0-9-]*:\d{12}:parameter\/)/.test(arn)) {
+      reader.warn(variable, arn, 'the ARN of a Secrets Manager secret or an SSM parameter', 'ignored');
+      continue;
+    }
+    sources.push({ variable, arn, form });
+  }
+  return sources;
+}
 
 /** How long start-up may wait for the secret. */
 export const SECRET_TIMEOUT_MS = 2_000;
-
-const VARIABLE = 'OBSERVED_OTLP_HEADERS_SECRET_ARN';
 
 /** A failure with the code to log (an AWS error code or one of ours); the message never holds the value. */
 class SecretError extends Error {
@@ -96,7 +136,7 @@ interface ParameterAnswer {
 export function awsSecretsResolver(
   env: NodeJS.ProcessEnv = process.env,
   timeoutMs = SECRET_TIMEOUT_MS,
-): SecretHeadersResolver {
+): SecretTextResolver {
   return async (arn) => {
     const { partition, service, region: arnRegion, resource } = parseArn(arn);
     // Loaded only when a secret is configured: the signer is not on the start-up path otherwise.
@@ -147,22 +187,66 @@ export function awsSecretsResolver(
       throw new SecretError('UnsupportedArn', `service "${service}" is neither secretsmanager nor ssm:...:parameter/`);
     }
     if (text === undefined) throw new SecretError('InvalidSecretValue', 'the answer holds no value');
-    return parseHeadersValue(text);
+    return text;
   };
 }
 
-/** Resolves the headers secret if one is configured, within a bounded time; failures are logged once and leave no extra headers. */
+/** The headers a secret's text stands for. */
+export function headersFromSecret(form: SecretForm, text: string): Record<string, string> {
+  if (form === 'headers') return parseHeadersValue(text);
+  const trimmed = text.trim();
+  if (form === 'bearer-token') {
+    if (trimmed === '' || /\s/.test(trimmed))
+      throw new SecretError('InvalidSecretValue', 'a bearer token is one word without blanks');
+    return { authorization: `Bearer ${trimmed}` };
+  }
+  let username: unknown;
+  let password: unknown;
+  if (trimmed.startsWith('{')) {
+    try {
+      ({ username, password } = JSON.parse(trimmed) as { username?: unknown; password?: unknown });
+    } catch {
+      throw new SecretError('InvalidSecretValue', 'the value starts with "{" but is not valid JSON');
+    }
+  } else if (trimmed.includes(':')) {
+    username = trimmed.slice(0, trimmed.indexOf(':'));
+    password = trimmed.slice(trimmed.indexOf(':') + 1);
+  }
+  if (typeof username !== 'string' || username === '' || typeof password !== 'string')
+    throw new SecretError(
+      'InvalidSecretValue',
+      'basic auth needs {"username": "...", "password": "..."} or username:password',
+    );
+  return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+}
+
+/**
+ * Reads every secret of `sources` at once, each within a bounded time, and merges their headers in order.
+ * A failure is logged once per secret (variable and error code, never the value); `without` says what is
+ * sent instead, e.g. "remote write requests are sent without them".
+ */
 export async function loadSecretHeaders(
-  arn: string | undefined,
+  sources: readonly SecretSource[],
   log: Logger,
-  resolver: SecretHeadersResolver = awsSecretsResolver(),
+  without: string,
+  resolver: SecretTextResolver = awsSecretsResolver(),
   timeoutMs = SECRET_TIMEOUT_MS,
 ): Promise<Record<string, string>> {
-  if (!arn) return {};
+  const sets = await Promise.all(sources.map((source) => loadOne(source, log, without, resolver, timeoutMs)));
+  return Object.assign({}, ...sets);
+}
+
+async function loadOne(
+  source: SecretSource,
+  log: Logger,
+  without: string,
+  resolver: SecretTextResolver,
+  timeoutMs: number,
+): Promise<Record<string, string>> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const headers = await Promise.race([
-      resolver(arn),
+    const text = await Promise.race([
+      resolver(source.arn),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new SecretError('Timeout', `no answer within ${timeoutMs} ms`)),
@@ -170,11 +254,12 @@ export async function loadSecretHeaders(
         );
       }),
     ]);
-    log.info(`${VARIABLE}: ${Object.keys(headers).length} header(s) read from the secret`);
+    const headers = headersFromSecret(source.form, text);
+    log.info(`${source.variable}: ${Object.keys(headers).length} header(s) read from the secret`);
     return headers;
   } catch (error) {
     const code = error instanceof SecretError ? error.code : 'Error';
-    log.warn(`${VARIABLE}: ${code}: ${(error as Error).message}; OTLP requests are sent without the secret's headers`);
+    log.warn(`${source.variable}: ${code}: ${(error as Error).message}; ${without}`);
     return {};
   } finally {
     clearTimeout(timer);

@@ -43,8 +43,8 @@ export interface ExporterSettings {
 export interface ExporterContext {
   readonly config: ExporterSettings;
   readonly log: Logger;
-  /** Extra OTLP headers resolved from a secret, if any. */
-  readonly otlpSecretHeaders?: () => Readonly<Record<string, string>>;
+  /** Headers an exporter (by entry name) read from secrets at start, if any. */
+  readonly secretHeaders?: (exporter: string) => Readonly<Record<string, string>>;
 }
 
 export interface ExporterEntry {
@@ -58,22 +58,23 @@ const prefixed = (log: Logger, name: string) => (message: string) => log.warn(`$
 export const EXPORTERS: readonly ExporterEntry[] = [
   {
     name: 'otlp',
-    create({ config, log, otlpSecretHeaders }) {
+    create({ config, log, secretHeaders }) {
       if (!config.otlp) return undefined;
       const exporter = new OtlpHttpExporter(config.otlp, {
         log,
         bounds: config.buffer,
-        extraHeaders: otlpSecretHeaders,
+        extraHeaders: secretHeaders && (() => secretHeaders('otlp')),
       });
       return { exporter, counters: () => exporter.counters() };
     },
   },
   {
     name: 'remote-write',
-    create({ config, log }) {
+    create({ config, log, secretHeaders }) {
       if (!config.remoteWrite) return undefined;
       const exporter = new (load.remoteWrite().RemoteWriteExporter)(config.remoteWrite, {
         log: prefixed(log, 'remote-write'),
+        extraHeaders: secretHeaders && (() => secretHeaders('remote-write')),
       });
       return {
         exporter,
@@ -96,10 +97,11 @@ export const EXPORTERS: readonly ExporterEntry[] = [
   },
   {
     name: 'pushgateway',
-    create({ config, log }) {
+    create({ config, log, secretHeaders }) {
       if (!config.pushgateway) return undefined;
       const exporter = new (load.pushgateway().PushgatewayExporter)(config.pushgateway, {
         log: prefixed(log, 'pushgateway'),
+        extraHeaders: secretHeaders && (() => secretHeaders('pushgateway')),
       });
       return {
         exporter,
@@ -122,10 +124,11 @@ export const EXPORTERS: readonly ExporterEntry[] = [
   },
   {
     name: 'opensearch',
-    create({ config, log }) {
+    create({ config, log, secretHeaders }) {
       if (!config.openSearch) return undefined;
       const exporter = new (load.openSearch().OpenSearchExporter)(config.openSearch, {
         log: prefixed(log, 'opensearch'),
+        extraHeaders: secretHeaders && (() => secretHeaders('opensearch')),
       });
       return {
         exporter,

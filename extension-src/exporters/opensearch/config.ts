@@ -12,6 +12,8 @@
  *   *.aoss.amazonaws.com hosts, `basic` when a username is set, else `none`),
  *   `sigv4`, `basic`, `none`.
  * - OBSERVED_OPENSEARCH_USERNAME / OBSERVED_OPENSEARCH_PASSWORD: basic auth.
+ * - OBSERVED_OPENSEARCH_BASIC_AUTH_SECRET_ARN: basic auth credentials from Secrets
+ *   Manager or SSM (aws/secrets.ts); with `auto` or `basic` they are the ones sent.
  * - OBSERVED_OPENSEARCH_SIGV4_SERVICE: `es` (managed domains) or `aoss`
  *   (Serverless); default from the host name. The region comes from the host
  *   name, else AWS_REGION.
@@ -21,7 +23,9 @@
  * - OBSERVED_OPENSEARCH_TIMEOUT_MS: per HTTP attempt (default 5000).
  * - OBSERVED_OPENSEARCH_COMPRESSION: `gzip` or `none` (default).
  */
+
 import { regionFromEnv } from '../../aws/credentials.js';
+import { readSecretSources, type SecretSource } from '../../aws/secrets.js';
 import { type ConfigReader, type Env, type Parsed, readFrom } from '../../env/reader.js';
 
 export type OpenSearchAuth =
@@ -34,6 +38,8 @@ export interface OpenSearchOptions {
   readonly logsIndex: string;
   readonly tracesIndex: string | undefined;
   readonly auth: OpenSearchAuth;
+  /** A secret holding basic auth credentials, read at start (it stands for `auth` basic). */
+  readonly secrets?: readonly SecretSource[];
   readonly maxBytes: number;
   readonly maxQueuedDocuments: number;
   readonly timeoutMs: number;
@@ -78,7 +84,7 @@ export function readOpenSearchOptions(reader: ConfigReader): OpenSearchOptions |
     endpoint,
     logsIndex,
     tracesIndex,
-    auth: readAuth(reader, endpoint),
+    ...readAuthAndSecrets(reader, endpoint),
     maxBytes: reader.integer('OBSERVED_OPENSEARCH_MAX_BYTES', defaults.maxBytes, 10_000),
     maxQueuedDocuments: reader.integer('OBSERVED_OPENSEARCH_QUEUE_DOCUMENTS', defaults.maxQueuedDocuments, 10),
     timeoutMs: reader.integer('OBSERVED_OPENSEARCH_TIMEOUT_MS', defaults.timeoutMs, 100),
@@ -86,10 +92,20 @@ export function readOpenSearchOptions(reader: ConfigReader): OpenSearchOptions |
   };
 }
 
-function readAuth(reader: ConfigReader, endpoint: URL): OpenSearchAuth {
+/** With a basic auth secret, `auto` and `basic` mean the secret's credentials: the `authorization` header is its. */
+function readAuthAndSecrets(
+  reader: ConfigReader,
+  endpoint: URL,
+): { auth: OpenSearchAuth; secrets: readonly SecretSource[] } {
+  const secrets = readSecretSources(reader, 'OBSERVED_OPENSEARCH', ['basic-auth']);
+  const mode = reader.oneOf('OBSERVED_OPENSEARCH_AUTH', ['auto', 'sigv4', 'basic', 'none'], 'auto');
+  if (secrets.length > 0 && (mode === 'auto' || mode === 'basic')) return { auth: { kind: 'none' }, secrets };
+  return { auth: readAuth(reader, endpoint, mode), secrets: mode === 'none' ? secrets : [] };
+}
+
+function readAuth(reader: ConfigReader, endpoint: URL, mode: 'auto' | 'sigv4' | 'basic' | 'none'): OpenSearchAuth {
   const aws = AWS_HOST.exec(endpoint.hostname);
   const username = reader.raw('OBSERVED_OPENSEARCH_USERNAME');
-  const mode = reader.oneOf('OBSERVED_OPENSEARCH_AUTH', ['auto', 'sigv4', 'basic', 'none'], 'auto');
   const kind = mode === 'auto' ? (aws ? 'sigv4' : username ? 'basic' : 'none') : mode;
   if (kind === 'basic') {
     if (username) return { kind: 'basic', username, password: reader.env.OBSERVED_OPENSEARCH_PASSWORD ?? '' };

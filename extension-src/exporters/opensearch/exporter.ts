@@ -58,6 +58,8 @@ export interface OpenSearchCounters {
 }
 
 export interface OpenSearchDeps {
+  /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
+  readonly extraHeaders?: () => Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
   readonly env?: NodeJS.ProcessEnv;
   readonly initialBackoffMs?: number;
@@ -133,6 +135,8 @@ export class OpenSearchExporter implements Exporter {
     requestsRetried: 0,
   };
 
+  private readonly extraHeaders: () => Readonly<Record<string, string>>;
+
   constructor(
     readonly options: OpenSearchOptions,
     deps: OpenSearchDeps = {},
@@ -141,6 +145,7 @@ export class OpenSearchExporter implements Exporter {
     this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint);
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] opensearch: ${message}`));
     this.backoff = { initialMs: deps.initialBackoffMs ?? 100, maxMs: deps.maxBackoffMs ?? 5_000 };
+    this.extraHeaders = deps.extraHeaders ?? (() => ({}));
     if (options.auth.kind === 'sigv4') {
       const env = deps.env ?? process.env;
       this.signer = new RequestSigner(options.auth.service, options.auth.region, () => credentialsFromEnv(env));
@@ -222,6 +227,7 @@ export class OpenSearchExporter implements Exporter {
     const headers: Record<string, string> = {
       'content-type': 'application/x-ndjson',
       'user-agent': userAgent(),
+      ...this.extraHeaders(),
     };
     if (this.options.gzip) headers['content-encoding'] = 'gzip';
     const auth = this.options.auth;

@@ -12,6 +12,7 @@
  * - OBSERVED_OTLP_TIMEOUT: milliseconds per HTTP attempt.
  * - OBSERVED_OTLP_MAX_REQUEST_BYTES: larger queues are sent in several requests.
  */
+import { readSecretSources, type SecretSource } from '../../aws/secrets.js';
 import { type ConfigReader, type Env, type Parsed, readFrom } from '../../env/reader.js';
 import type { Signal } from '../../otlp/types.js';
 
@@ -24,6 +25,8 @@ export interface OtlpExporterConfig {
   readonly headers: Readonly<Record<string, string>>;
   /** ARN of a Secrets Manager secret or SSM parameter holding more headers (resolved at start; see aws/secrets.ts). */
   readonly headersSecretArn?: string;
+  /** The headers secret as read at start (aws/secrets.ts). */
+  readonly secrets?: readonly SecretSource[];
   readonly compression: 'gzip' | 'none';
   /** Per HTTP attempt (OBSERVED_OTLP_TIMEOUT, milliseconds as OTEL_EXPORTER_OTLP_TIMEOUT). */
   readonly timeoutMs: number;
@@ -65,21 +68,14 @@ export function readOtlpOptions(reader: ConfigReader): OtlpExporterConfig | unde
       urls[signal] = url;
     }
   }
-  const secretArn = reader.raw('OBSERVED_OTLP_HEADERS_SECRET_ARN');
-  if (secretArn !== undefined && !/^arn:aws[a-z-]*:(secretsmanager|ssm):/.test(secretArn)) {
-    reader.warn(
-      'OBSERVED_OTLP_HEADERS_SECRET_ARN',
-      secretArn,
-      'the ARN of a Secrets Manager secret or an SSM parameter',
-      'ignored',
-    );
-  }
+  const secrets = readSecretSources(reader, 'OBSERVED_OTLP', ['headers']);
   if (Object.keys(urls).length === 0) return undefined;
   return {
     urls,
     protocol: reader.oneOf<OtlpProtocol>('OBSERVED_OTLP_PROTOCOL', ['http/protobuf', 'http/json'], 'http/protobuf'),
     headers: Object.fromEntries(reader.keyValues('OBSERVED_OTLP_HEADERS').map(([k, v]) => [k.toLowerCase(), v])),
-    headersSecretArn: secretArn?.startsWith('arn:') ? secretArn : undefined,
+    headersSecretArn: secrets[0]?.arn,
+    secrets,
     compression: reader.oneOf('OBSERVED_OTLP_COMPRESSION', ['gzip', 'none'] as const, 'none'),
     timeoutMs: reader.integer('OBSERVED_OTLP_TIMEOUT', OTLP_DEFAULTS.timeoutMs, 1, 600_000),
     maxRequestBytes: reader.integer(

@@ -17,11 +17,14 @@
  *   counted as Cortex counts them (AMP's "label size" quota, 7 KB); a series
  *   over it is dropped and counted instead of refused by the backend.
  * - OBSERVED_REMOTE_WRITE_TIMEOUT_MS: per HTTP attempt.
+ * - OBSERVED_REMOTE_WRITE_HEADERS_SECRET_ARN / _BEARER_TOKEN_SECRET_ARN /
+ *   _BASIC_AUTH_SECRET_ARN: credentials from Secrets Manager or SSM (aws/secrets.ts).
  * - OBSERVED_REMOTE_WRITE_HEADERS: extra headers, `name=value,...` (e.g. a
  *   tenant header for Cortex or Mimir).
  * plus the OBSERVED_PROMETHEUS_* translation settings (../translate-settings.ts).
  */
 import { regionFromEnv } from '../../aws/credentials.js';
+import { readSecretSources, type SecretSource } from '../../aws/secrets.js';
 import { type ConfigReader, type Env, type Parsed, readFrom } from '../../env/reader.js';
 import type { TranslateOptions } from '../../translate/translator.js';
 import { readTranslateOptions } from '../translate-settings.js';
@@ -41,6 +44,8 @@ export interface RemoteWriteOptions {
   readonly maxLabelsBytes: number;
   readonly timeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Secrets holding more headers, a bearer token or basic auth credentials, read at start. */
+  readonly secrets?: readonly SecretSource[];
   readonly translate: TranslateOptions;
 }
 
@@ -112,6 +117,7 @@ export function readRemoteWriteOptions(reader: ConfigReader): RemoteWriteOptions
     headers: Object.fromEntries(
       reader.keyValues('OBSERVED_REMOTE_WRITE_HEADERS').map(([name, value]) => [name.toLowerCase(), value]),
     ),
+    secrets: readSecretSources(reader, 'OBSERVED_REMOTE_WRITE', ['headers', 'bearer-token', 'basic-auth']),
     translate,
   };
 }

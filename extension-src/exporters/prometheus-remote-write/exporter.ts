@@ -80,6 +80,8 @@ export interface RemoteWriteCounters {
 }
 
 export interface RemoteWriteDeps {
+  /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
+  readonly extraHeaders?: () => Readonly<Record<string, string>>;
   /** One line per event worth a human's attention. */
   readonly log?: (message: string) => void;
   /** Where AWS credentials are read from (the process environment by default). */
@@ -152,7 +154,7 @@ export class RemoteWriteExporter implements Exporter {
     this.health = deps.health ?? new BackendHealth();
     this.queue = new SeriesQueue(options.maxQueuedSamples, options.maxQueuedBytes);
     this.written = new StaleSeriesMemory(options.maxStaleSeries);
-    this.sender = new RemoteWriteSender(options, this.retry, deps.env ?? process.env);
+    this.sender = new RemoteWriteSender(options, this.retry, deps.env ?? process.env, deps.extraHeaders);
     this.rounds = new SerialFlush(
       this.health,
       (deadlineMs, final) => this.sendPending(deadlineMs, final ? undefined : this.health.attemptsAllowed()),

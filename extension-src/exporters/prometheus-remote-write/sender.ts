@@ -23,6 +23,7 @@ export class RemoteWriteSender {
     private readonly options: RemoteWriteOptions,
     private readonly retry: RetryPolicy,
     env: NodeJS.ProcessEnv,
+    private readonly extraHeaders: () => Readonly<Record<string, string>> = () => ({}),
   ) {
     if (options.sigv4Region) {
       this.signer = new RequestSigner('aps', options.sigv4Region, () => credentialsFromEnv(env));
@@ -47,6 +48,7 @@ export class RemoteWriteSender {
       'x-prometheus-remote-write-version': '0.1.0',
       'user-agent': userAgent(),
       ...this.options.headers,
+      ...this.extraHeaders(),
     };
     const signer = this.signer;
     if (!signer) return { method: 'POST', url, body, headers: () => base };

@@ -54,6 +54,8 @@ export interface PushgatewayCounters {
 }
 
 export interface PushgatewayDeps {
+  /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
+  readonly extraHeaders?: () => Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
   readonly retry?: Partial<RetryPolicy>;
   /** Cool-down after failed flushes (so a dead backend does not cost every invocation its whole deadline). */
@@ -93,6 +95,8 @@ export class PushgatewayExporter implements Exporter {
     samplesDropped: {},
   };
 
+  private readonly extraHeaders: () => Readonly<Record<string, string>>;
+
   constructor(
     readonly options: PushgatewayOptions,
     deps: PushgatewayDeps = {},
@@ -102,6 +106,7 @@ export class PushgatewayExporter implements Exporter {
     this.translator.onWarning = (message) => this.log(message);
     this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
+    this.extraHeaders = deps.extraHeaders ?? (() => ({}));
     this.rounds = new SerialFlush(this.health, (deadlineMs, final) =>
       this.pushChanged(deadlineMs, final ? undefined : this.health.attemptsAllowed()),
     );
@@ -194,7 +199,11 @@ export class PushgatewayExporter implements Exporter {
       const taken = group.unpushed;
       const body = Buffer.from(renderText(group.series.values(), GROUPING_LABELS), 'utf8');
       const url = this.groupUrl(group);
-      const headers = { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'user-agent': userAgent() };
+      const headers = {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'user-agent': userAgent(),
+        ...this.extraHeaders(),
+      };
       const result = await sendWithRetry(
         { method: 'PUT', url, body, headers: () => headers },
         deadlineMs,
@@ -232,7 +241,7 @@ export class PushgatewayExporter implements Exporter {
     if (!this.options.deleteOnShutdown) return;
     for (const group of this.groups.values()) {
       const url = this.groupUrl(group);
-      const headers = { 'user-agent': userAgent() };
+      const headers = { 'user-agent': userAgent(), ...this.extraHeaders() };
       const result = await sendWithRetry({ method: 'DELETE', url, headers: () => headers }, deadlineMs, this.retry);
       if (result.outcome === 'delivered') this.counters.deletes++;
       else
