@@ -40,7 +40,8 @@ export function packagedPath(relative: string, buildScript: string): string {
 
 /**
  * What the layer must hold: the extension every construct attaches, and the exec wrapper (with the files it
- * loads) that `observe()` and `ObserveFunctions` point functions at through AWS_LAMBDA_EXEC_WRAPPER.
+ * loads, and the OpenTelemetry API package it serves to functions) that `observe()` and `ObserveFunctions`
+ * point functions at through AWS_LAMBDA_EXEC_WRAPPER.
  */
 export const LAYER_PARTS = [
   'extensions/observed-lambda',
@@ -48,6 +49,7 @@ export const LAYER_PARTS = [
   'observed-instrument.d/preload.cjs',
   'observed-instrument.d/index.cjs',
   'observed-instrument.d/esm-entry.mjs',
+  'nodejs/node_modules/@opentelemetry/api/index.js',
 ];
 
 /**

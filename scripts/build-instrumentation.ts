@@ -6,13 +6,17 @@
  *                    bundled auto-instrumentations, wrapHandler), minified
  *     preload.cjs    what the exec wrapper preloads: index.cjs applied to _HANDLER
  *     esm-entry.mjs  the handler module for ES module handlers where Node.js has no in-thread module hooks
+ *   dist/layer/nodejs/node_modules/@opentelemetry/api/
+ *                  the OpenTelemetry API for functions that require it without bundling it (Lambda puts
+ *                  /opt/nodejs/node_modules on NODE_PATH): index.cjs's own copy of the API, re-exported,
+ *                  so the function's calls reach the wrapper's SDK
  * and, for ObservedFunction's generated entry (which bundles it into the function):
  *   dist/instrumentation/index.js   the same module as index.cjs
  * Source maps go to dist/sourcemaps. Only these paths are replaced, so the
  * extension's build output in dist/layer stays.
  */
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 
@@ -21,6 +25,8 @@ const source = join(root, 'instrumentation-src');
 
 /** The exec wrapper's file name in the layer (/opt/observed-instrument). */
 export const WRAPPER_NAME = 'observed-instrument';
+/** Where the layer's `@opentelemetry/api` package is, inside the layer. */
+export const API_PACKAGE_DIR = join('nodejs', 'node_modules', '@opentelemetry', 'api');
 const BUNDLE_FILES = ['index.cjs', 'preload.cjs'] as const;
 
 /**
@@ -154,7 +160,26 @@ export async function buildInstrumentationLayer(layerDir: string, mapsDir: strin
   copyFileSync(join(source, 'loader', 'esm-entry.mjs'), join(bundleDir, 'esm-entry.mjs'));
   copyFileSync(join(source, 'exec-wrapper.sh'), wrapperFile);
   chmodSync(wrapperFile, 0o755);
+  writeApiPackage(join(layerDir, API_PACKAGE_DIR), relative(join(layerDir, API_PACKAGE_DIR), bundleDir));
   return join(bundleDir, 'index.cjs');
+}
+
+/** The layer's `@opentelemetry/api`: a package whose main module is the instrumentation's API copy. */
+function writeApiPackage(dir: string, bundleDirFromPackage: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { version } = JSON.parse(
+    readFileSync(join(root, 'node_modules', '@opentelemetry', 'api', 'package.json'), 'utf8'),
+  ) as { version: string };
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: '@opentelemetry/api', version, main: 'index.js', description: 'observed-lambda: the exec wrapper instrumentation’s copy of the OpenTelemetry API' }, null, 2)}\n`,
+  );
+  const target = `${bundleDirFromPackage.split(sep).join('/')}/index.cjs`;
+  writeFileSync(
+    join(dir, 'index.js'),
+    `'use strict';\n// The exec wrapper's own copy of the OpenTelemetry API, so that calls reach its SDK.\nmodule.exports = require(${JSON.stringify(target)}).openTelemetryApi;\n`,
+  );
 }
 
 async function main(): Promise<void> {
