@@ -210,19 +210,6 @@ export class CortexServer extends Server {
     };
   }
 
-  /** Samples Cortex discarded for a tenant, by reason, from its own /metrics. */
-  async discarded(tenant: string): Promise<Record<string, number>> {
-    const text = await (await fetch(`${this.url}/metrics`)).text();
-    const out: Record<string, number> = {};
-    for (const line of text.split('\n')) {
-      const m = /^cortex_discarded_samples_total\{([^}]*)\} (\S+)$/.exec(line);
-      if (!m?.[1].includes(`user="${tenant}"`)) continue;
-      const reason = /reason="([^"]*)"/.exec(m[1])?.[1] ?? '';
-      out[reason] = (out[reason] ?? 0) + Number(m[2]);
-    }
-    return out;
-  }
-
   override async stop(): Promise<void> {
     await super.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
