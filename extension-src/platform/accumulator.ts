@@ -24,8 +24,9 @@
  * of completed records are remembered (bounded) so a copy arriving after
  * completion is dropped instead of starting a new, partial record.
  */
+
+import type { FunctionTrace } from '../otlp/trace-context.js';
 import type { InitFields, ReportRecord, RuntimeDoneRecord, StartRecord, TraceContext } from './events.js';
-import type { FunctionTrace } from './trace-context.js';
 
 /** What the Extensions API INVOKE event says about a request. */
 export interface InvokeInfo {

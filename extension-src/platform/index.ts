@@ -39,6 +39,7 @@
  */
 import type { OtlpPayload } from '../contracts/payload.js';
 import { encodeRequest } from '../otlp/proto.js';
+import type { FunctionTrace } from '../otlp/trace-context.js';
 import type { InstrumentationScope, KeyValue, LogRecord, Span } from '../otlp/types.js';
 import {
   type AccumulatorOptions,
@@ -52,7 +53,6 @@ import { readEvent } from './events.js';
 import { logRecordFromEvent } from './logs.js';
 import { PlatformMetrics } from './metrics.js';
 import { type InvocationIds, initSpan, invocationIds, invocationSpans, invocationStatus } from './spans.js';
-import type { FunctionTrace } from './trace-context.js';
 
 export type { InvokeInfo, MissingEvents } from './accumulator.js';
 

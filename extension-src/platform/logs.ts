@@ -19,10 +19,11 @@
  * The request id is the `faas.invocation_id` attribute (the semantic-convention
  * registry's key; the JS package's constant spells it `faas.invocation.id`).
  */
+
+import { spanIdFromHex, traceIdFromAny } from '../otlp/trace-context.js';
 import type { AnyValue, KeyValue, LogRecord } from '../otlp/types.js';
 import { anyValue } from '../resource/attributes.js';
 import { msToNanos, parseTime } from './events.js';
-import { spanIdFromHex, traceIdFromAny } from './trace-context.js';
 
 /** OTLP SeverityNumber for the level names Lambda runtimes and common loggers write. */
 const SEVERITY: Record<string, number> = {

@@ -41,12 +41,20 @@
  * header: with a caller's trace in the event (W3C traceparent) or no header at
  * all, only the wrapper knows the trace. The sampled flag is the function's.
  */
+
+import {
+  type FunctionTrace,
+  newSpanId,
+  newTraceId,
+  parseXRayHeader,
+  sameId,
+  spanIdFromHex,
+} from '../otlp/trace-context.js';
 import type { KeyValue, Span } from '../otlp/types.js';
 import { SpanKind, StatusCode } from '../otlp/types.js';
 import { toAttributes } from '../resource/attributes.js';
 import type { InitRecord, InvocationRecord } from './accumulator.js';
 import { msToNanos } from './events.js';
-import { type FunctionTrace, newSpanId, newTraceId, parseXRayHeader, sameId, spanIdFromHex } from './trace-context.js';
 
 const W3C_SAMPLED = 1;
 

@@ -6,7 +6,7 @@
  */
 import type { ExtensionConfig } from '../config/index.js';
 import type { OtlpPayload } from '../contracts/payload.js';
-import type { FunctionTrace } from '../platform/trace-context.js';
+import type { FunctionTrace } from '../otlp/trace-context.js';
 import type { Logger } from '../self-telemetry/log.js';
 import type { GrpcReceiver } from './grpc/server.js';
 import { HttpReceiver } from './http/server.js';

@@ -26,9 +26,9 @@ import { errorCode } from '../../io/error-code.js';
 import { DecompressedTooLargeError, gunzipLimited } from '../../io/gunzip.js';
 import { HttpServer, type Reply, type RequestHead, type Route } from '../../io/http-server.js';
 import { jsonToProtobuf, OtlpJsonError } from '../../otlp/json.js';
+import { type FunctionTrace, functionTraceFromNotice } from '../../otlp/trace-context.js';
 import type { Signal } from '../../otlp/types.js';
 import { validateRequest, WireFormatError } from '../../otlp/validate.js';
-import { type FunctionTrace, functionTraceFromNotice } from '../../platform/trace-context.js';
 import type { Logger } from '../../self-telemetry/log.js';
 
 export const FLUSHED_PATH = '/observed/v1/flushed';

@@ -6,7 +6,7 @@
  * without the wrapper (runtimeDone settles the trace from Lambda's header).
  */
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, hexToBytes } from '../../../extension-src/platform/trace-context.js';
+import { bytesToHex, hexToBytes } from '../../../extension-src/otlp/trace-context.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
 import { platformHarness } from './harness.js';
 import { functionLog, runtimeDone, start, tracing, xrayHeader } from './telemetry-events.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../../extension-src/platform/trace-context.js';
+import { bytesToHex } from '../../../extension-src/otlp/trace-context.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
 import { platformHarness } from './harness.js';
 import { extensionLog, functionLog } from './telemetry-events.js';

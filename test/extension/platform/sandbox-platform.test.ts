@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../../extension-src/otlp/trace-context.js';
 import type { HistogramDataPoint, Metric, NumberDataPoint } from '../../../extension-src/otlp/types.js';
-import { bytesToHex } from '../../../extension-src/platform/trace-context.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
 import { LambdaEnvironment } from '../../../sandbox/index.js';
 import { OpenSearchFake } from '../../support/opensearch-fake.js';

@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../../extension-src/otlp/trace-context.js';
 import type { Span } from '../../../extension-src/otlp/types.js';
-import { bytesToHex } from '../../../extension-src/platform/trace-context.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
 import { LambdaEnvironment } from '../../../sandbox/index.js';
 import { buildInstrumentationLayer, WRAPPER_NAME } from '../../../scripts/build-instrumentation.js';

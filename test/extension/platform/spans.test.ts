@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { bytesToHex, parseXRayHeader } from '../../../extension-src/otlp/trace-context.js';
 import { SpanKind, StatusCode } from '../../../extension-src/otlp/types.js';
-import { bytesToHex, parseXRayHeader } from '../../../extension-src/platform/trace-context.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
 import { platformHarness } from './harness.js';
 import {

@@ -10,7 +10,7 @@ import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../../extension-src/platform/trace-context.js';
+import { bytesToHex } from '../../../extension-src/otlp/trace-context.js';
 import { OtlpSink } from '../../support/otlp-sink.js';
 import { platformHarness } from './harness.js';
 import { FUNCTION_NAME, report, runtimeDone, start, tracing, xrayHeader } from './telemetry-events.js';
