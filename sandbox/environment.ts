@@ -659,6 +659,10 @@ export class LambdaEnvironment {
       deadline,
     );
     if (this.runtimeApi.initError) {
+      // The runtime exits by itself after reporting (aws-lambda-ric with status 129): give it that moment
+      // before the reset kills what is left.
+      const runtime = this.processes.get(RUNTIME);
+      if (runtime?.running) await Promise.race([runtime.exited, sleep(RUNTIME_SIGTERM_GRACE_MS)]);
       const { errorType, body } = this.runtimeApi.initError;
       const parsed = parseJson(Buffer.from(body)) as { errorMessage?: string } | string;
       const message = typeof parsed === 'object' && parsed?.errorMessage ? parsed.errorMessage : String(body);

@@ -34,3 +34,21 @@ function stackLines(err: unknown): string[] {
   const stack = err instanceof Error ? err.stack : undefined;
   return stack ? stack.split('\n') : [];
 }
+
+/**
+ * An error as the runtime's ERROR log lines show it (`Invoke Error`, `Uncaught Exception`): like aws-lambda-ric,
+ * errorType, errorMessage, code, the error's own enumerable properties, and `stack` as lines. The Runtime API
+ * body (toErrorBody) names the lines `trace` instead.
+ */
+export function toLoggedError(err: unknown): Record<string, unknown> {
+  const cause = err instanceof RuntimeError && err.cause instanceof Error ? err.cause : err;
+  const error = cause instanceof Error ? cause : new Error(String(cause));
+  const logged: Record<string, unknown> = {
+    errorType: err instanceof RuntimeError ? err.errorType : error.name,
+    errorMessage: error.message,
+    code: (error as { code?: unknown }).code,
+    ...error,
+  };
+  if (typeof error.stack === 'string') logged.stack = error.stack.split('\n');
+  return logged;
+}

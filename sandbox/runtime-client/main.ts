@@ -4,7 +4,7 @@
  * as `node <this file>`, through AWS_LAMBDA_EXEC_WRAPPER when one is set.
  */
 import { installConsole } from './console.js';
-import { RuntimeError, toErrorBody } from './errors.js';
+import { RuntimeError, toErrorBody, toLoggedError } from './errors.js';
 import { type Handler, loadHandler } from './handler-loader.js';
 import { runHandler } from './invoke.js';
 import { RuntimeApiClient } from './runtime-api-client.js';
@@ -22,12 +22,12 @@ function serialize(result: unknown): string {
 /** Errors outside the handler's promise end the process, after the invocation is answered, as in Lambda. */
 function installCrashHandlers(): void {
   const crash = (errorType: string, exitCode: number) => async (reason: unknown) => {
-    const body = toErrorBody(
-      errorType === 'Runtime.UnhandledPromiseRejection' ? new RuntimeError(errorType, String(reason), reason) : reason,
-    );
+    const error =
+      errorType === 'Runtime.UnhandledPromiseRejection' ? new RuntimeError(errorType, String(reason), reason) : reason;
+    const body = toErrorBody(error);
     logger.write(
       'ERROR',
-      `${errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception'} \t${JSON.stringify(body)}`,
+      `${errorType === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception'} \t${JSON.stringify(toLoggedError(error))}`,
     );
     try {
       if (currentRequestId) await api.fail(currentRequestId, body);
@@ -46,8 +46,9 @@ async function main(): Promise<void> {
   try {
     handler = await loadHandler(env.LAMBDA_TASK_ROOT ?? process.cwd(), env._HANDLER ?? '');
   } catch (err) {
+    // As aws-lambda-ric: the failed load is an uncaught exception of the init phase, reported, then exit 129.
     const body = toErrorBody(err);
-    logger.write('ERROR', `Init Error \t${JSON.stringify(body)}`);
+    logger.write('ERROR', `Uncaught Exception \t${JSON.stringify(toLoggedError(err))}`);
     await api.initError(body);
     process.exit(129);
   }
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       await api.respond(inv.requestId, body);
     } else {
       const body = toErrorBody(outcome.error);
-      logger.write('ERROR', `Invoke Error \t${JSON.stringify(body)}`);
+      logger.write('ERROR', `Invoke Error \t${JSON.stringify(toLoggedError(outcome.error))}`);
       await api.fail(inv.requestId, body);
     }
     currentRequestId = undefined;

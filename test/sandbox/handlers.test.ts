@@ -78,6 +78,15 @@ describe('sandbox runtime: handlers', () => {
       .map((e) => e.data?.event as TelemetryEvent)
       .find((e) => e.type === 'platform.runtimeDone');
     expect(runtimeDone?.record).toMatchObject({ status: 'error', errorType: 'Runtime.Unknown' });
+    // The log line shows the error as aws-lambda-ric does: its stack as `stack`, not the Runtime API's `trace`.
+    const line = env
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('\tERROR\tInvoke Error \t'));
+    const logged = JSON.parse(line!.slice(line!.indexOf('\t{') + 1));
+    expect(logged).toMatchObject({ errorType: 'TypeError', errorMessage: 'the order is missing' });
+    expect(logged.stack[0]).toContain('TypeError: the order is missing');
+    expect(logged).not.toHaveProperty('trace');
     // The environment stays usable after a function error.
     expect((await env.invoke()).status).toBe('error');
 
@@ -94,6 +103,13 @@ describe('sandbox runtime: handlers', () => {
       errorType: 'Runtime.ImportModuleError',
       message: expect.stringContaining("Cannot find module 'absent'"),
     });
+    // As aws-lambda-ric: logged as an uncaught exception of the init phase, and the runtime exits with 129.
+    const failed = (await missingModule.catch((error: unknown) => error)) as LambdaInitError;
+    expect(failed.output.runtime.stdout).toMatch(
+      /\tERROR\tUncaught Exception \t\{"errorType":"Runtime.ImportModuleError"/,
+    );
+    const exit = failed.events.find((e) => e.type === 'process.exit' && e.name === 'runtime');
+    expect(exit?.data).toMatchObject({ code: 129 });
   });
 
   it('runs the runtime through AWS_LAMBDA_EXEC_WRAPPER with the runtime command as arguments', async () => {
