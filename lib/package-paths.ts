@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const PACKAGE_NAME = 'observed-lambda';
@@ -65,4 +65,40 @@ export function packagedLayer(root = packageRoot()): string {
     );
   }
   return dir;
+}
+
+/**
+ * The prebuilt layer for runtimes without Node.js (dist/layer-portable of `root`): the extension with the
+ * engine it runs on, so the function's runtime needs no Node.js.
+ */
+export function packagedPortableLayer(root = packageRoot()): string {
+  const dir = join(root, 'dist', 'layer-portable');
+  if (!existsSync(join(dir, 'extensions', 'observed-lambda'))) {
+    throw new Error(
+      `observed-lambda: the layer folder ${dir} for runtimes without Node.js (Python, Java, .NET, Ruby, provided.al2023) is missing. In a checkout of the repository, run \`npm run build:layer\` (it builds the extension's engine layer when the engine is in the tools cache: bash scripts/install/llrt.sh).`,
+    );
+  }
+  return dir;
+}
+
+/** ELF e_machine values of Lambda's two architectures. */
+const ELF_MACHINES: Record<number, 'x86_64' | 'arm64'> = { 62: 'x86_64', 183: 'arm64' };
+
+/**
+ * The architectures a layer folder can serve: those of the native executables in it, or both when it
+ * holds none.
+ */
+export function layerArchitectures(dir: string): ('x86_64' | 'arm64')[] {
+  const found = new Set<'x86_64' | 'arm64'>();
+  for (const file of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!file.isFile()) continue;
+    const header = Buffer.alloc(20);
+    const fd = openSync(join(file.parentPath, file.name), 'r');
+    const read = readSync(fd, header, 0, 20, 0);
+    closeSync(fd);
+    if (read < 20 || header.readUInt32BE(0) !== 0x7f454c46) continue;
+    const machine = ELF_MACHINES[header.readUInt16LE(18)];
+    if (machine) found.add(machine);
+  }
+  return found.size === 0 ? ['x86_64', 'arm64'] : [...found].sort();
 }

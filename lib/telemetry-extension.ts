@@ -2,8 +2,13 @@ import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { constructError } from './errors.js';
-import { packagedLayer } from './package-paths.js';
-import { supportedNodeRuntimes } from './runtimes.js';
+import { layerArchitectures, packagedLayer, packagedPortableLayer } from './package-paths.js';
+import {
+  otherRuntimeReason,
+  portableLayerRuntimes,
+  supportedNodeRuntimes,
+  unsupportedRuntimeReason,
+} from './runtimes.js';
 
 /** Properties of a {@link TelemetryExtension}. */
 export interface TelemetryExtensionProps {
@@ -35,10 +40,13 @@ export interface TelemetryExtensionProps {
 const SINGLETON_ID = 'ObservedLambdaTelemetryExtension';
 
 /**
- * The observed-lambda extension as a Lambda layer: the prebuilt bundle shipped
- * in this package (`dist/layer`), so an app needs neither Docker nor esbuild
- * for it and the asset hash only changes when the extension does. One bundle
- * serves every supported Node.js runtime on x86_64 and arm64.
+ * The observed-lambda extension as Lambda layers, prebuilt and shipped in this
+ * package, so an app needs neither Docker nor esbuild for them and the asset
+ * hash only changes when the extension does: `dist/layer` for the Node.js
+ * runtimes (x86_64 and arm64), and `dist/layer-portable`, with the engine the
+ * extension runs on, for runtimes without Node.js (Python, Java, .NET, Ruby,
+ * `provided.al2023`), added to the stack when a function of one asks for it
+ * ({@link TelemetryExtension.layerFor}).
  */
 export class TelemetryExtension extends Construct {
   /** The layer shared by every observed function of the stack that holds `scope`. */
@@ -56,9 +64,14 @@ export class TelemetryExtension extends Construct {
   public readonly layerVersionArn: string;
 
   private readonly layerVersion: lambda.LayerVersion;
-  private permissionCount = 0;
+  private portable: lambda.LayerVersion | undefined;
+  private readonly shares: lambda.LayerVersionPermission[] = [];
 
-  constructor(scope: Construct, id: string, props: TelemetryExtensionProps = {}) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: TelemetryExtensionProps = {},
+  ) {
     super(scope, id);
     this.layerVersion = new lambda.LayerVersion(this, 'Layer', {
       code: lambda.Code.fromAsset(packagedLayer()),
@@ -75,12 +88,60 @@ export class TelemetryExtension extends Construct {
     if (props.shareWithOrganization !== undefined) this.shareWithOrganization(props.shareWithOrganization);
   }
 
+  /**
+   * The layer for a function of `runtime`: the Node.js layer for Node.js runtimes, the layer that brings
+   * its own engine for Python, Java, .NET, Ruby and `provided.al2`/`provided.al2023`. Runtimes of those
+   * languages beyond the 15 a layer may declare get the same layer version without the runtime list.
+   */
+  public layerFor(runtime: lambda.Runtime): lambda.ILayerVersion {
+    if (runtime.family === lambda.RuntimeFamily.NODEJS) {
+      const reason = unsupportedRuntimeReason(runtime);
+      if (reason !== undefined) throw constructError(this, `TelemetryExtension.layerFor: ${reason}`);
+      return this.layer;
+    }
+    const reason = otherRuntimeReason(runtime);
+    if (reason !== undefined) throw constructError(this, `TelemetryExtension.layerFor: ${reason}`);
+    const portable = this.portableLayer();
+    if (portable.compatibleRuntimes?.some((r) => r.runtimeEquals(runtime))) return portable;
+    const id = `PortableLayerFor${runtime.name.replace(/[^A-Za-z0-9]/g, '')}`;
+    const existing = this.node.tryFindChild(id) as lambda.ILayerVersion | undefined;
+    return existing ?? lambda.LayerVersion.fromLayerVersionArn(this, id, portable.layerVersionArn);
+  }
+
+  /** The layer for runtimes without Node.js, created with the first function that needs it. */
+  private portableLayer(): lambda.LayerVersion {
+    if (this.portable === undefined) {
+      const dir = packagedPortableLayer();
+      this.portable = new lambda.LayerVersion(this, 'PortableLayer', {
+        code: lambda.Code.fromAsset(dir),
+        layerVersionName: this.props.layerVersionName && `${this.props.layerVersionName}-portable`,
+        description:
+          'observed-lambda: OpenTelemetry and Lambda platform telemetry exporter (extension with its own engine, for runtimes without Node.js)',
+        compatibleRuntimes: portableLayerRuntimes(),
+        // The engine is native code: the layer serves the architectures it was built for.
+        compatibleArchitectures: layerArchitectures(dir).map((a) =>
+          a === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+        ),
+        license: 'Apache-2.0',
+        removalPolicy: this.props.removalPolicy,
+      });
+      for (const [i, share] of this.shares.entries()) this.portable.addPermission(`Share${i}`, share);
+    }
+    return this.portable;
+  }
+
   /** Lets another account use the layer. */
   public shareWithAccount(accountId: string): void {
     if (!Token.isUnresolved(accountId) && !/^\d{12}$/.test(accountId)) {
       throw constructError(this, `TelemetryExtension: "${accountId}" is not an AWS account id (12 digits)`);
     }
-    this.layerVersion.addPermission(`Share${this.permissionCount++}`, { accountId });
+    this.share({ accountId });
+  }
+
+  private share(permission: lambda.LayerVersionPermission): void {
+    const i = this.shares.push(permission) - 1;
+    this.layerVersion.addPermission(`Share${i}`, permission);
+    this.portable?.addPermission(`Share${i}`, permission);
   }
 
   /** Lets every account of an AWS Organizations organization use the layer. */
@@ -91,6 +152,6 @@ export class TelemetryExtension extends Construct {
         `TelemetryExtension: "${organizationId}" is not an organization id (o- followed by 10 to 32 characters)`,
       );
     }
-    this.layerVersion.addPermission(`Share${this.permissionCount++}`, { accountId: '*', organizationId });
+    this.share({ accountId: '*', organizationId });
   }
 }

@@ -245,7 +245,7 @@ function optionSettings(options: TelemetryOptions): Settings {
  */
 export function applyTelemetry(fn: lambda.Function, options: TelemetryOptions, where: string): void {
   const extension = options.extension ?? TelemetryExtension.of(fn);
-  fn.addLayers(extension.layer);
+  fn.addLayers(extension.layerFor(fn.runtime));
   const settings: Settings = {};
   for (const part of [...options.destinations.map((d) => bindDestination(d, fn, fn)), optionSettings(options)]) {
     for (const [name, setting] of Object.entries(part)) {

@@ -19,12 +19,12 @@ function functionsByPath(
 }
 
 describe('ObserveFunctions', () => {
-  it('observes every Node.js function in scope, warns about the rest, and leaves excluded ones alone', () => {
+  it('observes every Node.js function in scope, warns about those it cannot observe, and leaves excluded ones alone', () => {
     const { app, stack } = newStack();
     const api = inlineFunction(stack, 'Api');
     const nested = new Construct(stack, 'Team');
     const worker = inlineFunction(nested, 'Worker', lambda.Runtime.NODEJS_24_X);
-    const python = inlineFunction(stack, 'Python', lambda.Runtime.PYTHON_3_13);
+    const python = inlineFunction(stack, 'Python', lambda.Runtime.PYTHON_3_8);
     const old = inlineFunction(stack, 'Old', lambda.Runtime.NODEJS_18_X);
     const optedOut = new Construct(stack, 'Legacy');
     const legacy = inlineFunction(optedOut, 'Fn');
@@ -60,9 +60,9 @@ describe('ObserveFunctions', () => {
     expect(warnings.map((w) => w.id).sort()).toEqual(
       ['/Test/Old/Resource', '/Test/Python/Resource'].map((p) => p.replace('/Resource', '')).sort(),
     );
-    const python313 = warnings.find((w) => w.id === '/Test/Python')!;
-    expect(String(python313.entry.data)).toContain(
-      'observed-lambda cannot observe this function: its runtime python3.13 is not Node.js; observed-lambda instruments Node.js 20 or newer',
+    const python38 = warnings.find((w) => w.id === '/Test/Python')!;
+    expect(String(python38.entry.data)).toContain(
+      'observed-lambda cannot observe this function: its runtime python3.8 is retired by Lambda; move to a current one',
     );
   });
 

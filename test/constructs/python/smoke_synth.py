@@ -41,30 +41,42 @@ def main() -> None:
         destinations=[ol.TelemetryDestination.prometheus(workspace)],
         flush=ol.FlushStrategy.end_of_invocation(),
     )
-    refused = ol.ObserveFunctions.observe(
+    python_observed = ol.ObserveFunctions.observe(
         python_fn, destinations=[ol.TelemetryDestination.pushgateway(url="http://pushgateway:9091")]
     )
 
     template = app.synth().get_stack_by_name("PythonSmoke").template
     resources = template["Resources"]
     types = sorted({r["Type"] for r in resources.values()})
-    functions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    observed_env = [f["Environment"]["Variables"] for f in functions if "Layers" in f]
+    functions = {
+        r["Properties"]["Runtime"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
+    }
+    layers = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Lambda::LayerVersion"}
     summary = {
         "observed": observed,
-        "refused": refused,
+        "pythonObserved": python_observed,
         "types": types,
-        "observedEnvironment": sorted(observed_env[0].keys()) if observed_env else [],
+        "nodeEnvironment": sorted(functions["nodejs22.x"]["Environment"]["Variables"].keys()),
+        "pythonEnvironment": functions["python3.13"]["Environment"]["Variables"],
+        "pythonLayers": [layers[ref["Ref"]]["CompatibleRuntimes"] for ref in functions["python3.13"]["Layers"]],
     }
     print(json.dumps(summary))
-    assert observed is True and refused is False, summary
+    assert observed is True and python_observed is True, summary
     for required in ("AWS::APS::Workspace", "AWS::Grafana::Workspace", "AWS::Lambda::LayerVersion", "Custom::ObservedLambdaGrafana"):
         assert required in types, f"{required} missing from {types}"
-    assert summary["observedEnvironment"] == [
+    assert summary["nodeEnvironment"] == [
         "AWS_LAMBDA_EXEC_WRAPPER",
         "OBSERVED_FLUSH",
         "OBSERVED_REMOTE_WRITE_URL",
     ], summary
+    # The Python function: the layer for runtimes without Node.js, and its OpenTelemetry SDK's settings.
+    assert len(summary["pythonLayers"]) == 1 and "python3.13" in summary["pythonLayers"][0], summary
+    assert summary["pythonEnvironment"] == {
+        "OBSERVED_PUSHGATEWAY_URL": "http://pushgateway:9091",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_INSTRUMENTATION_AWS_LAMBDA_FLUSH_TIMEOUT": "5000",
+    }, summary
 
 
 if __name__ == "__main__":
