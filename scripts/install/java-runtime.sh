@@ -15,6 +15,10 @@ dir="$OBSERVED_TOOLS_CACHE/java-runtime-$RIC_VERSION-$JAVAAGENT_VERSION"
 if [ -f "$dir/complete" ]; then
   exit 0
 fi
+if ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+  # A Java 17 JDK (the sandbox compiles the test functions) and Maven, from Debian.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null
+fi
 for tool in java javac mvn; do
   command -v "$tool" >/dev/null 2>&1 || { echo "java-runtime: $tool is not on PATH (Java 17 JDK and Maven)" >&2; exit 1; }
 done
