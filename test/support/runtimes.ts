@@ -4,10 +4,10 @@
  * agent), and the layer with the extension as functions of those runtimes get it.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JavaRuntime, PythonRuntime } from '../../sandbox/index.js';
-import { testLayer } from './extension-layer.js';
+import { buildPortableLayer, LLRT_VERSION } from '../../scripts/build-portable-layer.js';
 import { requireCachedTool } from './tools.js';
 
 const PYTHON_RUNTIME = 'python-runtime-4.2.2-0.66b1';
@@ -52,19 +52,19 @@ export function buildJavaFunction(java: JavaPieces, sourceDir: string, outDir: s
   return outDir;
 }
 
+/** Whether the engine of the layer for runtimes without Node.js is built (suite skipped otherwise). */
+export function requirePortableEngine(): boolean {
+  return requireCachedTool(`llrt-${LLRT_VERSION}/bin/llrt`, 'scripts/install/llrt.sh') !== undefined;
+}
+
 /**
- * The extension's layer for functions whose runtime has no Node.js. Until the layer that brings its own
- * engine is built, this is the Node.js layer behind a launcher that names the host's node by its
- * absolute path, so nothing in the environment finds node on PATH.
+ * The extension's layer for functions whose runtime has no Node.js (dist/layer-portable: the extension on
+ * its own engine), built from the current source into `dir`.
  */
 export async function layerForAnyRuntime(dir: string): Promise<string> {
-  const built = await testLayer();
-  const layer = join(dir, 'layer-any-runtime');
-  mkdirSync(join(layer, 'extensions'), { recursive: true });
-  const launcher = join(layer, 'extensions', 'observed-lambda');
-  writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${built.executable}" "$@"\n`);
-  chmodSync(launcher, 0o755);
-  return layer;
+  const built = await buildPortableLayer(dir);
+  if (!built) throw new Error('the layer for runtimes without Node.js needs its engine: bash scripts/install/llrt.sh');
+  return built.layerDir;
 }
 
 /** Where `command -v node` finds a node with these environment variables ('' when none). */
