@@ -455,7 +455,8 @@ function logTraceOf(record: InvocationRecord): LogTrace {
   const ids = invocationIds(record);
   return {
     traceId: ids.traceId,
-    spanId: record.functionTrace?.functionSpanId ?? ids.spanId,
+    // A function span sampled out is never exported: the line then points at the platform's invoke span.
+    spanId: (ids.sampled ? record.functionTrace?.functionSpanId : undefined) ?? ids.spanId,
     flags: ids.sampled ? 1 : 0,
   };
 }

@@ -116,6 +116,8 @@ interface Scenario {
   /** The X-Amzn-Trace-Id the invoke carries. */
   incomingXRay?: (root: string) => string;
   caller?: boolean;
+  /** The caller's sampled flag (default on). */
+  callerSampled?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -148,7 +150,7 @@ async function run(entry: Entry, scenario: Scenario, count = 2): Promise<Invocat
   const invocations: Invocation[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const caller = scenario.caller ? newCaller() : undefined;
+      const caller = scenario.caller ? newCaller(scenario.callerSampled ?? true) : undefined;
       const root = xrayRoot();
       const r = await env.invoke(
         apiEvent(caller && `00-${caller.traceId}-${caller.spanId}-${caller.sampled ? '01' : '00'}`),
@@ -223,6 +225,7 @@ function expectOneTrace(invocation: Invocation, expectedTraceId: string | undefi
   for (const line of lines) {
     expect(bytesToHex(line.traceId), String(line.body?.stringValue)).toBe(traceId);
     expect(bytesToHex(line.spanId)).toBe(bytesToHex(fnSpan!.spanId));
+    expect(line.flags, 'sampled').toBe(1);
   }
   return fnSpan!;
 }
@@ -247,3 +250,28 @@ function expectedTrace(invocation: Invocation): string {
   const fnSpan = spansOf(HANDLER_SCOPE).find(byRequest(invocation.requestId));
   return bytesToHex(fnSpan?.traceId);
 }
+
+describe('a caller that sampled its trace out', () => {
+  it('gets no function spans; the platform spans and log lines are in its trace, not sampled', async () => {
+    const [invocation] = await run(
+      'exec wrapper',
+      { name: 'traceparent -00', tracing: 'Active', caller: true, callerSampled: false },
+      1,
+    );
+    const caller = invocation.caller!;
+    expect(spansOf(HANDLER_SCOPE).filter(byRequest(invocation.requestId))).toHaveLength(0);
+    const platform = spansOf(PLATFORM_SCOPE).filter(byRequest(invocation.requestId));
+    const invoke = platform.find((s) => s.name === FUNCTION_NAME);
+    expect(invoke).toBeDefined();
+    expect(bytesToHex(invoke!.parentSpanId)).toBe(caller.spanId);
+    // (Span.flags is newer than the protos the sink decodes with; the log lines below carry the flag.)
+    for (const span of platform) expect(bytesToHex(span.traceId)).toBe(caller.traceId);
+    const lines = functionLogLines(invocation.requestId);
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(bytesToHex(line.traceId)).toBe(caller.traceId);
+      expect(bytesToHex(line.spanId)).toBe(bytesToHex(invoke!.spanId));
+      expect(line.flags).toBe(0);
+    }
+  });
+});
