@@ -32,6 +32,7 @@ import { GrpcReceiver, GrpcStatus } from '../extension-src/receiver/grpc/server.
 import { enrichPayload } from '../extension-src/resource/enrich.js';
 import { WireError } from '../extension-src/resource/wire.js';
 import type { FuzzTarget } from './engine.js';
+import { httpClientTarget, httpServerTarget } from './http-targets.js';
 import { otlpLogs, otlpMetrics, otlpTraces, telemetryBatches } from './seeds.js';
 
 const quiet = () => {};
@@ -332,5 +333,12 @@ export function gzipTarget(): FuzzTarget {
 }
 
 export function allTargets(): FuzzTarget[] {
-  return [otlpProtobufTarget(), telemetryApiTarget(), grpcFramingTarget(), gzipTarget()];
+  return [
+    otlpProtobufTarget(),
+    telemetryApiTarget(),
+    grpcFramingTarget(),
+    gzipTarget(),
+    httpServerTarget(),
+    httpClientTarget(),
+  ];
 }
