@@ -5,7 +5,9 @@
  *
  *   dist/layer-portable/extensions/observed-lambda   launcher (/bin/sh: exec the engine on the bundle)
  *   dist/layer-portable/observed-lambda/llrt          the engine (scripts/install/llrt.sh)
- *   dist/layer-portable/observed-lambda/extension.js  the extension bundle (the same source as dist/layer/)
+ *   dist/layer-portable/observed-lambda/extension.lrt the extension bundle (the same source as dist/layer/),
+ *                                                     compiled to LLRT bytecode (`llrt compile`): ready in a
+ *                                                     quarter of the time the engine takes to parse the source
  *   dist/layer-portable.zip                           deterministic zip of the directory
  *
  * The engine is the host's architecture (x86_64 here). arm64 needs an LLRT built for aarch64-unknown-linux-gnu:
@@ -13,6 +15,7 @@
  *
  * Without the engine in the tools cache the portable layer is skipped with the reason (fails under CI=true).
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +43,7 @@ export const LAUNCHER = `#!/bin/sh
 # observed-lambda on its own JavaScript engine (LLRT): the function's runtime needs no Node.js.
 dir=\${0%/*}/../${EXTENSION_NAME}
 export OBSERVED_EXTENSION_PATH="$0"
-exec "$dir/llrt" "$dir/extension.js"
+exec "$dir/llrt" "$dir/extension.lrt"
 `;
 
 export interface BuiltPortableLayer {
@@ -86,7 +89,10 @@ export async function buildPortableLayer(outDir = join(root, 'dist')): Promise<B
   mkdirSync(engineDir, { recursive: true });
   copyFileSync(engine, join(engineDir, 'llrt'));
   chmodSync(join(engineDir, 'llrt'), 0o755);
-  await bundleForLlrt(join(engineDir, 'extension.js'));
+  // The source is compiled by the engine itself, outside the layer; only the bytecode ships.
+  const source = join(outDir, 'layer-portable-extension.js');
+  await bundleForLlrt(source);
+  execFileSync(engine, ['compile', source, join(engineDir, 'extension.lrt')], { stdio: 'inherit' });
   writeFileSync(launcher, LAUNCHER);
   chmodSync(launcher, 0o755);
   const entries = layerEntries(layerDir);
@@ -99,7 +105,7 @@ export async function buildPortableLayer(outDir = join(root, 'dist')): Promise<B
     zipBytes: zip.length,
     unzippedBytes: entries.reduce((sum, e) => sum + (e.data?.length ?? 0), 0),
     engineBytes: statSync(engine).size,
-    bundleBytes: statSync(join(engineDir, 'extension.js')).size,
+    bundleBytes: statSync(join(engineDir, 'extension.lrt')).size,
     architecture: arch() === 'arm64' ? 'arm64' : 'x86_64',
   };
 }

@@ -35,13 +35,16 @@ describe.skipIf(!engine)('portable layer (LLRT, no Node.js)', () => {
       'extensions/',
       'extensions/observed-lambda',
       'observed-lambda/',
-      'observed-lambda/extension.js',
+      'observed-lambda/extension.lrt',
       'observed-lambda/llrt',
     ]);
     const launcher = readFileSync(join(layer.layerDir, 'extensions', 'observed-lambda'), 'utf8');
     expect(launcher.startsWith('#!/bin/sh\n')).toBe(true);
     expect(launcher).not.toMatch(/\bnode\b/);
-    expect(readFileSync(join(layer.layerDir, 'observed-lambda', 'extension.js'), 'utf8').startsWith('#!')).toBe(false);
+    // Bytecode, not source: the engine does not parse the bundle at every start.
+    const bundle = readFileSync(join(layer.layerDir, 'observed-lambda', 'extension.lrt'));
+    expect(bundle.subarray(0, 3).toString('latin1')).toBe('lrt');
+    expect(bundle.includes(Buffer.from('function'))).toBe(false);
   });
 
   it('delivers every span and log record exactly once, runs on the engine and never runs node', async () => {

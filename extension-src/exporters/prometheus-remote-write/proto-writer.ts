@@ -95,19 +95,13 @@ export class ProtoWriter {
 
   string(field: number, value: string): void {
     this.tag(field, 2);
-    const max = value.length * 3;
-    this.ensure(max + 5);
-    if (max < 0x80) {
-      const lengthAt = this.pos++;
-      const written = this.buf.write(value, this.pos, 'utf8');
-      this.buf[lengthAt] = written;
-      this.pos += written;
-      return;
-    }
-    const written = Buffer.byteLength(value, 'utf8');
-    this.varint(written);
-    this.buf.write(value, this.pos, 'utf8');
-    this.pos += written;
+    // Encoded apart and copied in: LLRT's Buffer.write costs the whole buffer's length per call (2.9 ms on a
+    // 64 KiB writer against 3 us for from + set); on Node.js both take the same time.
+    const bytes = Buffer.from(value, 'utf8');
+    this.ensure(bytes.length + 5);
+    this.varint(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   /** Starts a length-delimited field; pass the result to `end`. */
