@@ -83,6 +83,13 @@ export interface LambdaEnvironmentOptions {
    */
   traceHeader?: 'lambda' | 'none';
   /**
+   * `default`: the extension's receiver keeps its default ports (4318 OTLP/HTTP, 4317 OTLP/gRPC) and neither the
+   * function nor the extension is told otherwise (no OBSERVED_RECEIVER_PORT, OBSERVED_RECEIVER_GRPC_PORT or
+   * OTEL_EXPORTER_OTLP_ENDPOINT), as in Lambda; environments side by side then need a network namespace each.
+   * Default `free`: free ports of this host, passed in those variables.
+   */
+  receiverPorts?: 'free' | 'default';
+  /**
    * `false` answers Telemetry API subscriptions as AWS's Runtime Interface Emulator does (behind `sam local`
    * and locally run container images): 202 with errorType Telemetry.NotSupported, and no events. Default true.
    */
@@ -203,6 +210,8 @@ interface Failure {
 }
 
 const RUNTIME = 'runtime';
+/** The extension's receiver ports when nothing says otherwise: OTLP/HTTP, OTLP/gRPC. */
+const DEFAULT_RECEIVER_PORTS = [4318, 4317] as const;
 const RUNTIME_SIGTERM_GRACE_MS = 300;
 
 export class LambdaEnvironment {
@@ -310,10 +319,17 @@ export class LambdaEnvironment {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const userEnv = options.env ?? {};
-    const receiverPort = userEnv.OBSERVED_RECEIVER_PORT ? Number(userEnv.OBSERVED_RECEIVER_PORT) : await freePort();
+    const defaults = options.receiverPorts === 'default';
+    const receiverPort = userEnv.OBSERVED_RECEIVER_PORT
+      ? Number(userEnv.OBSERVED_RECEIVER_PORT)
+      : defaults
+        ? DEFAULT_RECEIVER_PORTS[0]
+        : await freePort();
     const grpcPort = userEnv.OBSERVED_RECEIVER_GRPC_PORT
       ? Number(userEnv.OBSERVED_RECEIVER_GRPC_PORT)
-      : await freePort();
+      : defaults
+        ? DEFAULT_RECEIVER_PORTS[1]
+        : await freePort();
     const env = new LambdaEnvironment(options, server, port, [receiverPort, grpcPort]);
     const failure = await env.enqueue(() => env.init());
     if (failure) {
@@ -590,6 +606,7 @@ export class LambdaEnvironment {
       managed,
       receiverPort: this.receiverPort,
       receiverGrpcPort: this.receiverGrpcPort,
+      defaultReceiverPorts: options.receiverPorts === 'default',
       userEnv,
     });
     const region = options.region ?? 'us-east-1';

@@ -30,6 +30,8 @@ export interface LambdaEnvInput {
   managed?: RuntimeLaunch;
   receiverPort: number;
   receiverGrpcPort: number;
+  /** The receiver keeps its default ports: the variables that move it are not set. */
+  defaultReceiverPorts?: boolean;
   userEnv: Record<string, string>;
 }
 
@@ -77,9 +79,13 @@ export function functionEnv(i: LambdaEnvInput): Record<string, string> {
     LD_LIBRARY_PATH: [...layerPaths(['lib']), process.env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
-    OBSERVED_RECEIVER_PORT: String(i.receiverPort),
-    OBSERVED_RECEIVER_GRPC_PORT: String(i.receiverGrpcPort),
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${i.receiverPort}`,
+    ...(i.defaultReceiverPorts
+      ? {}
+      : {
+          OBSERVED_RECEIVER_PORT: String(i.receiverPort),
+          OBSERVED_RECEIVER_GRPC_PORT: String(i.receiverGrpcPort),
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${i.receiverPort}`,
+        }),
   };
   if (i.userEnv.OBSERVED_RECEIVER_PORT && !i.userEnv.OTEL_EXPORTER_OTLP_ENDPOINT) {
     // The caller moved the receiver: the function's SDK follows it.
