@@ -7,6 +7,30 @@ import type { Construct } from 'constructs';
 import { ENV } from './environment.js';
 import type { IPrometheusWorkspace } from './prometheus-workspace.js';
 import { environmentOf, type Settings, SettingsBuilder } from './settings.js';
+import { StoredSecret } from './stored-secret.js';
+
+/** Credentials for an HTTP backend, each read from Secrets Manager or SSM by the extension at start. */
+export interface HttpCredentials {
+  /**
+   * Request headers (e.g. an API key or a tenant), as a JSON object (`{"x-api-key": "..."}`) or
+   * `name=value,...`.
+   * @default - no headers from a secret
+   */
+  readonly headers?: StoredSecret;
+
+  /**
+   * A bearer token (the value is the token), sent as `authorization: Bearer <token>`.
+   * @default - none
+   */
+  readonly bearerToken?: StoredSecret;
+
+  /**
+   * Basic auth credentials, `{"username": "...", "password": "..."}` or `username:password`, sent as
+   * `authorization: Basic ...`.
+   * @default - none
+   */
+  readonly basicAuth?: StoredSecret;
+}
 
 /** How request bodies are compressed. */
 export enum Compression {
@@ -121,6 +145,12 @@ export interface TelemetryDestinationConfig {
   readonly environment: { [name: string]: string };
 }
 
+/** Options of a Prometheus remote write destination other than Amazon Managed Service for Prometheus. */
+export interface RemoteWriteDestinationOptions extends PrometheusDestinationOptions, HttpCredentials {
+  /** The full remote write URL, e.g. `https://cortex.internal/api/v1/push`. */
+  readonly url: string;
+}
+
 /** Options of an OTLP/HTTP destination. */
 export interface OtlpDestinationOptions {
   /**
@@ -134,8 +164,16 @@ export interface OtlpDestinationOptions {
    * `name=value` pairs separated by commas, like OTEL_EXPORTER_OTLP_HEADERS, or as a JSON object. The extension reads it once
    * at init; the function's role may read this secret and no other.
    * @default - no extra headers
+   * @deprecated use `headers: StoredSecret.fromSecret(secret)`, which also takes an SSM parameter
    */
   readonly headersSecret?: secretsmanager.ISecret;
+
+  /**
+   * Request headers (e.g. an API key), read by the extension at start from Secrets Manager or SSM: a JSON object
+   * (`{"api-key": "..."}`) or `name=value,...` pairs, like OTEL_EXPORTER_OTLP_HEADERS.
+   * @default - no extra headers
+   */
+  readonly headers?: StoredSecret;
 
   /**
    * Encoding of the requests.
@@ -163,7 +201,7 @@ export interface OtlpDestinationOptions {
 }
 
 /** Options of a Prometheus Pushgateway destination. */
-export interface PushgatewayDestinationOptions extends PrometheusSeriesOptions {
+export interface PushgatewayDestinationOptions extends PrometheusSeriesOptions, HttpCredentials {
   /** Base URL of the Pushgateway, e.g. `http://pushgateway.internal:9091`. */
   readonly url: string;
 
@@ -226,6 +264,14 @@ export interface OpenSearchDestinationOptions {
   readonly tracesIndex?: string;
 
   /**
+   * Basic auth credentials (fine-grained access control's internal users, Elasticsearch), read by the extension
+   * at start: `{"username": "...", "password": "..."}` (a Secrets Manager secret as RDS and OpenSearch create
+   * them) or `username:password`. Sent instead of SigV4.
+   * @default - SigV4 for AWS endpoints, no auth for others
+   */
+  readonly basicAuth?: StoredSecret;
+
+  /**
    * Compression of `_bulk` request bodies.
    * @default Compression.NONE
    */
@@ -263,6 +309,20 @@ export abstract class TelemetryDestination {
     return new PrometheusDestination(workspace, options);
   }
 
+  /**
+   * Metrics to any Prometheus remote write receiver (Cortex, Mimir, Thanos, Prometheus), with credentials from
+   * Secrets Manager or SSM. For Amazon Managed Service for Prometheus use `prometheus(workspace)`.
+   */
+  public static remoteWrite(options: RemoteWriteDestinationOptions): TelemetryDestination {
+    requireUrl(
+      'TelemetryDestination.remoteWrite',
+      'url',
+      options?.url,
+      'the full remote write URL, e.g. https://cortex.internal/api/v1/push',
+    );
+    return new PrometheusDestination(undefined, options);
+  }
+
   /** Traces, metrics and logs to an OTLP/HTTP endpoint. */
   public static otlp(options: OtlpDestinationOptions): TelemetryDestination {
     requireUrl(
@@ -271,6 +331,9 @@ export abstract class TelemetryDestination {
       options?.endpoint,
       'the base URL of an OTLP/HTTP endpoint, e.g. https://otlp.example.com:4318',
     );
+    if (options.headers !== undefined && options.headersSecret !== undefined) {
+      throw new Error('TelemetryDestination.otlp: give `headers` or the older `headersSecret`, not both');
+    }
     return new OtlpDestination(options);
   }
 
@@ -363,16 +426,30 @@ function requireUrl(where: string, field: string, value: string | undefined, wha
 class PrometheusDestination extends BuiltInDestination {
   public readonly kind = 'prometheus';
   constructor(
-    private readonly workspace: IPrometheusWorkspace,
-    private readonly options: PrometheusDestinationOptions,
+    private readonly workspace: IPrometheusWorkspace | undefined,
+    private readonly options: PrometheusDestinationOptions & Partial<RemoteWriteDestinationOptions>,
   ) {
     super();
   }
   public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
-    this.workspace.grantRemoteWrite(grantee);
     const o = this.options;
-    return seriesSettings(new SettingsBuilder('TelemetryDestination.prometheus(workspace, { ... }).'), o)
-      .text(ENV.remoteWriteUrl, 'workspace', this.workspace.remoteWriteUrl)
+    const settings = new SettingsBuilder(
+      this.workspace
+        ? 'TelemetryDestination.prometheus(workspace, { ... }).'
+        : 'TelemetryDestination.remoteWrite({ ... }).',
+    );
+    if (this.workspace) {
+      this.workspace.grantRemoteWrite(grantee);
+      settings.text(ENV.remoteWriteUrl, 'workspace', this.workspace.remoteWriteUrl);
+    } else {
+      // Credentials of its own replace SigV4, which only an AMP host would get.
+      settings
+        .text(ENV.remoteWriteUrl, 'url', o.url)
+        .secret(ENV.remoteWriteHeadersSecretArn, 'headers', o.headers, grantee)
+        .secret(ENV.remoteWriteBearerTokenSecretArn, 'bearerToken', o.bearerToken, grantee)
+        .secret(ENV.remoteWriteBasicAuthSecretArn, 'basicAuth', o.basicAuth, grantee);
+    }
+    return seriesSettings(settings, o)
       .flag(ENV.prometheusNativeHistograms, 'nativeHistograms', o.nativeHistograms)
       .number(ENV.remoteWriteMaxSamples, 'maxSamplesPerRequest', o.maxSamplesPerRequest)
       .bytes(ENV.remoteWriteMaxBytes, 'maxRequestSize', o.maxRequestSize)
@@ -390,10 +467,10 @@ class OtlpDestination extends BuiltInDestination {
   }
   public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
     const o = this.options;
-    o.headersSecret?.grantRead(grantee);
+    const headers = o.headers ?? (o.headersSecret && StoredSecret.fromSecret(o.headersSecret));
     return new SettingsBuilder('TelemetryDestination.otlp({ ... }).')
       .text(ENV.otlpEndpoint, 'endpoint', o.endpoint)
-      .text(ENV.otlpHeadersSecretArn, 'headersSecret', o.headersSecret?.secretArn)
+      .secret(ENV.otlpHeadersSecretArn, o.headers ? 'headers' : 'headersSecret', headers, grantee)
       .text(ENV.otlpProtocol, 'protocol', o.protocol)
       .text(ENV.otlpCompression, 'compression', o.compression)
       .millis(ENV.otlpTimeout, 'timeout', o.timeout)
@@ -406,10 +483,13 @@ class PushgatewayDestination extends BuiltInDestination {
   constructor(private readonly options: PushgatewayDestinationOptions) {
     super();
   }
-  public bindSettings(_scope: Construct, _grantee: iam.IGrantable): Settings {
+  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
     const o = this.options;
     return seriesSettings(new SettingsBuilder('TelemetryDestination.pushgateway({ ... }).'), o)
       .text(ENV.pushgatewayUrl, 'url', o.url)
+      .secret(ENV.pushgatewayHeadersSecretArn, 'headers', o.headers, grantee)
+      .secret(ENV.pushgatewayBearerTokenSecretArn, 'bearerToken', o.bearerToken, grantee)
+      .secret(ENV.pushgatewayBasicAuthSecretArn, 'basicAuth', o.basicAuth, grantee)
       .flag(ENV.pushgatewayDeleteOnShutdown, 'deleteOnShutdown', o.deleteOnShutdown)
       .millis(ENV.pushgatewayTimeoutMs, 'timeout', o.timeout)
       .number(ENV.pushgatewayMaxSeries, 'maxSeries', o.maxSeries).settings;
@@ -441,6 +521,7 @@ class OpenSearchDestination extends BuiltInDestination {
       settings.text(ENV.openSearchEndpoint, 'endpoint', o.endpoint);
     }
     return settings
+      .secret(ENV.openSearchBasicAuthSecretArn, 'basicAuth', o.basicAuth, grantee)
       .text(ENV.openSearchIndex, 'logsIndex', o.logsIndex)
       .text(ENV.openSearchTracesIndex, 'tracesIndex', o.tracesIndex)
       .text(ENV.openSearchCompression, 'compression', o.compression)

@@ -4,5 +4,6 @@ export * from './grafana-workspace.js';
 export * from './observe.js';
 export * from './observed-function.js';
 export * from './prometheus-workspace.js';
+export * from './stored-secret.js';
 export * from './telemetry-extension.js';
 export * from './telemetry-options.js';

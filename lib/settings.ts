@@ -1,4 +1,6 @@
 import type { Duration, Size } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { StoredSecret } from './stored-secret.js';
 
 /** One typed setting: the extension's variable, its value as the extension reads it, and the prop it came from. */
 export interface Setting {
@@ -42,6 +44,12 @@ export class SettingsBuilder {
     const entries = Object.entries(value ?? {});
     const text = entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join(',');
     return this.text(variable, prop, value === undefined ? undefined : text);
+  }
+
+  /** The ARN of a stored secret, which `grantee` may then read. */
+  public secret(variable: string, prop: string, value: StoredSecret | undefined, grantee: iam.IGrantable): this {
+    value?.grantRead(grantee);
+    return this.text(variable, prop, value?.arn);
   }
 
   public list(variable: string, prop: string, value: string[] | undefined): this {
