@@ -22,9 +22,9 @@ const INVOCATIONS = 6;
 const layer = useInstrumentedLayer();
 const { backend } = layer;
 
-/** Runs INVOCATIONS 50 ms apart, then SHUTDOWN; returns the request ids and the extension's output. */
-async function runThenShutDown(functionName: string, telemetryTimeoutMs: number) {
-  const env = layer.track(
+/** The CommonJS fixture with the exec wrapper and the extension, exporting to the backend. */
+async function startWrapped(functionName: string, env: Record<string, string> = {}) {
+  return layer.track(
     await LambdaEnvironment.start({
       handler: 'index.handler',
       codeDir: join(FUNCTIONS, 'cjs'),
@@ -34,10 +34,15 @@ async function runThenShutDown(functionName: string, telemetryTimeoutMs: number)
       env: {
         AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME),
         OBSERVED_OTLP_ENDPOINT: backend.url,
-        OBSERVED_TELEMETRY_TIMEOUT_MS: String(telemetryTimeoutMs),
+        ...env,
       },
     }),
   );
+}
+
+/** Runs INVOCATIONS 50 ms apart, then SHUTDOWN; returns the request ids and the extension's output. */
+async function runThenShutDown(functionName: string, telemetryTimeoutMs: number) {
+  const env = await startWrapped(functionName, { OBSERVED_TELEMETRY_TIMEOUT_MS: String(telemetryTimeoutMs) });
   const requestIds: string[] = [];
   for (let i = 0; i < INVOCATIONS; i++) {
     const result = await env.invoke({ order: i });
@@ -107,15 +112,7 @@ describe('platform telemetry at SHUTDOWN', () => {
 
   it("the emulator's SHUTDOWN reasons (SandboxTerminated, ReleaseFail) end it like spindown: flushed, exit 0 in time", async () => {
     for (const reason of ['SandboxTerminated', 'ReleaseFail']) {
-      const env = layer.track(
-        await LambdaEnvironment.start({
-          handler: 'index.handler',
-          codeDir: join(FUNCTIONS, 'cjs'),
-          functionName: `reason-${reason}`,
-          layers: [layer.layerDir()],
-          env: { AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME), OBSERVED_OTLP_ENDPOINT: backend.url },
-        }),
-      );
+      const env = await startWrapped(`reason-${reason}`);
       expect((await env.invoke({})).status).toBe('success');
       const shutdown = await env.shutdown({ reason });
       expect(shutdown.reason).toBe(reason);
