@@ -109,11 +109,10 @@ async function sendKnownMetrics(backend: Backend, runId: string, io: Io): Promis
   const parsed = parseRemoteWriteOptions(env);
   if (!parsed.options) throw new UsageError(parsed.warnings.join('; '));
   const problems: string[] = [];
-  const exporter = new RemoteWriteExporter(parsed.options, {
-    env,
-    log: (m) => problems.push(m),
-    retry: { timeoutMs: 10_000, initialBackoffMs: 200 },
-  });
+  const exporter = new RemoteWriteExporter(
+    { ...parsed.options, timeoutMs: 10_000 },
+    { env, log: (m) => problems.push(m), retry: { initialMs: 200 } },
+  );
   const { bytes, items } = knownMetricsRequest(runId, Date.now());
   exporter.enqueue({ signal: 'metrics', bytes, items });
   await exporter.flush(Date.now() + 20_000);

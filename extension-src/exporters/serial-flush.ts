@@ -7,7 +7,7 @@
  * what is still undelivered counts as dropped.
  */
 import { withDeadline } from '../contracts/deadline.js';
-import type { BackendHealth } from './retry.js';
+import type { BackendHealth } from './transport/retrying.js';
 
 /** One send round; `final` at SHUTDOWN, when a failing backend's attempt budget does not apply. */
 export type SendRound = (deadlineMs: number, final: boolean) => Promise<void>;

@@ -28,19 +28,10 @@ import type { Exporter } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
-import { describeError, type HttpResponse, httpSend } from '../http.js';
-import {
-  BackendHealth,
-  type BackoffPolicy,
-  backoffDelay,
-  done,
-  isRetryableStatus,
-  parseRetryAfter,
-  retry,
-  retryWithin,
-} from '../retry.js';
-import { userAgent } from '../send.js';
 import { SerialFlush } from '../serial-flush.js';
+import { BULK_STATUS } from '../transport/classify.js';
+import { BackendHealth, backoffDelay, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
+import { userAgent } from '../transport/send.js';
 import type { OpenSearchOptions } from './config.js';
 import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';
 
@@ -79,9 +70,6 @@ interface BulkItemResult {
   reason?: string;
 }
 
-/** _bulk: 429 and every 5xx may pass (OpenSearch answers 503/504 while shards move, 429 when queues are full). */
-const BULK_RETRYABLE: ReadonlySet<number> = new Set([429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]);
-
 /** _bulk answers list every item: keep far more than the helper's default for log lines. */
 const MAX_BULK_ANSWER_BYTES = 64 * 1024 * 1024;
 
@@ -119,7 +107,7 @@ export class OpenSearchExporter implements Exporter {
   private readonly signer: RequestSigner | undefined;
   private readonly log: (message: string) => void;
   private readonly logged = new Set<string>();
-  private readonly backoff: BackoffPolicy;
+  private readonly backoff: RetryPolicy;
   private readonly health = new BackendHealth();
   private readonly rounds = new SerialFlush(
     this.health,
@@ -249,28 +237,18 @@ export class OpenSearchExporter implements Exporter {
       const batch = this.takeBatch();
       const ndjson = Buffer.from(batch.map((d) => d.ndjson).join(''));
       const body = this.options.gzip ? gzipSync(ndjson) : ndjson;
-      const result = await retryWithin<HttpResponse>(
+      // 429 and every 5xx may pass: OpenSearch answers 503/504 while shards move, 429 when queues are full.
+      const result = await sendWithRetry(
+        {
+          url: this.bulkUrl,
+          headers: () => this.headers(body),
+          body,
+          timeoutMs: this.options.timeoutMs,
+          maxResponseBytes: MAX_BULK_ANSWER_BYTES,
+        },
+        BULK_STATUS,
         deadlineMs,
         { ...this.backoff, maxAttempts: final ? undefined : this.health.attemptsAllowed() },
-        async (_attempt, timeLeftMs) => {
-          let response: HttpResponse;
-          try {
-            this.counters.requestsSent++;
-            response = await httpSend({
-              url: this.bulkUrl,
-              headers: await this.headers(body),
-              body,
-              timeoutMs: Math.min(this.options.timeoutMs, timeLeftMs),
-              maxResponseBytes: MAX_BULK_ANSWER_BYTES,
-            });
-          } catch (error) {
-            return retry(describeError(error));
-          }
-          if (isRetryableStatus(response.status, BULK_RETRYABLE)) {
-            return retry(`HTTP ${response.status}`, parseRetryAfter(response.headers['retry-after']));
-          }
-          return done(response);
-        },
         {
           onRetry: (reason) => {
             this.counters.requestsRetried++;
@@ -278,6 +256,7 @@ export class OpenSearchExporter implements Exporter {
           },
         },
       );
+      this.counters.requestsSent += result.attempts;
       if (result.outcome === 'deferred') {
         this.queue.unshift(...batch);
         this.health.failed(result.notBeforeMs);
@@ -288,16 +267,15 @@ export class OpenSearchExporter implements Exporter {
         return;
       }
       this.health.succeeded();
-      const response = result.value;
-      if (response.status < 200 || response.status >= 300) {
+      if (result.outcome === 'rejected') {
         this.drop(
-          `rejected_${response.status}`,
+          `rejected_${result.status}`,
           batch.length,
-          `_bulk refused with HTTP ${response.status}: ${response.body.toString('utf8').trim().slice(0, 300)}`,
+          `_bulk refused with HTTP ${result.status}: ${result.message}`,
         );
         continue;
       }
-      const again = this.settleItems(batch, response.body.toString('utf8'));
+      const again = this.settleItems(batch, result.response.body.toString('utf8'));
       if (again.length === 0) continue;
       this.queue.unshift(...again);
       this.counters.documentsRetried += again.length;
@@ -329,7 +307,7 @@ export class OpenSearchExporter implements Exporter {
       }
       if (item.status >= 200 && item.status < 300) {
         this.counters.documentsSent++;
-      } else if (isRetryableStatus(item.status, BULK_RETRYABLE)) {
+      } else if (BULK_STATUS(item.status) === 'retryable') {
         doc.attempts++;
         if (doc.attempts >= MAX_ITEM_ATTEMPTS) {
           this.drop('retries_exhausted', 1, `a document was refused ${MAX_ITEM_ATTEMPTS} times (last: ${item.status})`);

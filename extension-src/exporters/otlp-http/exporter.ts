@@ -12,7 +12,7 @@
  *   make it stays queued, in order, for the next flush;
  * - any other status: the batch is dropped and counted (`http_<status>`),
  *   logged once per status.
- * A backend that keeps failing is given a cool-down (exporters/retry.ts) so
+ * A backend that keeps failing is given a cool-down (../transport/retrying.ts) so
  * later invocations are not held up by it; SHUTDOWN tries once more
  * regardless, then counts what is left as dropped (`shutdown`).
  */
@@ -24,23 +24,15 @@ import type { Signal } from '../../otlp/types.js';
 import { type BufferBounds, type Queued, SignalBuffer } from '../../queue/signal-buffer.js';
 import type { Logger } from '../../self-telemetry/log.js';
 import type { ExporterCounterRow } from '../../self-telemetry/metrics.js';
-import { describeError, httpSend } from '../http.js';
-import {
-  BackendHealth,
-  type BackoffPolicy,
-  DEFAULT_BACKOFF,
-  done,
-  isRetryableStatus,
-  parseRetryAfter,
-  retry,
-  retryWithin,
-} from '../retry.js';
+import { describeError } from '../http.js';
+import { OTLP_STATUS } from '../transport/classify.js';
+import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
 import type { OtlpExporterConfig } from './config.js';
 
 export interface OtlpHttpDeps {
   readonly log: Logger;
   readonly bounds: BufferBounds;
-  readonly backoff?: BackoffPolicy;
+  readonly backoff?: RetryPolicy;
   /** Extra headers resolved at start (e.g. from a secret); read at every request. */
   readonly extraHeaders?: () => Readonly<Record<string, string>>;
   readonly userAgent?: string;
@@ -74,7 +66,7 @@ export class OtlpHttpExporter implements Exporter {
   readonly signals: readonly Signal[];
   private readonly state = new Map<Signal, SignalState>();
   private readonly log: Logger;
-  private readonly backoff: BackoffPolicy;
+  private readonly backoff: RetryPolicy;
   private readonly now: () => number;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -83,7 +75,7 @@ export class OtlpHttpExporter implements Exporter {
     private readonly deps: OtlpHttpDeps,
   ) {
     this.log = deps.log;
-    this.backoff = deps.backoff ?? DEFAULT_BACKOFF;
+    this.backoff = deps.backoff ?? DEFAULT_RETRY;
     this.now = deps.now ?? Date.now;
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const url = config.urls[signal];
@@ -230,28 +222,18 @@ export class OtlpHttpExporter implements Exporter {
       body = gzipSync(body);
       headers['content-encoding'] = 'gzip';
     }
-    const outcome = await retryWithin<SendResult>(
+    const result = await sendWithRetry(
+      { url: s.url, headers: () => headers, body, timeoutMs: this.config.timeoutMs, maxResponseBytes: 64 * 1024 },
+      OTLP_STATUS,
       deadlineMs,
       { ...this.backoff, maxAttempts },
-      async (_attempt, leftMs) => {
-        let res: Awaited<ReturnType<typeof httpSend>>;
-        try {
-          res = await httpSend({ url: s.url, headers, body, timeoutMs: Math.min(this.config.timeoutMs, leftMs) });
-        } catch (error) {
-          return retry(describeError(error));
-        }
-        if (res.status >= 200 && res.status < 300)
-          return done(this.partialSuccess(signal, res.body, res.headers['content-type']));
-        const message = res.body.toString('utf8', 0, Math.min(res.body.length, 300)).replace(/\s+/g, ' ').trim();
-        if (isRetryableStatus(res.status)) {
-          return retry(`HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after'], this.now()));
-        }
-        return done({ kind: 'rejected', status: res.status, message: printable(message) });
-      },
       { now: this.now, onRetry: () => (s.retried += batch.items) },
     );
-    if (outcome.outcome === 'done') return outcome.value;
-    return { kind: 'deferred', reason: outcome.reason, notBeforeMs: outcome.notBeforeMs };
+    if (result.outcome === 'delivered') {
+      return this.partialSuccess(signal, result.response.body, result.response.headers['content-type']);
+    }
+    if (result.outcome === 'rejected') return { kind: 'rejected', status: result.status, message: result.message };
+    return { kind: 'deferred', reason: result.reason, notBeforeMs: result.notBeforeMs };
   }
 
   private partialSuccess(signal: Signal, body: Buffer, contentType: string | undefined): SendResult {
@@ -275,9 +257,4 @@ export class OtlpHttpExporter implements Exporter {
     if (items <= 0) return;
     s.dropped[reason] = (s.dropped[reason] ?? 0) + items;
   }
-}
-
-/** Error bodies may be HTML or binary; keep log lines readable. */
-function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?');
 }

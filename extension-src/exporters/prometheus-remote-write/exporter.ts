@@ -37,9 +37,9 @@ import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
-import { BackendHealth } from '../retry.js';
-import type { RetryPolicy } from '../send.js';
 import { SerialFlush } from '../serial-flush.js';
+import { retryingOn } from '../transport/classify.js';
+import { BackendHealth, DEFAULT_RETRY, type RetryPolicy } from '../transport/retrying.js';
 import { classifyAnswer, type RefusalReason } from './answers.js';
 import type { RemoteWriteOptions } from './config.js';
 import { LabelBlockCache, labelsWireBytes } from './encode.js';
@@ -150,7 +150,7 @@ export class RemoteWriteExporter implements Exporter {
     this.translator = new PrometheusTranslator(options.translate);
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] remote-write: ${message}`));
     this.translator.onWarning = (message) => this.log(message);
-    this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
+    this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
     this.queue = new SeriesQueue(options.maxQueuedSamples, options.maxQueuedBytes);
     this.written = new StaleSeriesMemory(options.maxStaleSeries);
@@ -215,7 +215,7 @@ export class RemoteWriteExporter implements Exporter {
   private sendWhenFull(): void {
     if (this.closing || this.rounds.final || this.rounds.busy) return;
     if (this.queue.size < this.options.maxSamples * SEND_SHARDS || this.health.coolingDown()) return;
-    this.rounds.flush(Date.now() + this.retry.timeoutMs).then(
+    this.rounds.flush(Date.now() + this.options.timeoutMs).then(
       // What arrived meanwhile may be a full round again.
       () => this.sendWhenFull(),
       (error) => this.logOnce('send-when-full', `sending a full queue failed: ${String(error)}`),
@@ -360,7 +360,7 @@ export class RemoteWriteExporter implements Exporter {
         () => {
           this.counters.requestsRetried++;
         },
-        (status, body) => this.retryUnchanged(request, status, body),
+        retryingOn((status, body) => this.retryUnchanged(request, status, body)),
       );
       if (generation !== this.generation) return [];
       if (result.outcome === 'deferred') {

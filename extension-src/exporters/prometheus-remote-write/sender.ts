@@ -2,18 +2,13 @@
  * Sending one remote write request: the headers remote write 1.0 requires,
  * the user's extra headers (a tenant header for Cortex), a SigV4 signature
  * for Amazon Managed Service for Prometheus made anew for each attempt, and
- * the retries inside the flush deadline (./send.ts).
+ * the retries inside the flush deadline (../transport/retrying.ts).
  */
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
-import {
-  type HttpCall,
-  type RetryableAnswer,
-  type RetryPolicy,
-  type SendResult,
-  sendWithRetry,
-  userAgent,
-} from '../send.js';
+import { type AnswerClassifier, REMOTE_WRITE_STATUS } from '../transport/classify.js';
+import { type RetryPolicy, type SendResult, sendWithRetry } from '../transport/retrying.js';
+import { type HttpCall, userAgent } from '../transport/send.js';
 import type { RemoteWriteOptions } from './config.js';
 
 export class RemoteWriteSender {
@@ -35,9 +30,9 @@ export class RemoteWriteSender {
     deadlineMs: number,
     maxAttempts: number | undefined,
     onRetry: (reason: string) => void,
-    retryable?: RetryableAnswer,
+    classify: AnswerClassifier = REMOTE_WRITE_STATUS,
   ): Promise<SendResult> {
-    return sendWithRetry(this.call(body), deadlineMs, this.retry, onRetry, maxAttempts, retryable);
+    return sendWithRetry(this.call(body), classify, deadlineMs, { ...this.retry, maxAttempts }, { onRetry });
   }
 
   private call(body: Uint8Array): HttpCall {
@@ -50,8 +45,9 @@ export class RemoteWriteSender {
       ...this.options.headers,
       ...this.extraHeaders(),
     };
+    const { timeoutMs } = this.options;
     const signer = this.signer;
-    if (!signer) return { method: 'POST', url, body, headers: () => base };
-    return { method: 'POST', url, body, headers: () => signer.sign({ method: 'POST', url, headers: base, body }) };
+    if (!signer) return { url, body, timeoutMs, headers: () => base };
+    return { url, body, timeoutMs, headers: () => signer.sign({ method: 'POST', url, headers: base, body }) };
   }
 }

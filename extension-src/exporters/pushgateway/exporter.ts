@@ -25,9 +25,10 @@ import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
-import { BackendHealth } from '../retry.js';
-import { type RetryPolicy, sendWithRetry, userAgent } from '../send.js';
 import { SerialFlush } from '../serial-flush.js';
+import { REMOTE_WRITE_STATUS } from '../transport/classify.js';
+import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
+import { userAgent } from '../transport/send.js';
 import type { PushgatewayOptions } from './config.js';
 import { renderText } from './text-format.js';
 
@@ -104,7 +105,7 @@ export class PushgatewayExporter implements Exporter {
     this.translator = new PrometheusTranslator({ ...options.translate, nativeHistograms: false });
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] pushgateway: ${message}`));
     this.translator.onWarning = (message) => this.log(message);
-    this.retry = { timeoutMs: options.timeoutMs, initialBackoffMs: 100, maxBackoffMs: 5_000, ...deps.retry };
+    this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
     this.extraHeaders = deps.extraHeaders ?? (() => ({}));
     this.rounds = new SerialFlush(this.health, (deadlineMs, final) =>
@@ -205,13 +206,15 @@ export class PushgatewayExporter implements Exporter {
         ...this.extraHeaders(),
       };
       const result = await sendWithRetry(
-        { method: 'PUT', url, body, headers: () => headers },
+        { method: 'PUT', url, body, headers: () => headers, timeoutMs: this.options.timeoutMs },
+        REMOTE_WRITE_STATUS,
         deadlineMs,
-        this.retry,
-        () => {
-          this.counters.pushesRetried++;
+        { ...this.retry, maxAttempts },
+        {
+          onRetry: () => {
+            this.counters.pushesRetried++;
+          },
         },
-        maxAttempts,
       );
       // SHUTDOWN gave up on this round and counted its samples as dropped; the process is about to exit.
       if (generation !== this.generation) return;
@@ -242,7 +245,12 @@ export class PushgatewayExporter implements Exporter {
     for (const group of this.groups.values()) {
       const url = this.groupUrl(group);
       const headers = { 'user-agent': userAgent(), ...this.extraHeaders() };
-      const result = await sendWithRetry({ method: 'DELETE', url, headers: () => headers }, deadlineMs, this.retry);
+      const result = await sendWithRetry(
+        { method: 'DELETE', url, headers: () => headers, timeoutMs: this.options.timeoutMs },
+        REMOTE_WRITE_STATUS,
+        deadlineMs,
+        this.retry,
+      );
       if (result.outcome === 'delivered') this.counters.deletes++;
       else
         this.logOnce(

@@ -4,8 +4,8 @@
  * SHUTDOWN deadline remembered.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { BackendHealth } from '../../../extension-src/exporters/retry.js';
 import { SerialFlush } from '../../../extension-src/exporters/serial-flush.js';
+import { BackendHealth } from '../../../extension-src/exporters/transport/retrying.js';
 
 /** A send round that waits until released, recording how it was called. */
 function gatedRounds() {

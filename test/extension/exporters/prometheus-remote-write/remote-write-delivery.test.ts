@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRemoteWriteOptions } from '../../../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../../../extension-src/exporters/prometheus-remote-write/exporter.js';
-import { BackendHealth } from '../../../../extension-src/exporters/retry.js';
+import { BackendHealth } from '../../../../extension-src/exporters/transport/retrying.js';
 import { encodeRequest } from '../../../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest } from '../../../../extension-src/otlp/types.js';
 import { version } from '../../../../package.json';
@@ -77,7 +77,7 @@ describe('remote write delivery', () => {
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
     return new RemoteWriteExporter(parsed.options, {
       log: (m) => logs.push(m),
-      retry: { initialBackoffMs: 20 },
+      retry: { initialMs: 20 },
       health,
     });
   }

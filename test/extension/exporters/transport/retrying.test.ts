@@ -1,14 +1,18 @@
-/** The shared retry helper: backoff, Retry-After, deadlines, and the cool-down of a failing backend. */
-import { describe, expect, it } from 'vitest';
+/** The one retrying transport: backoff, Retry-After, deadlines, per-protocol verdicts, and the cool-down of a failing backend. */
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OTLP_STATUS, REMOTE_WRITE_STATUS } from '../../../../extension-src/exporters/transport/classify.js';
 import {
   BackendHealth,
   backoffDelay,
   done,
-  isRetryableStatus,
-  parseRetryAfter,
   retry,
   retryWithin,
-} from '../../../extension-src/exporters/retry.js';
+  sendWithRetry,
+} from '../../../../extension-src/exporters/transport/retrying.js';
+import { parseRetryAfter } from '../../../../extension-src/exporters/transport/send.js';
 
 /** A clock that only moves when the code under test sleeps. */
 function fakeClock(start = 1_000_000) {
@@ -46,9 +50,14 @@ describe('retry helper', () => {
     expect(parseRetryAfter(undefined)).toBeUndefined();
   });
 
-  it('retries only the OTLP retryable statuses by default', () => {
-    expect([429, 502, 503, 504].every((s) => isRetryableStatus(s))).toBe(true);
-    expect([400, 401, 403, 404, 413, 500, 501].some((s) => isRetryableStatus(s))).toBe(false);
+  it('retries only the OTLP retryable statuses for OTLP, every 5xx and 429 for remote write', () => {
+    expect([429, 502, 503, 504].every((s) => OTLP_STATUS(s) === 'retryable')).toBe(true);
+    expect([400, 401, 403, 404, 413, 500, 501].every((s) => OTLP_STATUS(s) === 'rejected')).toBe(true);
+    expect([429, 500, 501, 503].every((s) => REMOTE_WRITE_STATUS(s) === 'retryable')).toBe(true);
+    expect([400, 404, 413].every((s) => REMOTE_WRITE_STATUS(s) === 'rejected')).toBe(true);
+    expect([200, 204].every((s) => OTLP_STATUS(s) === 'delivered' && REMOTE_WRITE_STATUS(s) === 'delivered')).toBe(
+      true,
+    );
   });
 
   it('retries until done, sleeping the backoff or the server-given wait', async () => {
@@ -114,5 +123,68 @@ describe('retry helper', () => {
     health.succeeded();
     expect(health.coolingDown()).toBe(false);
     expect(health.attemptsAllowed()).toBeUndefined();
+  });
+});
+
+describe('sendWithRetry over HTTP', () => {
+  let server: Server | undefined;
+  afterEach(() => server?.close());
+
+  /** A backend that answers each request with the next of `answers` (status, headers, body). */
+  async function backend(answers: [number, Record<string, string>, string][]): Promise<URL> {
+    let next = 0;
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const [status, headers, body] = answers[Math.min(next++, answers.length - 1)];
+        res.writeHead(status, headers).end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metrics`);
+  }
+
+  it("waits the server's Retry-After after a retryable answer, then is delivered", async () => {
+    const url = await backend([
+      [503, { 'retry-after': '0.05' }, 'busy'],
+      [200, {}, ''],
+    ]);
+    const reasons: string[] = [];
+    const result = await sendWithRetry(
+      { url, body: Buffer.from('x'), headers: () => ({}), timeoutMs: 2_000 },
+      OTLP_STATUS,
+      Date.now() + 5_000,
+      { initialMs: 10_000, maxMs: 10_000 },
+      { onRetry: (reason) => reasons.push(reason) },
+    );
+    expect(result).toMatchObject({ outcome: 'delivered', attempts: 2 });
+    expect(reasons).toEqual(['HTTP 503: busy']);
+  });
+
+  it('gives up at once on a final answer, with its message on one line', async () => {
+    const url = await backend([[400, {}, 'out of order\nsample']]);
+    const result = await sendWithRetry(
+      { url, body: Buffer.from('x'), headers: () => ({}), timeoutMs: 2_000 },
+      REMOTE_WRITE_STATUS,
+      Date.now() + 5_000,
+    );
+    expect(result).toEqual({ outcome: 'rejected', status: 400, message: 'out of order sample', attempts: 1 });
+  });
+
+  it('sends nothing when the headers cannot be made (no credentials to sign with)', async () => {
+    const url = await backend([[200, {}, '']]);
+    const result = await sendWithRetry(
+      {
+        url,
+        headers: () => {
+          throw new Error('no AWS credentials');
+        },
+        timeoutMs: 2_000,
+      },
+      REMOTE_WRITE_STATUS,
+      Date.now() + 5_000,
+    );
+    expect(result).toMatchObject({ outcome: 'rejected', status: 0, attempts: 1 });
+    expect((result as { message: string }).message).toContain('no AWS credentials');
   });
 });

@@ -1,11 +1,11 @@
 /**
- * Retry with jittered exponential backoff inside a deadline, for every
+ * The one place a retry is decided: `sendWithRetry` repeats an attempt
+ * (./send.ts) with jittered exponential backoff inside a deadline, for every
  * exporter.
  *
- * The rules (OTLP/HTTP's, and what remote write, Pushgateway and _bulk
- * backends expect too):
- * - only failures that may pass are retried: network errors and the statuses
- *   in the exporter's retryable set (OTLP: 429, 502, 503, 504);
+ * The rules:
+ * - only what the backend's classifier calls retryable is retried (network
+ *   errors, and per protocol: ./classify.ts);
  * - the wait grows exponentially from `initialMs` to `maxMs`, and each wait is
  *   drawn from [d/2, d] ("equal jitter") so environments that failed together
  *   do not retry in step;
@@ -20,17 +20,12 @@
  * the cool-down ends skip it (data stays queued), and the first one after it
  * makes a single attempt. The cool-down doubles with each failed probe up to
  * a cap, and a success clears it. The final flush at SHUTDOWN ignores it.
- *
- * Usage:
- *   const result = await retryWithin(deadline, policy, async (attempt, timeLeftMs) => {
- *     const res = await post(..., Math.min(timeoutMs, timeLeftMs));
- *     if (res.status < 300) return done(res);
- *     if (isRetryableStatus(res.status)) return retry(`HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after']));
- *     return done(res); // final: the caller drops and counts
- *   }, { onRetry });
  */
+import type { HttpResponse } from '../http.js';
+import type { AnswerClassifier } from './classify.js';
+import { type HttpCall, send } from './send.js';
 
-export interface BackoffPolicy {
+export interface RetryPolicy {
   /** First wait, before jitter. */
   readonly initialMs: number;
   /** Largest wait, before jitter. */
@@ -41,28 +36,12 @@ export interface BackoffPolicy {
   readonly minAttemptMs?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
-
-/** OTLP/HTTP: "429, 502, 503 and 504 are retryable"; everything else is final. */
-export const OTLP_RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
-
-export function isRetryableStatus(status: number, retryable: ReadonlySet<number> = OTLP_RETRYABLE_STATUSES): boolean {
-  return retryable.has(status);
-}
+export const DEFAULT_RETRY: RetryPolicy = { initialMs: 100, maxMs: 5_000 };
 
 /** The jittered wait before retry number `retry` (1 for the first retry). */
-export function backoffDelay(retry: number, policy: BackoffPolicy = DEFAULT_BACKOFF, random = Math.random): number {
+export function backoffDelay(retry: number, policy: RetryPolicy = DEFAULT_RETRY, random = Math.random): number {
   const exponential = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, retry - 1));
   return Math.round(exponential / 2 + random() * (exponential / 2));
-}
-
-/** Milliseconds a Retry-After header asks for (delta-seconds or an HTTP date), or undefined. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
 export type AttemptResult<T> =
@@ -102,7 +81,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export async function retryWithin<T>(
   deadlineMs: number,
-  policy: BackoffPolicy,
+  policy: RetryPolicy,
   attempt: (attempt: number, timeLeftMs: number) => Promise<AttemptResult<T>>,
   hooks: RetryHooks = {},
 ): Promise<RetryOutcome<T>> {
@@ -129,6 +108,39 @@ export async function retryWithin<T>(
     hooks.onRetry?.(reason, n);
     await sleep(wait);
   }
+}
+
+export type SendResult =
+  | { readonly outcome: 'delivered'; readonly response: HttpResponse; readonly attempts: number }
+  | { readonly outcome: 'rejected'; readonly status: number; readonly message: string; readonly attempts: number }
+  | {
+      readonly outcome: 'deferred';
+      readonly reason: string;
+      readonly attempts: number;
+      /** The server asked not to be called before this time (Retry-After past the deadline). */
+      readonly notBeforeMs?: number;
+    };
+
+/** Sends `call` until it is delivered or rejected, or no further attempt fits before `deadlineMs`. */
+export async function sendWithRetry(
+  call: HttpCall,
+  classify: AnswerClassifier,
+  deadlineMs: number,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  hooks: RetryHooks = {},
+): Promise<SendResult> {
+  const now = hooks.now ?? Date.now;
+  const outcome = await retryWithin(
+    deadlineMs,
+    policy,
+    async (_attempt, timeLeftMs) => {
+      const attempt = await send(call, classify, Math.min(call.timeoutMs, timeLeftMs), now);
+      return attempt.outcome === 'retryable' ? retry(attempt.reason, attempt.retryAfterMs) : done(attempt);
+    },
+    hooks,
+  );
+  if (outcome.outcome === 'deferred') return outcome;
+  return { ...outcome.value, attempts: outcome.attempts };
 }
 
 /** Cool-down bookkeeping for one backend (see the module comment). */
