@@ -11,7 +11,7 @@ import {
   type RemoteWriteCounters,
   RemoteWriteExporter,
 } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
-import { BackendHealth } from '../../extension-src/exporters/retry.js';
+import { BackendHealth } from '../../extension-src/exporters/transport/retrying.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { KeyValue } from '../../extension-src/otlp/types.js';
 import { CortexServer, cortexBinary } from '../support/cortex.js';
@@ -76,7 +76,7 @@ describe.skipIf(!binary)("remote write at AMP's quotas, against Cortex", () => {
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
     return new RemoteWriteExporter(parsed.options, {
       log: (m) => logs.push(m),
-      retry: { initialBackoffMs: 50 },
+      retry: { initialMs: 50 },
       health: new BackendHealth(0, 0),
     });
   }
