@@ -130,7 +130,8 @@ export class OpenSearchExporter implements Exporter {
     deps: OpenSearchDeps = {},
   ) {
     this.signals = options.tracesIndex ? ['logs', 'traces'] : ['logs'];
-    this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint);
+    // The base as a string: LLRT's URL takes no URL object as base.
+    this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint.href);
     this.log = deps.log ?? ((message) => console.log(`[observed-lambda] opensearch: ${message}`));
     this.backoff = { initialMs: deps.initialBackoffMs ?? 100, maxMs: deps.maxBackoffMs ?? 5_000 };
     this.extraHeaders = deps.extraHeaders ?? (() => ({}));
