@@ -9,7 +9,13 @@
  * writer. At the end PromQL counts every sample of the run in Prometheus and
  * compares it with what was sent; the extension's counters are not used.
  *
+ * The backend is a real Prometheus, or with `--backend cortex` real Cortex
+ * (the engine behind Amazon Managed Service for Prometheus) with AMP's quotas,
+ * written as one tenant; `--quota-rate N` lowers that tenant's ingestion rate
+ * quota (and its burst, in AMP's proportion) to see what happens above it.
+ *
  *   npm run load -- [--functions 1000] [--rate 70000] [--seconds 60] [--envs auto|N]
+ *                   [--backend prometheus|cortex] [--quota-rate N]
  */
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -23,8 +29,16 @@ import { ProtoWriter } from '../extension-src/exporters/prometheus-remote-write/
 import type { Label } from '../extension-src/translate/labels.js';
 import type { MetricFamily } from '../extension-src/translate/series.js';
 import type { LambdaEnvironment } from '../sandbox/index.js';
-import { sleep, startEmitter } from '../test/reliability/harness.js';
-import { PrometheusServer } from '../test/support/prometheus.js';
+import { countedDropped, exitTotals, sleep, startEmitter } from '../test/reliability/harness.js';
+import { AMP_QUOTAS, CortexServer, type TenantLimits } from '../test/support/cortex.js';
+import { type InstantVector, PrometheusServer } from '../test/support/prometheus.js';
+
+/** Where the load goes: a remote write URL (with headers, e.g. a tenant), and a query API to count what arrived. */
+export interface LoadBackend {
+  readonly remoteWriteUrl: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  query(promql: string): Promise<InstantVector[]>;
+}
 
 export interface LoadOptions {
   /** Concurrent functions in all: sandbox environments plus simulated writers. */
@@ -49,12 +63,19 @@ export interface LoadReport {
   readonly sentSamples: number;
   readonly arrivedSamples: number;
   readonly failedRequests: number;
+  /** Samples in the simulated writers' failed requests: a backend may have stored some before failing (5xx). */
+  readonly failedSamples: number;
+  /** Failed requests of the simulated writers by answer (status and the start of the body) or error. */
+  readonly failures: Record<string, number>;
   readonly requests: number;
   readonly samplesPerSecond: number;
   /** Lowest one-second rate after the first second. */
   readonly minSecondRate: number;
   readonly envInvocations: number;
   readonly envFailures: number;
+  /** What the sandboxed extensions counted as dropped, by reason (their exit totals), and their log lines about it. */
+  readonly envDropped: Record<string, number>;
+  readonly envDropLines: string[];
   readonly envP50Ms: number;
   readonly envP99Ms: number;
   readonly startEnvsMs: number;
@@ -128,6 +149,7 @@ class SimulatedFunction {
     fn: number,
     private readonly url: URL,
     private readonly agent: Agent,
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {
     this.series = seriesOf(run, fn);
   }
@@ -152,13 +174,18 @@ class SimulatedFunction {
     const families = new Set<MetricFamily>(this.series.map((s) => s.family));
     for (const f of families) writeMetadata(w, f);
     const body = compress(w.bytes());
-    const status = await post(this.url, body, this.agent);
-    if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
+    const { status, text } = await post(this.url, body, this.agent, this.headers);
+    if (status < 200 || status >= 300) throw new Error(`HTTP ${status} ${text.slice(0, 160)}`);
     return this.series.length;
   }
 }
 
-function post(url: URL, body: Uint8Array, agent: Agent): Promise<number> {
+function post(
+  url: URL,
+  body: Uint8Array,
+  agent: Agent,
+  extraHeaders: Readonly<Record<string, string>>,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -170,11 +197,13 @@ function post(url: URL, body: Uint8Array, agent: Agent): Promise<number> {
           'content-encoding': 'snappy',
           'x-prometheus-remote-write-version': '0.1.0',
           'content-length': String(body.byteLength),
+          ...extraHeaders,
         },
       },
       (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       },
     );
     req.on('error', reject);
@@ -198,7 +227,7 @@ const METRIC_NAMES = [
 ];
 
 /** Samples of a run stored in Prometheus, by PromQL (per metric name: count_over_time drops the name). */
-export async function countSamples(prom: PrometheusServer, run: string): Promise<number> {
+export async function countSamples(prom: LoadBackend, run: string): Promise<number> {
   let total = 0;
   for (const name of METRIC_NAMES) {
     const result = await prom.query(`sum(count_over_time(${name}{run="${run}"}[1h]))`);
@@ -207,7 +236,7 @@ export async function countSamples(prom: PrometheusServer, run: string): Promise
   return total;
 }
 
-export async function runLoad(prom: PrometheusServer, options: LoadOptions): Promise<LoadReport> {
+export async function runLoad(prom: LoadBackend, options: LoadOptions): Promise<LoadReport> {
   const log = options.log ?? (() => {});
   const run = `load-${Date.now().toString(36)}`;
   const envSeries = options.envSeries ?? SERIES_PER_FUNCTION;
@@ -226,6 +255,7 @@ export async function runLoad(prom: PrometheusServer, options: LoadOptions): Pro
         Array.from({ length: Math.min(4, options.envs - i) }, (_, k) =>
           startEmitter(prom.remoteWriteUrl, {
             layerDir: options.layerDir as string,
+            extraEnv: headerSetting(prom.headers),
             functionName: `load-env-${i + k}`,
             timeoutMs: 10_000,
           }),
@@ -240,9 +270,14 @@ export async function runLoad(prom: PrometheusServer, options: LoadOptions): Pro
 
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const url = new URL(prom.remoteWriteUrl);
-  const sims = Array.from({ length: simulatedCount }, (_, i) => new SimulatedFunction(run, i, url, agent));
+  const sims = Array.from(
+    { length: simulatedCount },
+    (_, i) => new SimulatedFunction(run, i, url, agent, prom.headers),
+  );
   let sent = 0;
   let failed = 0;
+  const failures: Record<string, number> = {};
+  let failedSamples = 0;
   let requests = 0;
   const perSecond = new Map<number, number>();
   const note = (samples: number) => {
@@ -262,8 +297,11 @@ export async function runLoad(prom: PrometheusServer, options: LoadOptions): Pro
       requests++;
       try {
         note(await sim.invoke());
-      } catch {
+      } catch (error) {
         failed++;
+        failedSamples += sim.samplesPerInvocation;
+        const reason = (error as Error).message.replace(/[\d.]+/g, 'N');
+        failures[reason] = (failures[reason] ?? 0) + 1;
       }
       next += intervalMs;
     }
@@ -290,6 +328,19 @@ export async function runLoad(prom: PrometheusServer, options: LoadOptions): Pro
   // The sandboxed extensions flush what they hold at SHUTDOWN.
   await Promise.all(envs.map((e) => e.shutdown().catch(() => undefined)));
   agent.destroy();
+  const envDropped: Record<string, number> = {};
+  const envDropLines = new Set<string>();
+  for (const env of envs) {
+    const totals = exitTotals(env);
+    if (totals) {
+      for (const [reason, n] of Object.entries(countedDropped(totals).byReason)) {
+        envDropped[reason] = (envDropped[reason] ?? 0) + n;
+      }
+    }
+    for (const line of env.stdout('observed-lambda').split('\n')) {
+      if (/dropped \d+ sample|requests are cut/.test(line)) envDropLines.add(line.replace(/\d+/g, 'N'));
+    }
+  }
 
   const arrivedSamples = await countSamples(prom, run);
   const rates = [...perSecond.entries()].filter(([s]) => s >= 1 && s < Math.floor(seconds)).map(([, n]) => n);
@@ -302,15 +353,55 @@ export async function runLoad(prom: PrometheusServer, options: LoadOptions): Pro
     sentSamples: sent,
     arrivedSamples,
     failedRequests: failed + envFailures,
+    failedSamples,
+    failures,
     requests: requests + envInvocations,
     samplesPerSecond: sent / seconds,
     minSecondRate: rates.length ? Math.min(...rates) : sent / seconds,
     envInvocations,
     envFailures,
+    envDropped,
+    envDropLines: [...envDropLines],
     envP50Ms: percentile(envDurations, 50),
     envP99Ms: percentile(envDurations, 99),
     startEnvsMs,
   };
+}
+
+/** The extension's setting for the backend's headers (OBSERVED_REMOTE_WRITE_HEADERS). */
+function headerSetting(headers: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const pairs = Object.entries(headers).map(([name, value]) => `${name}=${value}`);
+  return pairs.length > 0 ? { OBSERVED_REMOTE_WRITE_HEADERS: pairs.join(',') } : {};
+}
+
+const LOAD_TENANT = 'load';
+
+/** Starts the backend named on the command line; `stop` ends it. */
+async function startBackend(
+  name: string,
+  quotaRate: number | undefined,
+): Promise<{ backend: LoadBackend; stop: () => Promise<void> }> {
+  if (name === 'cortex') {
+    const burstPerRate = AMP_QUOTAS.ingestion_burst_size / AMP_QUOTAS.ingestion_rate;
+    const tenants: Record<string, TenantLimits> =
+      quotaRate === undefined
+        ? {}
+        : {
+            [LOAD_TENANT]: { ingestion_rate: quotaRate, ingestion_burst_size: Math.round(quotaRate * burstPerRate) },
+          };
+    const cortex = await CortexServer.start({ tenants });
+    if (!cortex) throw new Error('cortex is not built: bash scripts/install/cortex.sh');
+    const backend: LoadBackend = {
+      remoteWriteUrl: cortex.remoteWriteUrl,
+      headers: { 'X-Scope-OrgID': LOAD_TENANT },
+      query: (promql) => cortex.query(LOAD_TENANT, promql),
+    };
+    return { backend, stop: () => cortex.stop() };
+  }
+  if (name !== 'prometheus') throw new Error(`--backend ${name}: accepted values: prometheus, cortex`);
+  const prom = await PrometheusServer.start();
+  if (!prom) throw new Error('prometheus is not installed');
+  return { backend: prom, stop: () => prom.stop() };
 }
 
 async function main(): Promise<void> {
@@ -320,6 +411,8 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       seconds: { type: 'string' },
       envs: { type: 'string' },
+      backend: { type: 'string' },
+      'quota-rate': { type: 'string' },
     },
   });
   const { mkdtempSync, rmSync } = await import('node:fs');
@@ -327,8 +420,8 @@ async function main(): Promise<void> {
   const { join } = await import('node:path');
   const { buildLayer } = await import('./build-extension.js');
   const root = mkdtempSync(join(tmpdir(), 'observed-load-'));
-  const prom = await PrometheusServer.start();
-  if (!prom) throw new Error('prometheus is not installed');
+  const quotaRate = values['quota-rate'] === undefined ? undefined : Number(values['quota-rate']);
+  const { backend: prom, stop } = await startBackend(values.backend ?? 'prometheus', quotaRate);
   try {
     const { layerDir } = await buildLayer(root);
     const report = await runLoad(prom, {
@@ -340,13 +433,16 @@ async function main(): Promise<void> {
       log: (line) => console.log(line),
     });
     console.log(JSON.stringify(report, null, 2));
-    const lost = report.sentSamples - report.arrivedSamples;
+    // A failed request's samples may have been stored in part: only samples beyond that are unexplained.
+    const lost = Math.max(0, report.sentSamples - report.arrivedSamples);
+    const extra = report.arrivedSamples - report.sentSamples;
+    if (extra > report.failedSamples) console.log(`arrived ${extra} more samples than were sent or failed`);
     console.log(
-      `${report.functions} functions (${report.envs} sandboxed, ${report.simulated} simulated), ${report.samplesPerSecond.toFixed(0)} samples/s over ${report.seconds.toFixed(1)} s (lowest second ${report.minSecondRate}), sent ${report.sentSamples}, arrived ${report.arrivedSamples} (PromQL), lost ${lost}, failed requests ${report.failedRequests}`,
+      `${report.functions} functions (${report.envs} sandboxed, ${report.simulated} simulated), ${report.samplesPerSecond.toFixed(0)} samples/s over ${report.seconds.toFixed(1)} s (lowest second ${report.minSecondRate}), sent ${report.sentSamples}, arrived ${report.arrivedSamples} (PromQL), lost ${lost}, failed requests ${report.failedRequests} (${report.failedSamples} samples, of which ${Math.max(0, extra)} stored anyway)`,
     );
     process.exitCode = lost === 0 && report.failedRequests === 0 ? 0 : 1;
   } finally {
-    await prom.stop();
+    await stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

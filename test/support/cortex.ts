@@ -79,6 +79,8 @@ server:
   log_level: warn
 distributor:
   shard_by_all_labels: true
+  # On two shared cores an ingester may answer the distributor late; the default 2 s turns that into 5xx.
+  remote_timeout: 10s
   ha_tracker:
     enable_ha_tracker: true
     kvstore:
