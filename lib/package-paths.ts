@@ -84,19 +84,44 @@ export function packagedPortableLayer(root = packageRoot()): string {
 /** ELF e_machine values of Lambda's two architectures. */
 const ELF_MACHINES: Record<number, 'x86_64' | 'arm64'> = { 62: 'x86_64', 183: 'arm64' };
 
+/** The native executables of a layer folder (ELF files), with their headers' first 20 bytes. */
+function elfFiles(dir: string): { path: string; header: Buffer }[] {
+  const found: { path: string; header: Buffer }[] = [];
+  for (const file of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!file.isFile()) continue;
+    const path = join(file.parentPath, file.name);
+    const header = Buffer.alloc(20);
+    const fd = openSync(path, 'r');
+    const read = readSync(fd, header, 0, 20, 0);
+    closeSync(fd);
+    if (read === 20 && header.readUInt32BE(0) === 0x7f454c46) found.push({ path, header });
+  }
+  return found;
+}
+
+/**
+ * The newest glibc 2.x minor version the native executables of a layer folder ask for (their GLIBC_2.x
+ * symbol versions), or undefined when none does.
+ */
+export function requiredGlibcMinor(dir: string): number | undefined {
+  let newest: number | undefined;
+  for (const { path } of elfFiles(dir)) {
+    for (const match of readFileSync(path)
+      .toString('latin1')
+      .matchAll(/GLIBC_2\.(\d+)/g)) {
+      newest = Math.max(newest ?? 0, Number(match[1]));
+    }
+  }
+  return newest;
+}
+
 /**
  * The architectures a layer folder can serve: those of the native executables in it, or both when it
  * holds none.
  */
 export function layerArchitectures(dir: string): ('x86_64' | 'arm64')[] {
   const found = new Set<'x86_64' | 'arm64'>();
-  for (const file of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!file.isFile()) continue;
-    const header = Buffer.alloc(20);
-    const fd = openSync(join(file.parentPath, file.name), 'r');
-    const read = readSync(fd, header, 0, 20, 0);
-    closeSync(fd);
-    if (read < 20 || header.readUInt32BE(0) !== 0x7f454c46) continue;
+  for (const { header } of elfFiles(dir)) {
     const machine = ELF_MACHINES[header.readUInt16LE(18)];
     if (machine) found.add(machine);
   }

@@ -39,29 +39,39 @@ export function acceptsCallbackHandlers(runtime: lambda.Runtime): boolean {
 }
 
 /**
- * Runtimes the layer for runtimes without Node.js declares, newest first within each language. Lambda
- * takes at most 15; the layer also serves the other current runtimes of these languages (see
- * {@link otherRuntimeReason}), which are given the same layer version without the list.
+ * Runtimes the layer for runtimes without Node.js declares: those on Amazon Linux 2023, whose glibc (2.34)
+ * its engine is built for. Runtimes of these languages Lambda adds later get the same layer version
+ * without the list (see {@link otherRuntimeReason}).
  */
 export function portableLayerRuntimes(): lambda.Runtime[] {
   return [
     lambda.Runtime.PYTHON_3_14,
     lambda.Runtime.PYTHON_3_13,
     lambda.Runtime.PYTHON_3_12,
-    lambda.Runtime.PYTHON_3_11,
     lambda.Runtime.JAVA_25,
     lambda.Runtime.JAVA_21,
-    lambda.Runtime.JAVA_17,
-    lambda.Runtime.JAVA_11,
     lambda.Runtime.DOTNET_10,
     lambda.Runtime.DOTNET_8,
     lambda.Runtime.RUBY_4_0,
     lambda.Runtime.RUBY_3_4,
     lambda.Runtime.RUBY_3_3,
     lambda.Runtime.PROVIDED_AL2023,
-    lambda.Runtime.PROVIDED_AL2,
   ];
 }
+
+/** Amazon Linux 2023's glibc: the newest an engine in the layer may need. */
+export const AL2023_GLIBC_MINOR = 34;
+
+/** Current runtimes on Amazon Linux 2, whose glibc (2.26) is older than the layer's engine needs. */
+const AMAZON_LINUX_2 = new Set([
+  'python3.10',
+  'python3.11',
+  'java8.al2',
+  'java11',
+  'java17',
+  'ruby3.2',
+  'provided.al2',
+]);
 
 /** Lambda's retired runtimes of languages other than Node.js (Amazon Linux 1, or end of support). */
 const RETIRED = new Set([
@@ -93,7 +103,7 @@ const OTHER_FAMILIES = new Set([
 
 /**
  * Why a function of a runtime other than Node.js cannot be observed, or undefined when the layer for
- * runtimes without Node.js serves it (current Python, Java, .NET, Ruby and `provided.al2`/`provided.al2023`).
+ * runtimes without Node.js serves it (Python, Java, .NET, Ruby and `provided.al2023` on Amazon Linux 2023).
  */
 export function otherRuntimeReason(runtime: lambda.Runtime | undefined): string | undefined {
   if (runtime === undefined)
@@ -106,5 +116,8 @@ export function otherRuntimeReason(runtime: lambda.Runtime | undefined): string 
     return `its runtime ${runtime.name} is not one observed-lambda serves (Node.js, Python, Java, .NET, Ruby, provided.al2023)`;
   }
   if (RETIRED.has(runtime.name)) return `its runtime ${runtime.name} is retired by Lambda; move to a current one`;
+  if (AMAZON_LINUX_2.has(runtime.name)) {
+    return `its runtime ${runtime.name} runs on Amazon Linux 2, whose glibc (2.26) is older than the engine of observed-lambda's layer needs; move to a runtime on Amazon Linux 2023 (python3.12 or newer, java21 or newer, ruby3.3 or newer, provided.al2023)`;
+  }
   return undefined;
 }

@@ -1,9 +1,10 @@
-import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { constructError } from './errors.js';
-import { layerArchitectures, packagedLayer, packagedPortableLayer } from './package-paths.js';
+import { layerArchitectures, packagedLayer, packagedPortableLayer, requiredGlibcMinor } from './package-paths.js';
 import {
+  AL2023_GLIBC_MINOR,
   otherRuntimeReason,
   portableLayerRuntimes,
   supportedNodeRuntimes,
@@ -90,8 +91,8 @@ export class TelemetryExtension extends Construct {
 
   /**
    * The layer for a function of `runtime`: the Node.js layer for Node.js runtimes, the layer that brings
-   * its own engine for Python, Java, .NET, Ruby and `provided.al2`/`provided.al2023`. Runtimes of those
-   * languages beyond the 15 a layer may declare get the same layer version without the runtime list.
+   * its own engine for Python, Java, .NET, Ruby and `provided.al2023` on Amazon Linux 2023. Runtimes of
+   * those languages it does not list (added to Lambda later) get the same layer version without the list.
    */
   public layerFor(runtime: lambda.Runtime): lambda.ILayerVersion {
     if (runtime.family === lambda.RuntimeFamily.NODEJS) {
@@ -126,6 +127,13 @@ export class TelemetryExtension extends Construct {
         removalPolicy: this.props.removalPolicy,
       });
       for (const [i, share] of this.shares.entries()) this.portable.addPermission(`Share${i}`, share);
+      const glibc = requiredGlibcMinor(dir);
+      if (glibc !== undefined && glibc > AL2023_GLIBC_MINOR) {
+        Annotations.of(this).addWarningV2(
+          'observed-lambda:engine-glibc',
+          `the engine in ${dir} needs glibc 2.${glibc}, newer than Amazon Linux 2023's 2.${AL2023_GLIBC_MINOR}: Lambda would fail to start the extension. Use a layer whose engine is built for glibc 2.${AL2023_GLIBC_MINOR} or older.`,
+        );
+      }
     }
     return this.portable;
   }

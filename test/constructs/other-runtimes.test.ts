@@ -4,6 +4,8 @@
  * their own OpenTelemetry SDK reads, without the Node.js exec wrapper.
  */
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -12,6 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { ObserveFunctions, observe, TelemetryDestination, TelemetryExtension } from '../../lib/index.js';
+import { layerArchitectures, packagedPortableLayer, requiredGlibcMinor } from '../../lib/package-paths.js';
 import { newStack } from './helpers.js';
 
 /** A function of `runtime` (its code is never run here; most runtimes take no inline code). */
@@ -69,7 +72,7 @@ describe('functions of runtimes without Node.js', () => {
     });
   }
 
-  it('the layer lists the 15 runtimes Lambda allows, of every language it serves, and the architecture of its engine', () => {
+  it('the layer lists the runtimes it serves, and the architecture of its engine', () => {
     const { stack } = newStack();
     const extension = TelemetryExtension.of(stack);
     inlineFunction(stack, 'Py', lambda.Runtime.PYTHON_3_12).addLayers(extension.layerFor(lambda.Runtime.PYTHON_3_12));
@@ -77,33 +80,34 @@ describe('functions of runtimes without Node.js', () => {
       Properties: { CompatibleRuntimes: Match.arrayWith(['python3.12']) },
     });
     const [layer] = Object.values(layers);
+    // The runtimes on Amazon Linux 2023, whose glibc its engine is built for.
     expect(layer.Properties.CompatibleRuntimes).toEqual([
       'python3.14',
       'python3.13',
       'python3.12',
-      'python3.11',
       'java25',
       'java21',
-      'java17',
-      'java11',
       'dotnet10',
       'dotnet8',
       'ruby4.0',
       'ruby3.4',
       'ruby3.3',
       'provided.al2023',
-      'provided.al2',
     ]);
     // The engine in dist/layer-portable is built for this machine's architecture.
     expect(layer.Properties.CompatibleArchitectures).toEqual([process.arch === 'arm64' ? 'arm64' : 'x86_64']);
   });
 
-  it('gives current runtimes beyond the list the same layer version, and refuses retired ones and container images', () => {
+  it('gives runtimes Lambda adds later the same layer version, and refuses Amazon Linux 2 and retired runtimes and container images', () => {
     const { stack } = newStack();
     const extension = TelemetryExtension.of(stack);
-    const java8 = inlineFunction(stack, 'Java8', lambda.Runtime.JAVA_8_CORRETTO);
-    expect(observe(java8, { destinations })).toBe(true);
-    expect(functionProperties(stack, java8).Layers).toEqual([portableLayerRef]);
+    const python315 = new lambda.Runtime('python3.15', lambda.RuntimeFamily.PYTHON);
+    const later = inlineFunction(stack, 'Later', python315);
+    expect(observe(later, { destinations })).toBe(true);
+    expect(functionProperties(stack, later).Layers).toEqual([portableLayerRef]);
+    expect(() => extension.layerFor(lambda.Runtime.JAVA_17)).toThrow(
+      'TelemetryExtension.layerFor: its runtime java17 runs on Amazon Linux 2, whose glibc (2.26) is older than the engine of observed-lambda',
+    );
     expect(() => extension.layerFor(lambda.Runtime.PYTHON_3_8)).toThrow(
       'TelemetryExtension.layerFor: its runtime python3.8 is retired by Lambda; move to a current one',
     );
@@ -145,5 +149,26 @@ describe('functions of runtimes without Node.js', () => {
       Match.stringLikeRegexp('python3.9 is retired'),
     );
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('the engine of the layer for runtimes without Node.js', () => {
+  it('reads the newest glibc version native executables ask for', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'observed-glibc-'));
+    const elf = Buffer.alloc(64);
+    elf.writeUInt32BE(0x7f454c46, 0);
+    elf.writeUInt16LE(0x3e, 18);
+    writeFileSync(join(dir, 'engine'), Buffer.concat([elf, Buffer.from('\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0')]));
+    writeFileSync(join(dir, 'bundle.js'), 'GLIBC_2.99 in a text file is not a requirement');
+    expect(requiredGlibcMinor(dir)).toBe(34);
+    expect(layerArchitectures(dir)).toEqual(['x86_64']);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('warns at synth when the engine needs a newer glibc than Amazon Linux 2023 has', () => {
+    const { stack } = newStack();
+    TelemetryExtension.of(stack).layerFor(lambda.Runtime.PYTHON_3_13);
+    const warned = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('needs glibc 2\\.')).length > 0;
+    expect(warned).toBe((requiredGlibcMinor(packagedPortableLayer()) ?? 0) > 34);
   });
 });
