@@ -11,7 +11,7 @@
  *
  * Run: `npm run bench -- rie-cost` (appends to BENCHMARKS.md), or `npx tsx bench/cases/rie-cost.ts [--quick]`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaEnvironment } from '../../sandbox/index.js';
@@ -61,13 +61,20 @@ function reports(output: string): { initMs?: number; durations: number[] } {
   };
 }
 
-async function underRie(layerDir: string, withLayer: boolean, warm: number, tools: { rie: string; ric: string }) {
+async function underRie(
+  layerDir: string,
+  wrapper: boolean,
+  warm: number,
+  tools: { rie: string; ric: string },
+  functionExportsToSink = false,
+) {
   const result = await runScenario(layerDir, {
     ...tools,
     codeDir: FUNCTION,
     handler: 'index.handler',
     entry: 'managed',
-    wrapper: withLayer,
+    wrapper,
+    functionExportsToSink,
     payloads: Array.from({ length: warm + 1 }, (_, i) => ({ order: i })),
   });
   if (result.invocations.some((i) => i.status !== 200)) throw new Error(`RIE run failed: ${result.output}`);
@@ -144,6 +151,15 @@ export const notes = `Where the two environments differ, and why:
   its reservation of the environment per request.
 - Under RIE there is no Telemetry API: the extension subscribes, is refused, and only the function's flushed
   notice ends an invocation; in the sandbox it also receives and translates the platform events.
+- The layer's parts apart (RIE rows "extension only" and "exec wrapper only"): the cold difference is mostly
+  the extension's start-up, which RIE makes the caller wait for on the first request (Lambda runs it in the
+  init phase, before any request); without the wrapper the extension also waits up to 1 s on the first
+  invocation for a flushed notice that never comes (then never again), which is why "extension only" is the
+  slowest cold row. The warm difference is mostly the wrapper's SDK flush and notice; the extension adds its
+  end-of-invocation export before /next, which RIE puts in the caller's round trip.
+- The sandbox's OTLP sink runs in the benchmark's own process, beside the sandbox's Runtime API, so the
+  sandbox's layer rows also pay for receiving the exports on that event loop; RIE's run keeps the sink in
+  another process.
 - aws-lambda-ric loads a native addon and runs through its own C++ HTTP client; the sandbox's runtime client is
   plain Node.js. That difference is in the "no layer" rows of both environments alike.`;
 
@@ -161,12 +177,26 @@ export async function run(options: { quick?: boolean } = {}): Promise<Row[]> {
     const { layerDir } = await buildLayer(out);
     await buildInstrumentationLayer(layerDir, join(out, 'maps'));
     const table: Row[] = [];
-    const figures: Record<string, RunFigures[]> = { rieNone: [], rieLayer: [], sandboxNone: [], sandboxLayer: [] };
+    // The layer's two parts apart: the extension alone (no wrapper), the exec wrapper alone (no extensions/,
+    // the SDK exporting straight to the sink).
+    const wrapperOnly = join(out, 'wrapper-only');
+    cpSync(layerDir, wrapperOnly, { recursive: true });
+    rmSync(join(wrapperOnly, 'extensions'), { recursive: true, force: true });
+    const figures: Record<string, RunFigures[]> = {
+      rieNone: [],
+      rieLayer: [],
+      rieExtension: [],
+      rieWrapper: [],
+      sandboxNone: [],
+      sandboxLayer: [],
+    };
     // Alternate the variants, so a slower stretch of the machine hits both.
     for (let i = 0; i < runs; i++) {
       if (!why) {
         figures.rieNone.push(await underRie(empty, false, warm, { rie: rie!, ric: ric! }));
         figures.rieLayer.push(await underRie(layerDir, true, warm, { rie: rie!, ric: ric! }));
+        figures.rieExtension.push(await underRie(layerDir, false, warm, { rie: rie!, ric: ric! }));
+        figures.rieWrapper.push(await underRie(wrapperOnly, true, warm, { rie: rie!, ric: ric! }, true));
       }
       figures.sandboxNone.push(await inSandbox(undefined, warm, sink.url));
       figures.sandboxLayer.push(await inSandbox(layerDir, warm, sink.url));
@@ -175,6 +205,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<Row[]> {
     else {
       table.push(rows('RIE + aws-lambda-ric', 'no layer', figures.rieNone));
       table.push(rows('RIE + aws-lambda-ric', 'layer + exec wrapper', figures.rieLayer));
+      table.push(rows('RIE + aws-lambda-ric', 'extension only (no wrapper)', figures.rieExtension));
+      table.push(rows('RIE + aws-lambda-ric', 'exec wrapper only (SDK to the sink)', figures.rieWrapper));
     }
     table.push(rows('sandbox', 'no layer', figures.sandboxNone));
     table.push(rows('sandbox', 'layer + exec wrapper', figures.sandboxLayer));

@@ -27,6 +27,8 @@ export interface ScenarioConfig {
   env?: Record<string, string>;
   timeoutSeconds?: number;
   prometheus?: boolean;
+  /** The function's SDK exports straight to the sink (OTEL_EXPORTER_OTLP_ENDPOINT), for runs without the extension. */
+  functionExportsToSink?: boolean;
   /** PromQL queries answered after the last invocation (with `prometheus`). */
   queries?: string[];
 }
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     LAMBDA_TASK_ROOT: config.codeDir,
     _HANDLER: config.handler,
     OBSERVED_OTLP_ENDPOINT: sink.url,
+    ...(config.functionExportsToSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
     ...(config.entry === 'managed' && config.wrapper ? { AWS_LAMBDA_EXEC_WRAPPER: '/opt/observed-instrument' } : {}),
     ...(prometheus ? { OBSERVED_REMOTE_WRITE_URL: prometheus.remoteWriteUrl } : {}),
     ...config.env,
