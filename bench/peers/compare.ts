@@ -33,6 +33,7 @@ import {
 import { exactlyOnce, HANDLER } from './function.js';
 import { PEER_LAYERS, type PeerLayer, type PreparedLayer, type Targets } from './layers.js';
 import { treePeakRss, treeUsage } from './proc-usage.js';
+import { RawOtlpSink } from './raw-sink.js';
 
 /** Large enough that no layer's memory use is bounded by it; the same for every layer. */
 export const MEMORY_MB = 1024;
@@ -185,7 +186,7 @@ async function invocationRun(layer: PreparedLayer, setup: Setup, invocations: nu
 }
 
 /** Data points of the load's metrics (bench.*) that reached the sink. */
-function sinkPoints(sink: OtlpSink): number {
+function sinkPoints(sink: RawOtlpSink): number {
   let points = 0;
   for (const m of sink.metrics()) {
     if (!m.name?.startsWith('bench.')) continue;
@@ -195,7 +196,7 @@ function sinkPoints(sink: OtlpSink): number {
 }
 
 async function loadRun(layer: PreparedLayer, setup: Setup, options: CompareOptions, service: string): Promise<LoadRun> {
-  const sink = await new OtlpSink().start();
+  const sink = await new RawOtlpSink().start();
   const remoteWrite = layer.remoteWrite && setup.prometheus !== undefined;
   try {
     const targets: Targets = {

@@ -170,7 +170,9 @@ export function exactlyOnce(sink: OtlpSink, invocations: number): string {
   const wrong = new Map<string, number>();
   for (const v of values) if (!valid.has(v)) wrong.set(v, (wrong.get(v) ?? 0) + 1);
   if (wrong.size > 0) {
-    const how = [...wrong].map(([v, count]) => `${count} integer values arrive as ${v}`).join(', ');
+    const how = [...wrong]
+      .map(([v, count]) => `${count} integer values arrive ${v === 'none' ? 'without a value' : `as ${v}`}`)
+      .join(', ');
     problems.push(`${values.length}/${invocations} metric points arrived; ${how}`);
   } else {
     const pointProblem = describe('metric points', invocations, tally(ns.map(String), values));

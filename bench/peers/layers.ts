@@ -3,7 +3,8 @@
  * its own documented settings (every network setting on loopback):
  *
  * - observed-lambda, Node.js layer: built from the current source (scripts/build-extension.ts).
- * - observed-lambda, portable layer: `dist/layer-portable/` of this checkout (`npm run build`), when present.
+ * - observed-lambda, portable layer: `dist/layer-portable/` of this checkout (`npm run build`), when present
+ *   (or the layer directory in BENCH_PEERS_PORTABLE); its size is that of `<dir>.zip` when there is one.
  * - the Rust OTLP extension (crate `opentelemetry-lambda-extension`), built by
  *   bench/peers/install-rust-extension.sh into the tools cache; configured by `LAMBDA_OTEL_*` variables.
  * - the OpenTelemetry Collector Lambda layer (`collector/` of open-telemetry/opentelemetry-lambda), built by
@@ -101,7 +102,8 @@ function observedEnv(targets: Targets): Record<string, string> {
     : { OBSERVED_OTLP_ENDPOINT: targets.otlpUrl };
 }
 
-const PORTABLE_DIR = join(ROOT, 'dist', 'layer-portable');
+/** This checkout's portable layer, or another build of it named by BENCH_PEERS_PORTABLE (a layer directory). */
+const PORTABLE_DIR = process.env.BENCH_PEERS_PORTABLE ?? join(ROOT, 'dist', 'layer-portable');
 
 const portableLayer: PeerLayer = {
   key: 'portable',
