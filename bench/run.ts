@@ -4,10 +4,11 @@
  * A case is a file in bench/cases/ that exports
  *   run(options: { quick?: boolean }): Row[] | Promise<Row[]>
  * where a row is a flat object of numbers and strings (one table row), and
- * optionally `title` (a heading) and `notes` (markdown under the table, may
- * use the rows: `notes(rows)`). Other files there are helpers and are left
- * alone. Each case runs in its own process, one after another, so timings
- * and heap measurements do not disturb each other. Results are printed and
+ * optionally `title` (a heading), `notes` (markdown under the table, may
+ * use the rows: `notes(rows)`) and `timeoutMinutes` (default 15) when it
+ * needs longer. Other files there are helpers and are left alone. Each
+ * case runs in its own process, one after another, so timings and heap
+ * measurements do not disturb each other. Results are printed and
  * appended to BENCHMARKS.md with the command, machine and date.
  *
  * Names on the command line select cases by file name (without `.ts`).
@@ -36,7 +37,7 @@ interface CaseResult {
 
 const CASES_DIR = join(__dirname, 'cases');
 const RESULT_MARK = '@@bench-result@@';
-const CASE_TIMEOUT_MS = 15 * 60_000;
+const DEFAULT_TIMEOUT_MINUTES = 15;
 
 /** Files that export a run() function; checked in the source so helpers with side effects are never loaded. */
 function discover(): string[] {
@@ -45,6 +46,14 @@ function discover(): string[] {
     .filter((f) => /export\s+(async\s+)?function\s+run\s*\(/.test(readFileSync(join(CASES_DIR, f), 'utf8')))
     .map((f) => f.slice(0, -3))
     .sort();
+}
+
+/** A case may take longer than the default by declaring `export const timeoutMinutes = <n>`; read from its source. */
+function caseTimeoutMinutes(name: string): number {
+  const declared = /export\s+const\s+timeoutMinutes\s*=\s*(\d+)/.exec(
+    readFileSync(join(CASES_DIR, `${name}.ts`), 'utf8'),
+  );
+  return declared ? Number(declared[1]) : DEFAULT_TIMEOUT_MINUTES;
 }
 
 async function runChild(name: string, quick: boolean): Promise<void> {
@@ -68,7 +77,7 @@ function runCase(name: string, quick: boolean): Promise<CaseResult> {
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString('utf8');
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), CASE_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), caseTimeoutMinutes(name) * 60_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       const seconds = (Date.now() - started) / 1000;

@@ -32,6 +32,9 @@ import {
 import { RESULT_MARK } from '../peers/compare-worker.js';
 import { collectorLayerVersion } from '../peers/layers.js';
 
+/** Four layers, three runs of 1,000 invocations and 20 s of load each: about 6 minutes per run. */
+export const timeoutMinutes = 40;
+
 export const title = 'Peers: observed-lambda layers against the Rust OTLP extension and the Collector Lambda layer';
 
 const LOAD_RATE = 10_000;
