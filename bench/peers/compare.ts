@@ -209,10 +209,16 @@ async function loadRun(layer: PreparedLayer, setup: Setup, options: CompareOptio
       const load = await sendLoad(env, port, extensionPid(env), service, options.loadRate, options.loadSeconds);
       // One more invocation without traffic lets the extension export what is left; SHUTDOWN flushes the rest.
       await env.invoke({ ms: 50 });
-      await env.shutdown({ reason: 'spindown' });
-      // observed-lambda says at exit what it dropped and why, so a shortfall is told apart from a counted drop.
+      const shutdown = await env.shutdown({ reason: 'spindown' });
+      // observed-lambda says at exit what it dropped and why, so a shortfall is told apart from a counted drop;
+      // the platform's spans and logs, with no exporter for them in a remote-write-only run, are not the load's.
       const dropped =
-        layer.extensionName === 'observed-lambda' ? droppedByReason(env.stdout(layer.extensionName)) : 'none';
+        layer.extensionName === 'observed-lambda'
+          ? droppedByReason(env.stdout(layer.extensionName))
+              .split(', ')
+              .filter((part) => !part.includes('no_exporter'))
+              .join(', ') || 'none'
+          : 'none';
       let arrived: string;
       if (remoteWrite && setup.prometheus) {
         const sent = load.sent * SAMPLES_PER_REQUEST;
@@ -224,6 +230,7 @@ async function loadRun(layer: PreparedLayer, setup: Setup, options: CompareOptio
       }
       if (load.failed > 0) arrived += `, ${load.failed} of ${load.sent} requests refused`;
       if (dropped !== 'none') arrived += ` (dropped: ${dropped})`;
+      if (shutdown.killed.length > 0) arrived += ' (killed at the SHUTDOWN deadline)';
       return {
         cpuPercent: (100 * (load.after.cpuSeconds - load.before.cpuSeconds)) / load.wallSeconds,
         peakRssBytes: load.peakRss,
