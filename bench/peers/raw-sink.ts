@@ -24,7 +24,8 @@ export class RawOtlpSink {
   private server: Server | undefined;
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    if (!this.server) throw new Error('the sink is not started');
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async start(): Promise<this> {
