@@ -7,6 +7,7 @@
  *   observed-lambda validate --prometheus-url ... --expected expected.json
  */
 import { parseArgs } from 'node:util';
+import { closeIdleSockets } from '../extension-src/exporters/http.js';
 import { UsageError } from './expected-file.js';
 import { EXIT, type Io, validate } from './validate.js';
 
@@ -25,6 +26,10 @@ options:
   --expected <file>             JSON {"<series selector>": <expected value>, ...};
                                 checks these instead of sending the known set
   --remote-write-url <url>      where to send the known set (default: the backend's)
+  --header <name=value>         a request header for the backend's remote write and
+                                query API, repeatable (e.g. X-Scope-OrgID=<tenant>
+                                for Cortex: --prometheus-url http://host/prometheus
+                                --remote-write-url http://host/api/v1/push)
   --amp-endpoint-url <url>      the AMP API endpoint (default: the region's)
   --run-id <id>                 run label value (default: a new unique id)
   --wait <seconds>              keep querying until this long for data to arrive
@@ -41,6 +46,17 @@ function number(raw: string | undefined, flag: string, fallback: number): number
   return value;
 }
 
+/** `--header name=value`, each once. */
+function headers(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--header ${pair} is not name=value`);
+    out[pair.slice(0, at).trim().toLowerCase()] = pair.slice(at + 1).trim();
+  }
+  return out;
+}
+
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -52,6 +68,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         region: { type: 'string' },
         'amp-endpoint-url': { type: 'string' },
         'remote-write-url': { type: 'string' },
+        header: { type: 'string', multiple: true },
         expected: { type: 'string' },
         'run-id': { type: 'string' },
         wait: { type: 'string' },
@@ -74,6 +91,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         region: values.region,
         ampEndpointUrl: values['amp-endpoint-url'],
         remoteWriteUrl: values['remote-write-url'],
+        headers: headers(values.header ?? []),
         expectedFile: values.expected,
         runId: values['run-id'],
         waitSeconds: number(values.wait, '--wait', amp ? 60 : 10),
@@ -88,6 +106,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     }
     io.err(`error: ${(error as Error).stack ?? error}`);
     return EXIT.backend;
+  } finally {
+    // The remote write exporter's keep-alive sockets would hold the process open until the server closes them.
+    closeIdleSockets();
   }
 }
 

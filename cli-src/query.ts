@@ -32,6 +32,8 @@ export class PrometheusQueryClient {
     readonly base: URL,
     private readonly signer?: RequestSigner,
     private readonly timeoutMs = 10_000,
+    /** Sent with every query (a tenant header for Cortex). */
+    private readonly extraHeaders: Readonly<Record<string, string>> = {},
   ) {}
 
   private url(params: Record<string, string>): URL {
@@ -44,7 +46,7 @@ export class PrometheusQueryClient {
 
   async query(promql: string, timeSec: number): Promise<QueryOutcome> {
     const url = this.url({ query: promql, time: timeSec.toFixed(3) });
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.extraHeaders, accept: 'application/json' };
     const signed = this.signer
       ? await this.signer.sign({ method: 'GET', url, headers, body: new Uint8Array(0) })
       : headers;

@@ -28,6 +28,8 @@ export interface ValidateOptions {
   readonly ampEndpointUrl?: string;
   /** Where to send the known metrics (default: the backend's remote write path). */
   readonly remoteWriteUrl?: string;
+  /** Request headers for the backend's remote write and query API (a tenant header for Cortex). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly expectedFile?: string;
   readonly runId?: string;
   readonly waitSeconds: number;
@@ -48,6 +50,7 @@ interface Backend {
   readonly query: PrometheusQueryClient;
   readonly remoteWriteUrl: URL;
   readonly sign?: { region: string; credentials: AwsCredentials };
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 function parseUrl(raw: string, flag: string): URL {
@@ -69,7 +72,8 @@ async function resolveBackend(options: ValidateOptions, io: Io): Promise<Backend
     const root = base.href.endsWith('/') ? base.href : `${base.href}/`;
     return {
       label: `Prometheus at ${base.origin}`,
-      query: new PrometheusQueryClient(new URL(root)),
+      query: new PrometheusQueryClient(new URL(root), undefined, undefined, options.headers),
+      headers: options.headers,
       remoteWriteUrl: options.remoteWriteUrl
         ? parseUrl(options.remoteWriteUrl, '--remote-write-url')
         : new URL('api/v1/write', root),
@@ -100,6 +104,9 @@ async function sendKnownMetrics(backend: Backend, runId: string, io: Io): Promis
     OBSERVED_PROMETHEUS_TARGET_INFO: 'false',
     OBSERVED_PROMETHEUS_SCOPE_LABELS: 'false',
   };
+  const headers = Object.entries(backend.headers ?? {});
+  if (headers.length > 0)
+    env.OBSERVED_REMOTE_WRITE_HEADERS = headers.map(([name, value]) => `${name}=${value}`).join(',');
   if (backend.sign) {
     env.AWS_REGION = backend.sign.region;
     env.AWS_ACCESS_KEY_ID = backend.sign.credentials.accessKeyId;

@@ -46,6 +46,8 @@ export const AMP_QUOTAS = {
   ingestion_rate: 170_000,
   /** "Ingestion burst size per workspace: 1,000,000 samples" (adjustable). */
   ingestion_burst_size: 1_000_000,
+  /** AMP documents no per-metric series quota (Cortex's default is 50,000 per ingester). */
+  max_series_per_metric: 0,
   /** No out-of-order window: a sample older than its series' newest is refused ("out of order sample"). */
   out_of_order_time_window: '0s',
 } as const;
@@ -79,7 +81,7 @@ server:
   log_level: warn
 distributor:
   shard_by_all_labels: true
-  # On two shared cores an ingester may answer the distributor late; the default 2 s turns that into 5xx.
+  # Under load on two shared cores the ingester answers the distributor after its default 2 s (DeadlineExceeded, a 5xx).
   remote_timeout: 10s
   ha_tracker:
     enable_ha_tracker: true
@@ -133,6 +135,9 @@ ruler_storage:
     directory: ${join(dir, 'rules')}
 alertmanager:
   external_url: http://127.0.0.1/alertmanager
+  # No alertmanager gossip: its default fixed port 9094 would collide between Cortex instances.
+  cluster:
+    listen_address: ''
   data_dir: ${join(dir, 'alertmanager')}
   sharding_ring:
     kvstore:
