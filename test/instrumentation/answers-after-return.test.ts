@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeRequest } from '../../extension-src/otlp/proto.js';
 import { startTelemetry, wrapHandler } from '../../instrumentation-src/index.js';
 import { loopbackSettled } from '../../instrumentation-src/loopback/connection.js';
-import { attribute, lambdaContext, lambdaEnvironment } from './helpers.js';
+import { attribute, hex, lambdaContext, lambdaEnvironment } from './helpers.js';
 
 const ANSWER_DELAY_MS = 200;
 
@@ -93,14 +93,29 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-/** The invocation ids of the spans in the traces requests received so far. */
-function invocationsWithSpans(): unknown[] {
+/** The spans in the traces requests received so far. */
+function spansReceived() {
   return receiver.requests
     .filter((r) => r.path === '/v1/traces')
     .flatMap((r) => decodeRequest('traces', r.body).resourceSpans ?? [])
     .flatMap((rs) => rs.scopeSpans ?? [])
-    .flatMap((ss) => ss.spans ?? [])
-    .map((s) => attribute(s.attributes, 'faas.invocation_id'));
+    .flatMap((ss) => ss.spans ?? []);
+}
+
+/** The invocation ids of the spans in the traces requests received so far. */
+function invocationsWithSpans(): unknown[] {
+  return spansReceived().map((s) => attribute(s.attributes, 'faas.invocation_id'));
+}
+
+/** The last request is the flushed notice of `requestId`, carrying the trace and span ids of its invocation span. */
+function expectNoticeOf(requestId: string): void {
+  const span = spansReceived().find((s) => attribute(s.attributes, 'faas.invocation_id') === requestId);
+  expect(span).toBeDefined();
+  expect(JSON.parse(receiver.requests.at(-1)?.body.toString() ?? '{}')).toMatchObject({
+    requestId,
+    traceId: hex(span?.traceId),
+    functionSpanId: hex(span?.spanId),
+  });
 }
 
 /** Made once the SDK has started (beforeAll): wrapping starts the SDK with whatever environment it finds. */
@@ -129,7 +144,7 @@ describe('a wrapped handler against a receiver that answers 200 ms late', () => 
     const received = events.filter((e) => e.startsWith('received')).map((e) => e.slice('received '.length));
     expect(received.slice(0, 2).sort()).toEqual(['/v1/metrics', '/v1/traces']);
     expect(received.slice(2)).toEqual(['/observed/v1/flushed']);
-    expect(receiver.requests.at(-1)?.body.toString()).toBe(JSON.stringify({ requestId: context.awsRequestId }));
+    expectNoticeOf(context.awsRequestId);
     expect(invocationsWithSpans()).toContain(context.awsRequestId);
     expect(receiver.connections).toBe(1);
   });
@@ -158,7 +173,7 @@ describe('a wrapped handler against a receiver that answers 200 ms late', () => 
       expect(await handler({ n: 1 }, next)).toEqual({ placed: 1 });
       await loopbackSettled();
       expect(invocationsWithSpans()).toContain(next.awsRequestId);
-      expect(receiver.requests.at(-1)?.body.toString()).toBe(JSON.stringify({ requestId: next.awsRequestId }));
+      expectNoticeOf(next.awsRequestId);
       expect(lines).toHaveLength(1);
       expect(receiver.connections).toBe(1);
     } finally {
