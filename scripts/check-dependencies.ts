@@ -78,7 +78,7 @@ const EXTENSION_MODULES: Record<string, { mayImport: string[]; job: string }> = 
   resource: { mayImport: ['otlp'], job: 'Lambda resource attributes, added to payloads on the wire' },
   queue: { mayImport: ['contracts', 'otlp'], job: 'the bounded per-signal queue of payloads' },
   contracts: { mayImport: ['otlp'], job: 'what receivers, pipeline and exporters agree on' },
-  'self-telemetry': { mayImport: ['otlp', 'resource'], job: "the extension's own log and counters" },
+  'self-telemetry': { mayImport: ['contracts', 'otlp', 'resource'], job: "the extension's own log and counters" },
   env: { mayImport: [], job: 'the one reader of OBSERVED_* variables' },
   otlp: { mayImport: [], job: 'the OTLP data model and its wire formats (no I/O)' },
   io: { mayImport: [], job: 'engine-neutral sockets: HTTP/1.1 server and client' },

@@ -12,6 +12,22 @@
 import type { Signal } from '../otlp/types.js';
 import type { OtlpPayload } from './payload.js';
 
+/** One row of an exporter's counters in the self metrics; every exporter reports in this shape. */
+export interface ExporterCounterRow {
+  readonly exporter: string;
+  /** A signal, or several joined with "+" when an exporter does not count them apart. */
+  readonly signal: string;
+  /** What `exported` counts: "items" (spans, data points, log records), "samples", "documents", "pushes". */
+  readonly unit: string;
+  readonly exported: number;
+  readonly retried: number;
+  readonly dropped: Readonly<Record<string, number>>;
+  /** What `retried` counts, when not `unit` (e.g. "requests"). */
+  readonly retriedUnit?: string;
+  /** What `dropped` counts, when not `unit`. */
+  readonly droppedUnit?: string;
+}
+
 export interface Exporter {
   /** Short name used in logs and self metrics, e.g. "otlp", "remote-write". */
   readonly name: string;
@@ -31,6 +47,8 @@ export interface Exporter {
    * what could not be sent in time stays queued for the next flush.
    */
   flush(deadlineMs: number): Promise<void>;
+  /** Its counters for the self metrics: one row, or one per signal for an exporter that counts them apart. */
+  counterRows(): ExporterCounterRow[];
   /** Last call, at SHUTDOWN, after the final flush: staleness markers, grouping deletes, closing sockets. */
   shutdown(deadlineMs: number): Promise<void>;
 }

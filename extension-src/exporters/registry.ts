@@ -2,8 +2,8 @@
  * Which exporters run, decided by configuration: each entry creates its
  * exporter when its destination is configured (OBSERVED_OTLP_ENDPOINT,
  * OBSERVED_REMOTE_WRITE_URL, OBSERVED_PUSHGATEWAY_URL,
- * OBSERVED_OPENSEARCH_ENDPOINT) and tells the self metrics how to read its
- * counters.
+ * OBSERVED_OPENSEARCH_ENDPOINT); the self metrics read each one's counters
+ * through the one `Exporter.counterRows()`.
  *
  * To add an exporter: implement `Exporter` (contracts/exporter.ts), read its settings in
  * its own config.ts with the one reader (env/reader.ts) and add them to
@@ -14,7 +14,7 @@
 import type { Exporter } from '../contracts/exporter.js';
 import type { BufferBounds } from '../queue/signal-buffer.js';
 import type { Logger } from '../self-telemetry/log.js';
-import type { CounterSource, ExporterCounterRow } from '../self-telemetry/metrics.js';
+import type { CounterSource } from '../self-telemetry/metrics.js';
 import type { OpenSearchOptions } from './opensearch/config.js';
 import type { OtlpExporterConfig } from './otlp-http/config.js';
 import { OtlpHttpExporter } from './otlp-http/exporter.js';
@@ -49,8 +49,8 @@ export interface ExporterContext {
 
 export interface ExporterEntry {
   readonly name: string;
-  /** The exporter and how to read its counters, or undefined when not configured. */
-  create(context: ExporterContext): { exporter: Exporter; counters: CounterSource } | undefined;
+  /** The exporter, or undefined when not configured. */
+  create(context: ExporterContext): Exporter | undefined;
 }
 
 const prefixed = (log: Logger, name: string) => (message: string) => log.warn(`${name}: ${message}`);
@@ -65,7 +65,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
         bounds: config.buffer,
         extraHeaders: secretHeaders && (() => secretHeaders('otlp')),
       });
-      return { exporter, counters: () => exporter.counters() };
+      return exporter;
     },
   },
   {
@@ -76,23 +76,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
         log: prefixed(log, 'remote-write'),
         extraHeaders: secretHeaders && (() => secretHeaders('remote-write')),
       });
-      return {
-        exporter,
-        counters: (): ExporterCounterRow[] => {
-          const s = exporter.stats();
-          return [
-            {
-              exporter: exporter.name,
-              signal: 'metrics',
-              unit: 'samples',
-              exported: s.samplesSent,
-              retried: s.requestsRetried,
-              retriedUnit: 'requests',
-              dropped: s.samplesDropped,
-            },
-          ];
-        },
-      };
+      return exporter;
     },
   },
   {
@@ -103,23 +87,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
         log: prefixed(log, 'pushgateway'),
         extraHeaders: secretHeaders && (() => secretHeaders('pushgateway')),
       });
-      return {
-        exporter,
-        counters: (): ExporterCounterRow[] => {
-          const s = exporter.stats();
-          return [
-            {
-              exporter: exporter.name,
-              signal: 'metrics',
-              unit: 'pushes',
-              exported: s.pushes,
-              retried: s.pushesRetried,
-              dropped: s.samplesDropped,
-              droppedUnit: 'samples',
-            },
-          ];
-        },
-      };
+      return exporter;
     },
   },
   {
@@ -130,22 +98,7 @@ export const EXPORTERS: readonly ExporterEntry[] = [
         log: prefixed(log, 'opensearch'),
         extraHeaders: secretHeaders && (() => secretHeaders('opensearch')),
       });
-      return {
-        exporter,
-        counters: (): ExporterCounterRow[] => {
-          const s = exporter.stats();
-          return [
-            {
-              exporter: exporter.name,
-              signal: exporter.signals.join('+'),
-              unit: 'documents',
-              exported: s.documentsSent,
-              retried: s.documentsRetried,
-              dropped: s.documentsDropped,
-            },
-          ];
-        },
-      };
+      return exporter;
     },
   },
 ];
@@ -159,10 +112,10 @@ export function createExporters(
   const counters: CounterSource[] = [];
   for (const entry of entries) {
     try {
-      const created = entry.create(context);
-      if (!created) continue;
-      exporters.push(created.exporter);
-      counters.push(created.counters);
+      const exporter = entry.create(context);
+      if (!exporter) continue;
+      exporters.push(exporter);
+      counters.push(() => exporter.counterRows());
     } catch (error) {
       context.log.error(`${entry.name} exporter could not start and is disabled: ${String(error)}`);
     }

@@ -15,6 +15,7 @@
  * read at every snapshot, so they keep their counters where they are.
  */
 
+import type { ExporterCounterRow } from '../contracts/exporter.js';
 import { AggregationTemporality, type KeyValue, SIGNALS, type Signal } from '../otlp/types.js';
 import { toAttributes } from '../resource/attributes.js';
 
@@ -24,20 +25,7 @@ export const SELF_SCOPE = { name: 'observed-lambda' };
 export type Source = 'function' | 'platform' | 'self';
 
 /** One exporter's counters for one signal. */
-export interface ExporterCounterRow {
-  readonly exporter: string;
-  /** A signal, or several joined with "+" when an exporter does not count them apart. */
-  readonly signal: string;
-  /** What `exported` counts: "items" (spans, data points, log records), "samples", "documents", "pushes". */
-  readonly unit: string;
-  readonly exported: number;
-  readonly retried: number;
-  readonly dropped: Readonly<Record<string, number>>;
-  /** What `retried` counts, when not `unit` (e.g. "requests"). */
-  readonly retriedUnit?: string;
-  /** What `dropped` counts, when not `unit`. */
-  readonly droppedUnit?: string;
-}
+export type { ExporterCounterRow };
 
 export type CounterSource = () => readonly ExporterCounterRow[];
 

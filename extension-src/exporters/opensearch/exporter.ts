@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { credentialsFromEnv } from '../../aws/credentials.js';
 import { RequestSigner } from '../../aws/sigv4.js';
-import type { Exporter } from '../../contracts/exporter.js';
+import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
@@ -139,6 +139,20 @@ export class OpenSearchExporter implements Exporter {
       const env = deps.env ?? process.env;
       this.signer = new RequestSigner(options.auth.service, options.auth.region, () => credentialsFromEnv(env));
     }
+  }
+
+  counterRows(): ExporterCounterRow[] {
+    const s = this.stats();
+    return [
+      {
+        exporter: this.name,
+        signal: this.signals.join('+'),
+        unit: 'documents',
+        exported: s.documentsSent,
+        retried: s.documentsRetried,
+        dropped: s.documentsDropped,
+      },
+    ];
   }
 
   stats(): OpenSearchCounters {

@@ -17,13 +17,12 @@
  * regardless, then counts what is left as dropped (`shutdown`).
  */
 import { gzipSync } from 'node:zlib';
-import type { Exporter } from '../../contracts/exporter.js';
+import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import { protobufToJson, responseToJson } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { type BufferBounds, type Queued, SignalBuffer } from '../../queue/signal-buffer.js';
 import type { Logger } from '../../self-telemetry/log.js';
-import type { ExporterCounterRow } from '../../self-telemetry/metrics.js';
 import { describeError } from '../http.js';
 import { OTLP_STATUS } from '../transport/classify.js';
 import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
@@ -123,7 +122,7 @@ export class OtlpHttpExporter implements Exporter {
   }
 
   /** Counters per signal, for the self metrics. */
-  counters(): ExporterCounterRow[] {
+  counterRows(): ExporterCounterRow[] {
     return [...this.state].map(([signal, s]) => ({
       exporter: this.name,
       signal,

@@ -31,7 +31,7 @@
  * each their own.
  */
 
-import type { Exporter } from '../../contracts/exporter.js';
+import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
@@ -168,6 +168,21 @@ export class RemoteWriteExporter implements Exporter {
    * still undelivered shows as dropped with reason `shutdown`: the extension
    * may exit at any moment then, and nothing it still holds will be sent.
    */
+  counterRows(): ExporterCounterRow[] {
+    const s = this.stats();
+    return [
+      {
+        exporter: this.name,
+        signal: 'metrics',
+        unit: 'samples',
+        exported: s.samplesSent,
+        retried: s.requestsRetried,
+        retriedUnit: 'requests',
+        dropped: s.samplesDropped,
+      },
+    ];
+  }
+
   stats(): RemoteWriteCounters {
     const samplesDropped = { ...this.counters.samplesDropped };
     for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;

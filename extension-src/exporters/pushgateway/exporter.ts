@@ -19,7 +19,7 @@
  * extension exits with a push unanswered.
  */
 
-import type { Exporter } from '../../contracts/exporter.js';
+import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import type { SeriesSample } from '../../translate/series.js';
@@ -114,6 +114,21 @@ export class PushgatewayExporter implements Exporter {
   }
 
   /** The counters; once SHUTDOWN has begun, what is not yet pushed shows as dropped (reason `shutdown`). */
+  counterRows(): ExporterCounterRow[] {
+    const s = this.stats();
+    return [
+      {
+        exporter: this.name,
+        signal: 'metrics',
+        unit: 'pushes',
+        exported: s.pushes,
+        retried: s.pushesRetried,
+        dropped: s.samplesDropped,
+        droppedUnit: 'samples',
+      },
+    ];
+  }
+
   stats(): PushgatewayCounters {
     const samplesDropped = { ...this.counters.samplesDropped };
     for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;

@@ -59,7 +59,7 @@ describe('OTLP/HTTP exporter', () => {
   afterEach(() => sink.stop());
 
   const names = () => sink.spans().map((s) => s.name);
-  const traceCounters = (e: OtlpHttpExporter) => e.counters().find((c) => c.signal === 'traces')!;
+  const traceCounters = (e: OtlpHttpExporter) => e.counterRows().find((c) => c.signal === 'traces')!;
 
   it('sends everything queued for a signal as one request, protobuf, with the configured headers', async () => {
     const exporter = new OtlpHttpExporter(config(sink.url, { headers: { 'x-api-key': 'k1' } }), { log, bounds });

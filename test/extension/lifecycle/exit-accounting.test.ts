@@ -15,11 +15,7 @@ import type { Signal } from '../../../extension-src/otlp/types.js';
 import { createLogger } from '../../../extension-src/self-telemetry/log.js';
 import { type ExporterCounterRow, SelfMetrics } from '../../../extension-src/self-telemetry/metrics.js';
 
-function fakeExporter(
-  name: string,
-  signals: Signal[],
-  pending: number,
-): Exporter & { rows: () => ExporterCounterRow[] } {
+function fakeExporter(name: string, signals: Signal[], pending: number): Exporter {
   return {
     name,
     signals,
@@ -27,7 +23,7 @@ function fakeExporter(
     pendingItems: () => pending,
     flush: async () => {},
     shutdown: async () => {},
-    rows: () => [
+    counterRows: (): ExporterCounterRow[] => [
       {
         exporter: name,
         signal: signals.join('+'),
@@ -50,8 +46,8 @@ describe('ExitAccounting', () => {
     const remote = fakeExporter('remote-write', ['metrics'], 7);
     const accounting = new ExitAccounting([search, remote]);
     const self = new SelfMetrics();
-    self.addSource(accounting.source(search.rows));
-    self.addSource(accounting.source(remote.rows));
+    self.addSource(accounting.source(() => search.counterRows()));
+    self.addSource(accounting.source(() => remote.counterRows()));
     expect(rowOf(self, 'opensearch', 'logs+traces')?.dropped).toEqual({ queue_full: 1 });
 
     // An exit without SHUTDOWN (the Extensions API failed): nobody counted what is held yet.
@@ -103,7 +99,7 @@ describe('ExitAccounting', () => {
       });
       const accounting = new ExitAccounting([exporter]);
       const self = new SelfMetrics();
-      self.addSource(accounting.source(() => exporter.counters()));
+      self.addSource(accounting.source(() => exporter.counterRows()));
       void exporter.flush(Date.now() + 5_000);
       await new Promise((r) => setTimeout(r, 100)); // the request is on the wire now
       expect(exporter.pendingItems()).toBe(3);

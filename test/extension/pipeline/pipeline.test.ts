@@ -1,6 +1,6 @@
 /** The pipeline hands staged data to exporters early under load, in order, with exact accounting. */
 import { describe, expect, it } from 'vitest';
-import type { Exporter } from '../../../extension-src/contracts/exporter.js';
+import type { Exporter, ExporterCounterRow } from '../../../extension-src/contracts/exporter.js';
 import type { OtlpPayload } from '../../../extension-src/contracts/payload.js';
 import { decodeRequest, encodeRequest } from '../../../extension-src/otlp/proto.js';
 import type { Signal } from '../../../extension-src/otlp/types.js';
@@ -33,6 +33,9 @@ class KeepingExporter implements Exporter {
     this.delivered = this.received.reduce((n, p) => n + p.items, 0);
   }
   async shutdown(): Promise<void> {}
+  counterRows(): ExporterCounterRow[] {
+    return [];
+  }
   lines(): string[] {
     return this.received.flatMap((p) =>
       (
