@@ -5,7 +5,9 @@
  * workspace's SigV4-protected data plane (POST .../api/v1/remote_write, GET or
  * POST .../api/v1/query). Every request's signature is checked with the
  * independent verifier (service "aps", the configured region); the data plane
- * is forwarded to a real Prometheus, so what is stored and queried is real.
+ * is forwarded to a real Prometheus, so what is stored and queried is real, or
+ * to real Cortex (the engine AMP is built on, the workspace as its tenant), so
+ * the answers to faults are Cortex's own.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,8 +16,10 @@ import { verifySigV4 } from '../support/sigv4-verifier.js';
 export interface AmpFakeOptions {
   readonly region: string;
   readonly workspaceId: string;
-  /** Where the data plane is forwarded (a real Prometheus's base URL). */
+  /** Where the data plane is forwarded (a real Prometheus's or Cortex's base URL). */
   readonly prometheusUrl: string;
+  /** The base URL is Cortex's: push at /api/v1/push, queries under /prometheus, the workspace id as tenant. */
+  readonly cortex?: boolean;
   /** accessKeyId -> secretAccessKey of the identities allowed in. */
   readonly secrets: Record<string, string>;
   readonly status?: string;
@@ -119,14 +123,18 @@ export class AmpFake {
       return;
     }
     const query = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?')) : '';
-    const target = data[2] === 'remote_write' ? '/api/v1/write' : `/api/v1/query${query}`;
+    const cortex = this.options.cortex === true;
+    const write = cortex ? '/api/v1/push' : '/api/v1/write';
+    const target = data[2] === 'remote_write' ? write : `${cortex ? '/prometheus' : ''}/api/v1/query${query}`;
+    const headers: Record<string, string> = Object.fromEntries(
+      ['content-type', 'content-encoding', 'x-prometheus-remote-write-version']
+        .filter((h) => req.headers[h] !== undefined)
+        .map((h) => [h, String(req.headers[h])]),
+    );
+    if (cortex) headers['x-scope-orgid'] = this.options.workspaceId;
     const forwarded = await fetch(`${this.options.prometheusUrl}${target}`, {
       method: req.method,
-      headers: Object.fromEntries(
-        ['content-type', 'content-encoding', 'x-prometheus-remote-write-version']
-          .filter((h) => req.headers[h] !== undefined)
-          .map((h) => [h, String(req.headers[h])]),
-      ),
+      headers,
       body: req.method === 'GET' ? undefined : body,
     });
     res.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'text/plain' });
