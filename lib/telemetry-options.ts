@@ -244,8 +244,6 @@ function optionSettings(options: TelemetryOptions): Settings {
  * function, when the extension would refuse a setting; `where` names the caller.
  */
 export function applyTelemetry(fn: lambda.Function, options: TelemetryOptions, where: string): void {
-  const extension = options.extension ?? TelemetryExtension.of(fn);
-  fn.addLayers(extension.layerFor(fn.runtime));
   const settings: Settings = {};
   for (const part of [...options.destinations.map((d) => bindDestination(d, fn, fn)), optionSettings(options)]) {
     for (const [name, setting] of Object.entries(part)) {
@@ -261,5 +259,8 @@ export function applyTelemetry(fn: lambda.Function, options: TelemetryOptions, w
     }
   }
   checkSettings(fn, where, settings);
+  // Only a function whose settings the extension accepts gets the layer.
+  const extension = options.extension ?? TelemetryExtension.of(fn);
+  fn.addLayers(extension.layerFor(fn.runtime));
   for (const [name, { value }] of Object.entries(settings)) fn.addEnvironment(name, value);
 }

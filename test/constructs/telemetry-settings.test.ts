@@ -198,6 +198,19 @@ describe('typed extension settings', () => {
     );
   });
 
+  it('a refused function is left as it was: no layer, no extension environment', () => {
+    const { stack } = newStack();
+    const fn = inlineFunction(stack, 'Fn');
+    expect(() =>
+      ObserveFunctions.observe(fn, {
+        destinations: [TelemetryDestination.pushgateway({ url: 'http://pushgateway:9091', maxLabels: 2 })],
+      }),
+    ).toThrow('OBSERVED_PROMETHEUS_MAX_LABELS=2 is not valid');
+    const props = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0].Properties;
+    expect(props.Layers).toBeUndefined();
+    expect(props.Environment).toBeUndefined();
+  });
+
   it('remote write and Pushgateway share the series settings: different values on the two are refused', () => {
     expect(
       synthError((stack) => ({
