@@ -9,7 +9,9 @@
  * needs longer. Other files there are helpers and are left alone. Each
  * case runs in its own process, one after another, so timings and heap
  * measurements do not disturb each other. Results are printed and
- * appended to BENCHMARKS.md with the command, machine and date.
+ * appended to bench/HISTORY.md with the command, machine and date (the
+ * current figure of each benchmark is kept by hand in BENCHMARKS.md's first
+ * table).
  *
  * Names on the command line select cases by file name (without `.ts`).
  */
@@ -157,10 +159,10 @@ async function main(): Promise<void> {
   if (write) {
     const date = new Date().toISOString().replace('T', ' ').slice(0, 16);
     appendFileSync(
-      join(__dirname, '..', 'BENCHMARKS.md'),
+      join(__dirname, 'HISTORY.md'),
       `\n## Run of ${date} UTC\n\nCommand: \`${command}\`. Machine: ${machine()}.\n\n${sections.join('\n')}`,
     );
-    console.log('\nAppended to BENCHMARKS.md');
+    console.log('\nAppended to bench/HISTORY.md; update the current figures in BENCHMARKS.md');
   }
 }
 

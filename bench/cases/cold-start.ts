@@ -19,7 +19,7 @@
  * reports (process start of the runtime until it asks for the first event). Warm: the invoke
  * duration of platform.report (event delivered until the response is posted, flush included).
  *
- * Run: `npm run bench -- cold-start` (appends to BENCHMARKS.md), or alone
+ * Run: `npm run bench -- cold-start` (appends to bench/HISTORY.md), or alone
  * `npx tsx bench/cases/cold-start.ts [--quick]`. The layer is built from the current sources into a
  * temporary directory first.
  */

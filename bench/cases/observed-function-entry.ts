@@ -10,7 +10,7 @@
  * first invoke. Warm: the response time (the sandbox's responseMs: event delivered to the runtime until its
  * response is in), the warm-invocation measure of bench/cases/cold-start.ts.
  *
- * Run: `npm run bench -- observed-function-entry` (appends to BENCHMARKS.md), or alone
+ * Run: `npm run bench -- observed-function-entry` (appends to bench/HISTORY.md), or alone
  * `npx tsx bench/cases/observed-function-entry.ts [--quick]`.
  */
 import { spawn } from 'node:child_process';

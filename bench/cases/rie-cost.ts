@@ -9,7 +9,7 @@
  * point. RIE's own REPORT lines give its Init Duration and Duration. Needs root (namespaces) and the tools
  * from scripts/install/rie.sh and scripts/install/aws-lambda-ric.sh; the case says so when they are missing.
  *
- * Run: `npm run bench -- rie-cost` (appends to BENCHMARKS.md), or `npx tsx bench/cases/rie-cost.ts [--quick]`.
+ * Run: `npm run bench -- rie-cost` (appends to bench/HISTORY.md), or `npx tsx bench/cases/rie-cost.ts [--quick]`.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
