@@ -117,6 +117,7 @@ async function main(): Promise<void> {
       if (trace) platformModule().noteFunctionTrace(requestId, trace);
       tracker.complete(requestId, 'flushed');
     },
+    started: (requestId, trace) => platformModule().noteFunctionTrace(requestId, trace),
   });
   const startReceivers = (deferred: boolean) =>
     Promise.all(

@@ -29,14 +29,15 @@ export interface ReceiverContext {
   readonly log: Logger;
   readonly accept: (payload: OtlpPayload) => void;
   readonly flushed: (requestId: string, trace?: FunctionTrace) => void;
+  readonly started?: (requestId: string, trace: FunctionTrace) => void;
 }
 
-export function createReceivers({ config, log, accept, flushed }: ReceiverContext): Receiver[] {
+export function createReceivers({ config, log, accept, flushed, started }: ReceiverContext): Receiver[] {
   const http = new HttpReceiver({
     port: config.receiver.port,
     maxBodyBytes: config.receiver.maxBodyBytes,
     maxDecompressedBytes: config.receiver.maxDecompressedBytes,
-    sink: { accept, flushed },
+    sink: { accept, flushed, started },
     log,
   });
   let grpc: GrpcReceiver | undefined;

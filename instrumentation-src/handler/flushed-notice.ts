@@ -29,8 +29,51 @@ export interface NoticeTrace {
   readonly sampled: boolean;
 }
 
-/** The notice URL last used, parsed once: it is the same for the life of the process. */
-let target: { url: string; connection: LoopbackConnection; head: string } | undefined;
+type Target = { url: string; connection: LoopbackConnection; head: string };
+
+/** The notice URLs last used, parsed once: they are the same for the life of the process. */
+const targets: { flushed?: Target; started?: Target } = {};
+
+function targetFor(kind: 'flushed' | 'started', url: string): Target | undefined {
+  const known = targets[kind];
+  if (known?.url === url) return known;
+  const found = loopbackTarget(url);
+  if (!found) return undefined;
+  targets[kind] = {
+    url,
+    connection: loopbackConnection(found.host, found.port),
+    head: requestHead(url, { 'Content-Type': 'application/json' }),
+  };
+  return targets[kind];
+}
+
+async function send(
+  target: Target,
+  body: Buffer,
+  timeoutMs: number,
+  onAnswer?: (accepted: boolean) => void,
+): Promise<boolean> {
+  const written = await context.with(suppressTracing(context.active()), () =>
+    target.connection.send(
+      `${target.head}Content-Length: ${body.length}\r\n\r\n`,
+      body,
+      timeoutMs,
+      onAnswer && ((answer) => onAnswer(answer.ok && answer.status >= 200 && answer.status < 300)),
+    ),
+  );
+  return written.ok;
+}
+
+/**
+ * The environment's first invocation also says where it sits in its trace as it starts
+ * (POST /observed/v1/started, the same fields), so the extension knows from then on that this
+ * function sends notices: its log lines then wait for the notice rather than take Lambda's header at
+ * runtimeDone, which can reach the extension first. Later invocations send only the flushed notice.
+ */
+export function sendStartedNotice(flushedUrl: string, requestId: string, traceFields: NoticeTrace): void {
+  const target = targetFor('started', flushedUrl.replace(/\/flushed$/, '/started'));
+  if (target) void send(target, Buffer.from(JSON.stringify({ requestId, ...traceFields })), 250);
+}
 
 /**
  * Resolves true once the notice is written (while writes are held: queued), false when it could not
@@ -44,24 +87,8 @@ export async function sendFlushedNotice(
   onAnswer?: (accepted: boolean) => void,
   traceFields?: NoticeTrace,
 ): Promise<boolean> {
-  if (target?.url !== url) {
-    const found = loopbackTarget(url);
-    if (!found) return false;
-    target = {
-      url,
-      connection: loopbackConnection(found.host, found.port),
-      head: requestHead(url, { 'Content-Type': 'application/json' }),
-    };
-  }
-  const { connection, head } = target;
+  const target = targetFor('flushed', url);
+  if (!target) return false;
   const body = Buffer.from(JSON.stringify(traceFields ? { requestId, ...traceFields } : { requestId }));
-  const written = await context.with(suppressTracing(context.active()), () =>
-    connection.send(
-      `${head}Content-Length: ${body.length}\r\n\r\n`,
-      body,
-      timeoutMs,
-      onAnswer && ((answer) => onAnswer(answer.ok && answer.status >= 200 && answer.status < 300)),
-    ),
-  );
-  return written.ok;
+  return send(target, body, timeoutMs, onAnswer);
 }

@@ -14,11 +14,13 @@ import { describeError, warnOnce } from '../log.js';
 import { currentTelemetry, startTelemetry, type Telemetry } from '../sdk/start.js';
 import { beforeDeadline, InvocationTimeout } from './deadline.js';
 import { flushBudgetMs, flushTelemetry } from './flush.js';
-import { type NoticeTrace, sendFlushedNotice } from './flushed-notice.js';
+import { type NoticeTrace, sendFlushedNotice, sendStartedNotice } from './flushed-notice.js';
 import { beginInvocation, endInvocation, type Invocation } from './invocation.js';
 import type { LambdaCallback, LambdaContext, LambdaHandler } from './lambda-types.js';
 
 const WRAPPED = Symbol.for('observed-lambda.wrapped-handler');
+/** The environment's first invocation sends the started notice (see flushed-notice.ts). */
+let startedNoticeSent = false;
 const NOTICE_TIMEOUT_MS = 250;
 /**
  * What `awslambda.streamifyResponse` sets on a response-streaming handler: Lambda's runtime then
@@ -49,6 +51,12 @@ export function wrapHandler<H extends LambdaHandler>(handler: H): H {
     // Under the platform's invoke span only when the extension will hear of it (the flushed notice).
     const platformParent = telemetry.config.noticeUrl ? { sampler: telemetry.sampler } : undefined;
     const invocation = guard('begin', () => beginInvocation(event, lambdaContext, platformParent));
+    if (!startedNoticeSent && invocation?.platform && lambdaContext?.awsRequestId) {
+      startedNoticeSent = true;
+      const { noticeUrl } = telemetry.config;
+      const fields = noticeTrace(invocation);
+      if (noticeUrl && fields) guard('started', () => sendStartedNotice(noticeUrl, lambdaContext.awsRequestId, fields));
+    }
     let finished: Promise<void> | undefined;
     const finish = (error: unknown, result: unknown): Promise<void> => {
       cancelDeadline();

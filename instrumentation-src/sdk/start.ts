@@ -10,8 +10,6 @@ import { diagLogLevelFromString } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, type Sampler } from '@opentelemetry/sdk-trace-base';
-// The sampler OTEL_TRACES_SAMPLER names, built as the provider would build it, kept to ask about new traces.
-import { buildSamplerFromEnv } from '@opentelemetry/sdk-trace-base/build/src/config.js';
 import { type ResolvedConfig, resolveConfig, type TelemetryOptions } from '../config.js';
 import { describeError, warnOnce } from '../log.js';
 import { logExporter, metricExporter, signalEnabled, spanProcessor } from './exporters.js';
@@ -19,6 +17,7 @@ import { selectedInstrumentations, startInstrumentations } from './instrumentati
 import { trackMeasurements } from './metric-activity.js';
 import { propagatorFromList } from './propagators.js';
 import { lambdaResource } from './resource.js';
+import { samplerFromEnvironment } from './sampler.js';
 
 /** The running SDK. A provider is absent when its signal is turned off (or the SDK is disabled). */
 export interface Telemetry {
@@ -90,7 +89,7 @@ function createTelemetry(options: TelemetryOptions): Telemetry {
   let tracerProvider: BasicTracerProvider | undefined;
   let sampler: Sampler | undefined;
   if (signalEnabled('traces')) {
-    sampler = buildSamplerFromEnv();
+    sampler = samplerFromEnvironment();
     tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [spanProcessor()] });
     trace.setGlobalTracerProvider(tracerProvider);
   }

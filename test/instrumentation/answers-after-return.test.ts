@@ -140,10 +140,12 @@ describe('a wrapped handler against a receiver that answers 200 ms late', () => 
     const events = receiver.events.slice(from);
     // The runtime had the result before the receiver answered anything.
     expect(events.findIndex((e) => e.startsWith('answered'))).toBeGreaterThan(events.indexOf('result'));
-    // Traces and metrics (either order), then the notice, on one connection.
+    // The process's first invocation says it started; then traces and metrics (either order), then the notice,
+    // on one connection.
     const received = events.filter((e) => e.startsWith('received')).map((e) => e.slice('received '.length));
-    expect(received.slice(0, 2).sort()).toEqual(['/v1/metrics', '/v1/traces']);
-    expect(received.slice(2)).toEqual(['/observed/v1/flushed']);
+    expect(received[0]).toBe('/observed/v1/started');
+    expect(received.slice(1, 3).sort()).toEqual(['/v1/metrics', '/v1/traces']);
+    expect(received.slice(3)).toEqual(['/observed/v1/flushed']);
     expectNoticeOf(context.awsRequestId);
     expect(invocationsWithSpans()).toContain(context.awsRequestId);
     expect(receiver.connections).toBe(1);

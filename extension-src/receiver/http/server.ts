@@ -32,6 +32,8 @@ import { validateRequest, WireFormatError } from '../../otlp/validate.js';
 import type { Logger } from '../../self-telemetry/log.js';
 
 export const FLUSHED_PATH = '/observed/v1/flushed';
+/** The function's first invocation says where it sits in its trace as it starts (same body as the flushed notice). */
+export const STARTED_PATH = '/observed/v1/started';
 
 const SIGNAL_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 
@@ -43,6 +45,8 @@ export interface ReceiverSink {
   accept(payload: OtlpPayload): void;
   /** The function's SDK has flushed everything for this request id; `trace` says where the invocation sits in its trace. */
   flushed(requestId: string, trace?: FunctionTrace): void;
+  /** The function's wrapper began this request here in its trace (sent on an environment's first invocation). */
+  started?(requestId: string, trace: FunctionTrace): void;
 }
 
 export interface HttpReceiverOptions {
@@ -173,12 +177,13 @@ export class HttpReceiver {
         throw error;
       }
     };
-    if (head.path === FLUSHED_PATH) {
+    if (head.path === FLUSHED_PATH || head.path === STARTED_PATH) {
       if (head.method !== 'POST') return refuse(405, `${head.method} is not allowed; use POST`);
+      const started = head.path === STARTED_PATH;
       return {
         maxBodyBytes: NOTICE_MAX_BYTES,
         tooLarge,
-        handle: (body) => answer(async () => this.notice(body)),
+        handle: (body) => answer(async () => this.notice(body, started)),
       };
     }
     const signal = SIGNAL_PATHS[head.path];
@@ -220,7 +225,7 @@ export class HttpReceiver {
     return { status, headers, body };
   }
 
-  private notice(body: Buffer): undefined {
+  private notice(body: Buffer, started: boolean): undefined {
     let notice: Record<string, unknown> = {};
     try {
       const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -232,7 +237,10 @@ export class HttpReceiver {
     if (typeof requestId !== 'string' || requestId === '') {
       throw new Refusal(400, 'expected a JSON body {"requestId": "<aws request id>"}');
     }
-    this.options.sink.flushed(requestId, functionTraceFromNotice(notice));
+    const trace = functionTraceFromNotice(notice);
+    if (!started) this.options.sink.flushed(requestId, trace);
+    else if (trace) this.options.sink.started?.(requestId, trace);
+    else throw new Refusal(400, 'expected the trace fields traceId and spanId (hex) with the request id');
     return undefined;
   }
 

@@ -73,4 +73,26 @@ describe('function log lines in their request trace', () => {
     h.platform.flush({ final: true });
     expect(bytesToHex(h.logs()[0].traceId)).toBe(ROOT.slice(2).replace('-', ''));
   });
+
+  it("waits for the notice, not runtimeDone, once the wrapper's started notice said it sends them", () => {
+    const { h, header } = invoked();
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const fromWrapper = {
+      traceId: hexToBytes(callerTrace),
+      spanId: hexToBytes(PARENT),
+      functionSpanId: hexToBytes('1111222233334444'),
+      sampled: true,
+    };
+    h.platform.handleEvents([start(T0, REQ, tracing(header)), functionLog(T0 + 1, 'raw line')]);
+    h.platform.noteFunctionTrace(REQ, fromWrapper);
+    expect(bytesToHex(h.logs()[0].traceId)).toBe(callerTrace);
+    // The next request: runtimeDone reaches the extension before that request's flushed notice.
+    const next = '7e79db02-5ada-4b9e-9a2d-8db4f7e1a001';
+    h.platform.noteInvoke({ requestId: next, tracing: { type: 'X-Amzn-Trace-Id', value: header } });
+    h.platform.handleEvents([start(T0 + 50, next, tracing(header)), functionLog(T0 + 51, 'next line')]);
+    h.platform.handleEvents([runtimeDone(T0 + 70, next, 20)]);
+    expect(h.logs()).toHaveLength(1);
+    h.platform.noteFunctionTrace(next, fromWrapper);
+    expect(h.logs().map((l) => bytesToHex(l.traceId))).toEqual([callerTrace, callerTrace]);
+  });
 });

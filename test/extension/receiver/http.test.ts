@@ -23,6 +23,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 describe('OTLP/HTTP receiver', () => {
   const accepted: OtlpPayload[] = [];
   const flushed: string[] = [];
+  const traces: { id: string; how: string; traceId: string }[] = [];
   const logLines: string[] = [];
   /** Sink calls in the order they were made. */
   const order: string[] = [];
@@ -36,9 +37,13 @@ describe('OTLP/HTTP receiver', () => {
         accepted.push(p);
         order.push(`accept ${p.signal}`);
       },
-      flushed: (id) => {
+      flushed: (id, trace) => {
         flushed.push(id);
         order.push(`flushed ${id}`);
+        if (trace) traces.push({ id, how: 'flushed', traceId: Buffer.from(trace.traceId).toString('hex') });
+      },
+      started: (id, trace) => {
+        traces.push({ id, how: 'started', traceId: Buffer.from(trace.traceId).toString('hex') });
       },
     },
     log: createLogger('debug', (line) => logLines.push(line)),
@@ -188,6 +193,31 @@ describe('OTLP/HTTP receiver', () => {
     const bad = await httpRequest(`${base}/observed/v1/flushed`, { headers: JSON_TYPE, body: '{"id": 1}' });
     expect(bad.status).toBe(400);
     expect(flushed).toEqual(['req-1']);
+  });
+
+  it("takes the trace fields of the flushed notice and the first invocation's started notice", async () => {
+    const fields = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true };
+    const started = await httpRequest(`${base}/observed/v1/started`, {
+      headers: JSON_TYPE,
+      body: JSON.stringify({ requestId: 'req-t', ...fields }),
+    });
+    expect(started.status).toBe(204);
+    const ok = await httpRequest(`${base}/observed/v1/flushed`, {
+      headers: JSON_TYPE,
+      body: JSON.stringify({ requestId: 'req-t', ...fields }),
+    });
+    expect(ok.status).toBe(204);
+    expect(traces).toEqual([
+      { id: 'req-t', how: 'started', traceId: fields.traceId },
+      { id: 'req-t', how: 'flushed', traceId: fields.traceId },
+    ]);
+    // A started notice is only its trace: without valid ids it is refused, and completes nothing.
+    const bad = await httpRequest(`${base}/observed/v1/started`, {
+      headers: JSON_TYPE,
+      body: JSON.stringify({ requestId: 'req-u', traceId: 'zz' }),
+    });
+    expect(bad.status).toBe(400);
+    expect(flushed).not.toContain('req-u');
   });
 
   it('takes requests pipelined on one connection in order: a notice written behind gzip exports comes after them', async () => {
