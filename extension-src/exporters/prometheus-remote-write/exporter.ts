@@ -403,7 +403,10 @@ export class RemoteWriteExporter implements Exporter {
         work.unshift(...this.buildRequests(request.series));
         continue;
       }
-      const parts = isolationLeft > 0 ? this.halves(request) : [];
+      // Only the answers Cortex gives to a partial refusal (400; AMP's 429 for the series limit) can hide stored
+      // series; a 401, 403 or 413 refuses the whole request, and the parts would fare no better.
+      const partial = result.status === 400 || result.status === 429;
+      const parts = partial && isolationLeft > 0 ? this.halves(request) : [];
       if (parts.length > 0) {
         isolationLeft -= parts.length;
         work.unshift(...parts);

@@ -126,6 +126,15 @@ describe('remote write delivery', () => {
     expect(rejections[0]).toMatch(/dropped 1 sample\(s\), rejected_out_of_order: HTTP 400 .*out of order sample/);
   });
 
+  it('a 403 refuses the whole request: counted once, not cut into parts', async () => {
+    server = await new ScriptedRemoteWrite(() => ({ status: 403, body: 'forbidden' })).start();
+    const rw = exporter(server.url);
+    rw.enqueue({ signal: 'metrics', bytes: gauges(3, Date.now() - 10_000), items: 3 });
+    await rw.flush(Date.now() + 10_000);
+    expect(server.attempts).toHaveLength(1);
+    expect(rw.stats()).toMatchObject({ samplesSent: 0, samplesDropped: { rejected: 3 } });
+  });
+
   it('a series the backend refused gets no staleness marker at SHUTDOWN; the others do', async () => {
     const worker = (ts: DecodedWrite['timeseries'][number]) => ts.labels.find((l) => l.name === 'worker')?.value;
     server = await new ScriptedRemoteWrite((_n, body) =>
