@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { NODE_EXECUTABLE } from './node-bundle.js';
 
 const root = join(__dirname, '..');
 export const CLI_FILE = join(root, 'dist', 'cli', 'observed-lambda.js');
@@ -16,14 +17,7 @@ export async function buildCli(): Promise<string> {
   await build({
     entryPoints: [join(root, 'cli-src', 'main.ts')],
     outfile: CLI_FILE,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    banner: { js: '#!/usr/bin/env node' },
-    legalComments: 'none',
-    logLevel: 'warning',
+    ...NODE_EXECUTABLE,
   });
   chmodSync(CLI_FILE, 0o755);
   return CLI_FILE;

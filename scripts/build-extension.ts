@@ -11,6 +11,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { NODE_EXECUTABLE } from './node-bundle.js';
 import { createZip } from './zip.js';
 
 const root = join(__dirname, '..');
@@ -37,15 +38,8 @@ export async function buildLayer(outDir = join(root, 'dist')): Promise<BuiltLaye
   await build({
     entryPoints: [join(root, 'extension-src', 'main.ts')],
     outfile: executable,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    banner: { js: '#!/usr/bin/env node' },
+    ...NODE_EXECUTABLE,
     sourcemap: 'external',
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   chmodSync(executable, 0o755);
   // esbuild writes the map beside the bundle; keep it out of the layer.
