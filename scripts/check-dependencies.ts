@@ -56,8 +56,7 @@ const EXTENSION_MODULES: Record<string, { mayImport: string[]; job: string }> = 
     job: 'Extensions API and Telemetry API clients; drives the flush scheduler',
   },
   receiver: {
-    // trace-context.ts: the X-Ray and W3C ids the function's flushed notice carries, read as the platform reads them.
-    mayImport: ['contracts', 'config', 'otlp', 'resource', 'self-telemetry', 'io', 'platform/trace-context.ts'],
+    mayImport: ['contracts', 'config', 'otlp', 'resource', 'self-telemetry', 'io'],
     job: "the function's OTLP over HTTP and gRPC, handed on as OtlpPayload",
   },
   platform: { mayImport: ['contracts', 'otlp', 'resource', 'env'], job: 'Telemetry API events -> OTLP' },
