@@ -133,6 +133,31 @@ async function startEnvironment(
   env: LambdaEnvironment;
   port: number;
 }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(layer, setup, targets);
+    } catch (error) {
+      // A port found free can be taken before the extension binds it (other jobs share the host); the Rust
+      // extension's Telemetry API listener also binds anew for every connection and aborts when it cannot.
+      if (attempt >= 3 || !/AddrInUse|EADDRINUSE|address already in use/i.test(JSON.stringify(error, errorFields)))
+        throw error;
+      console.error(`${layer.extensionName}: a port was taken during init; starting a fresh environment`);
+    }
+  }
+}
+
+function errorFields(_key: string, value: unknown): unknown {
+  return value instanceof Error ? { ...value, message: value.message } : value;
+}
+
+async function startOnce(
+  layer: PreparedLayer,
+  setup: Setup,
+  targets: Targets,
+): Promise<{
+  env: LambdaEnvironment;
+  port: number;
+}> {
   const port = await freePort();
   const env = await LambdaEnvironment.start({
     handler: 'index.handler',
