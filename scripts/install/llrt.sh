@@ -4,12 +4,14 @@
 # Built from crates.io with a size-tuned release profile (LTO, one codegen unit, stripped, panic=abort,
 # opt-level 3) and only the features the extension needs (no AWS SDK bundled, TLS through ring, pure-Rust
 # crypto). `--locked` is required: without it a newer `rsa` release candidate breaks `llrt_crypto`.
-# Result: $OBSERVED_TOOLS_CACHE/llrt-<version>/bin/llrt. Idempotent; about 20 to 30 minutes of CPU when missing.
+# Lambda's Amazon Linux 2023 has glibc 2.34, so the binary must need no newer symbol version: hypot, the only one
+# a build on a newer glibc picks up, is bound to its first version (llrt-glibc-compat.c), and the result is checked.
+# Result: $OBSERVED_TOOLS_CACHE/llrt-<version>-glibc2.34/bin/llrt. Idempotent; about 20 to 30 minutes of CPU when missing.
 set -euo pipefail
 source "$(dirname "$0")/tools-cache.sh"
 
 LLRT_VERSION=0.8.1-beta
-target="$OBSERVED_TOOLS_CACHE/llrt-$LLRT_VERSION"
+target="$OBSERVED_TOOLS_CACHE/llrt-$LLRT_VERSION-glibc2.34"
 if [ -x "$target/bin/llrt" ]; then
   exit 0
 fi
@@ -17,6 +19,19 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "llrt: needs Rust's cargo (https://rustup.rs) to build LLRT $LLRT_VERSION" >&2
   exit 1
 fi
+
+case "$(uname -m)" in
+  x86_64 | amd64) hypot_base=GLIBC_2.2.5 ;;
+  aarch64 | arm64) hypot_base=GLIBC_2.17 ;;
+  *)
+    echo "llrt: no glibc base version known for $(uname -m)" >&2
+    exit 1
+    ;;
+esac
+mkdir -p "$target"
+compat="$target/glibc-compat.o"
+cc -O2 -fPIC -DHYPOT_BASE_VERSION="$hypot_base" -c "$(dirname "$0")/llrt-glibc-compat.c" -o "$compat"
+export RUSTFLAGS="-C link-arg=-Wl,--wrap=hypot -C link-arg=$compat"
 
 export CARGO_PROFILE_RELEASE_LTO=true
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
@@ -26,4 +41,10 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
 nice -n 10 cargo install llrt --version "$LLRT_VERSION" --locked \
   --no-default-features --features macro,tls-ring,crypto-rust,no-sdk \
   --root "$target"
-echo "llrt: built $target/bin/llrt"
+newest=$(objdump -T "$target/bin/llrt" | grep -oE 'GLIBC_[0-9.]+' | sort -V | tail -n 1)
+if [ "$(printf '%s\nGLIBC_2.34\n' "$newest" | sort -V | tail -n 1)" != GLIBC_2.34 ]; then
+  echo "llrt: $target/bin/llrt needs $newest, newer than Amazon Linux 2023's glibc 2.34" >&2
+  mv "$target/bin/llrt" "$target/bin/llrt.rejected"
+  exit 1
+fi
+echo "llrt: built $target/bin/llrt (newest glibc symbol version $newest)"

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaEnvironment } from '../../sandbox/index.js';
 import { buildLayer } from '../../scripts/build-extension.js';
-import { type BuiltPortableLayer, buildPortableLayer, LLRT_VERSION } from '../../scripts/build-portable-layer.js';
+import { type BuiltPortableLayer, buildPortableLayer, LLRT_TOOL_DIR } from '../../scripts/build-portable-layer.js';
 import { accounting, exitTotals, SAMPLE_FUNCTION_DIR } from '../support/extension-layer.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import { requireCachedTool } from '../support/tools.js';
 
-const engine = requireCachedTool(`llrt-${LLRT_VERSION}/bin/llrt`, 'scripts/install/llrt.sh');
+const engine = requireCachedTool(`${LLRT_TOOL_DIR}/bin/llrt`, 'scripts/install/llrt.sh');
 
 describe.skipIf(!engine)('portable layer (LLRT, no Node.js)', () => {
   let root: string;

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JavaRuntime, PythonRuntime } from '../../sandbox/index.js';
-import { buildPortableLayer, LLRT_VERSION } from '../../scripts/build-portable-layer.js';
+import { buildPortableLayer, LLRT_TOOL_DIR } from '../../scripts/build-portable-layer.js';
 import { requireCachedTool } from './tools.js';
 
 const PYTHON_RUNTIME = 'python-runtime-4.2.2-0.66b1';
@@ -54,7 +54,7 @@ export function buildJavaFunction(java: JavaPieces, sourceDir: string, outDir: s
 
 /** Whether the engine of the layer for runtimes without Node.js is built (suite skipped otherwise). */
 export function requirePortableEngine(): boolean {
-  return requireCachedTool(`llrt-${LLRT_VERSION}/bin/llrt`, 'scripts/install/llrt.sh') !== undefined;
+  return requireCachedTool(`${LLRT_TOOL_DIR}/bin/llrt`, 'scripts/install/llrt.sh') !== undefined;
 }
 
 /**
