@@ -21,7 +21,7 @@ import {
   requireJavaRuntime,
   requirePortableEngine,
 } from '../support/runtimes.js';
-import { afterRuntimeDone, itemsOfScope } from './telemetry.js';
+import { afterRuntimeDone, extensionSettings, itemsOfScope } from './telemetry.js';
 
 const java = requireJavaRuntime();
 const engine = requirePortableEngine();
@@ -79,12 +79,7 @@ describe.skipIf(!java || !engine)('Java function with the OpenTelemetry Java age
         OTEL_INSTRUMENTATION_OPENTELEMETRY_API_ENABLED: 'true',
         // Only the agent's end-of-invocation flush exports: what arrives is what it flushed.
         OTEL_METRIC_EXPORT_INTERVAL: '3600000',
-        OBSERVED_OTLP_ENDPOINT: sink.url,
-        ...(prom ? { OBSERVED_REMOTE_WRITE_URL: prom.remoteWriteUrl } : {}),
-        OBSERVED_FLUSH: 'end-of-invocation',
-        // This suite checks what is delivered, not how fast: on a busy machine the engine's first remote-write
-        // translations (QuickJS, no JIT) took up to 3.9 s here, past the default 2 s flush deadline.
-        OBSERVED_FLUSH_TIMEOUT_MS: '8000',
+        ...extensionSettings(sink, prom),
       },
     });
     try {

@@ -13,7 +13,7 @@ import { LambdaEnvironment } from '../../sandbox/index.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 import { PrometheusServer } from '../support/prometheus.js';
 import { layerForAnyRuntime, nodeOnPath, requirePortableEngine, requirePythonRuntime } from '../support/runtimes.js';
-import { afterRuntimeDone, itemsOfScope } from './telemetry.js';
+import { afterRuntimeDone, extensionSettings, itemsOfScope } from './telemetry.js';
 
 const python = requirePythonRuntime();
 const engine = requirePortableEngine();
@@ -67,12 +67,7 @@ describe.skipIf(!python || !engine)('Python function with the OpenTelemetry SDK 
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         // Only the wrapper's force-flush exports: what arrives is what it flushed.
         OTEL_METRIC_EXPORT_INTERVAL: '3600000',
-        OBSERVED_OTLP_ENDPOINT: sink.url,
-        ...(prom ? { OBSERVED_REMOTE_WRITE_URL: prom.remoteWriteUrl } : {}),
-        OBSERVED_FLUSH: 'end-of-invocation',
-        // This suite checks what is delivered, not how fast: on a busy machine the engine's first remote-write
-        // translations (QuickJS, no JIT) took up to 3.9 s here, past the default 2 s flush deadline.
-        OBSERVED_FLUSH_TIMEOUT_MS: '8000',
+        ...extensionSettings(sink, prom),
       },
     });
     try {

@@ -2,6 +2,7 @@
 import type { Signal } from '../../extension-src/otlp/types.js';
 import type { LambdaEnvironment, TelemetryEvent } from '../../sandbox/index.js';
 import type { OtlpSink } from '../support/otlp-sink.js';
+import type { PrometheusServer } from '../support/prometheus.js';
 
 type Scoped = { scope?: { name?: string }; spans?: unknown[]; metrics?: unknown[]; logRecords?: unknown[] };
 
@@ -37,4 +38,16 @@ export function afterRuntimeDone(env: LambdaEnvironment, requestId: string, exte
   return events.some(
     (e) => e.type === 'extension.next' && e.name === extension && e.seq > delivered.seq && e.seq < invokeDone.seq,
   );
+}
+
+/** The extension's settings of both runtime suites: OTLP to the sink, remote write to Prometheus, a flush per invocation. */
+export function extensionSettings(sink: OtlpSink, prom: PrometheusServer | undefined): Record<string, string> {
+  return {
+    OBSERVED_OTLP_ENDPOINT: sink.url,
+    ...(prom ? { OBSERVED_REMOTE_WRITE_URL: prom.remoteWriteUrl } : {}),
+    OBSERVED_FLUSH: 'end-of-invocation',
+    // These suites check what is delivered, not how fast: on a busy machine the engine's first remote-write
+    // translations (QuickJS, no JIT) took up to 3.9 s, past the default 2 s flush deadline.
+    OBSERVED_FLUSH_TIMEOUT_MS: '8000',
+  };
 }
