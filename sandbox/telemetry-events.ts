@@ -52,6 +52,27 @@ export interface InitStartFields {
   runtimeVersionArn: string;
 }
 
+/** What platform.runtimeDone and platform.report say of one invocation, besides their metrics. */
+interface InvocationFields {
+  requestId: string;
+  status: InvokeStatus;
+  errorType?: string;
+  spans: PhaseSpan[];
+  tracing: TracingContext | undefined;
+}
+
+/** The record both invocation events share, in Lambda's field order; only the metrics differ. */
+function invocationRecord(r: InvocationFields, metrics: Record<string, number>): object {
+  return {
+    requestId: r.requestId,
+    status: r.status,
+    ...(r.errorType ? { errorType: r.errorType } : {}),
+    metrics,
+    ...(r.tracing ? { tracing: r.tracing } : {}),
+    spans: r.spans,
+  };
+}
+
 export const platform = {
   initStart(timeMs: number, f: InitStartFields): TelemetryEvent {
     return event(timeMs, 'platform.initStart', {
@@ -107,56 +128,34 @@ export const platform = {
     return event(timeMs, 'platform.start', { requestId, version, ...(tracing ? { tracing } : {}) });
   },
 
-  runtimeDone(
-    timeMs: number,
-    r: {
-      requestId: string;
-      status: InvokeStatus;
-      errorType?: string;
-      durationMs: number;
-      producedBytes: number;
-      spans: PhaseSpan[];
-      tracing: TracingContext | undefined;
-    },
-  ): TelemetryEvent {
-    return event(timeMs, 'platform.runtimeDone', {
-      requestId: r.requestId,
-      status: r.status,
-      ...(r.errorType ? { errorType: r.errorType } : {}),
-      metrics: { durationMs: r.durationMs, producedBytes: r.producedBytes },
-      ...(r.tracing ? { tracing: r.tracing } : {}),
-      spans: r.spans,
-    });
+  runtimeDone(timeMs: number, r: InvocationFields & { durationMs: number; producedBytes: number }): TelemetryEvent {
+    return event(
+      timeMs,
+      'platform.runtimeDone',
+      invocationRecord(r, { durationMs: r.durationMs, producedBytes: r.producedBytes }),
+    );
   },
 
   report(
     timeMs: number,
-    r: {
-      requestId: string;
-      status: InvokeStatus;
-      errorType?: string;
+    r: InvocationFields & {
       durationMs: number;
       memorySizeMB: number;
       maxMemoryUsedMB: number;
       initDurationMs?: number;
-      spans: PhaseSpan[];
-      tracing: TracingContext | undefined;
     },
   ): TelemetryEvent {
-    return event(timeMs, 'platform.report', {
-      requestId: r.requestId,
-      status: r.status,
-      ...(r.errorType ? { errorType: r.errorType } : {}),
-      metrics: {
+    return event(
+      timeMs,
+      'platform.report',
+      invocationRecord(r, {
         durationMs: r.durationMs,
         billedDurationMs: Math.max(1, Math.ceil(r.durationMs)),
         memorySizeMB: r.memorySizeMB,
         maxMemoryUsedMB: r.maxMemoryUsedMB,
         ...(r.initDurationMs !== undefined ? { initDurationMs: r.initDurationMs } : {}),
-      },
-      ...(r.tracing ? { tracing: r.tracing } : {}),
-      spans: r.spans,
-    });
+      }),
+    );
   },
 
   logsDropped(timeMs: number, droppedRecords: number, droppedBytes: number, reason: string): TelemetryEvent {
