@@ -14,6 +14,7 @@ import type { AwsCredentials } from '../extension-src/aws/credentials.js';
 import { RequestSigner } from '../extension-src/aws/sigv4.js';
 import { parseRemoteWriteOptions } from '../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../extension-src/exporters/prometheus-remote-write/exporter.js';
+import { createLogger } from '../extension-src/self-telemetry/log.js';
 import { describeWorkspace } from './amp.js';
 import { readExpectedValues, UsageError } from './expected-file.js';
 import { type ExpectedSeries, knownExpectations, knownMetricsRequest, newRunId } from './known-set.js';
@@ -118,7 +119,7 @@ async function sendKnownMetrics(backend: Backend, runId: string, io: Io): Promis
   const problems: string[] = [];
   const exporter = new RemoteWriteExporter(
     { ...parsed.options, timeoutMs: 10_000 },
-    { env, log: (m) => problems.push(m), retry: { initialMs: 200 } },
+    { env, log: createLogger('debug', (line) => problems.push(line)), retry: { initialMs: 200 } },
   );
   const { bytes, items } = knownMetricsRequest(runId, Date.now());
   exporter.enqueue({ signal: 'metrics', bytes, items });

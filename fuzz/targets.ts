@@ -31,6 +31,7 @@ import { countOtlpItems } from '../extension-src/receiver/grpc/otlp-items.js';
 import { GrpcReceiver, GrpcStatus } from '../extension-src/receiver/grpc/server.js';
 import { enrichPayload } from '../extension-src/resource/enrich.js';
 import { WireError } from '../extension-src/resource/wire.js';
+import { silentLogger } from '../extension-src/self-telemetry/log.js';
 import type { FuzzTarget } from './engine.js';
 import { httpClientTarget, httpServerTarget } from './http-targets.js';
 import { otlpLogs, otlpMetrics, otlpTraces, telemetryBatches } from './seeds.js';
@@ -69,9 +70,9 @@ export function otlpProtobufTarget(): FuzzTarget {
       }).options;
       if (!rw || !pg || !os) throw new Error('exporter options did not parse');
       exporters = [
-        { exporter: new RemoteWriteExporter(rw, { log: quiet }), bound: rw.maxQueuedSamples },
-        { exporter: new PushgatewayExporter(pg, { log: quiet }), bound: Number.POSITIVE_INFINITY },
-        { exporter: new OpenSearchExporter(os, { log: quiet }), bound: os.maxQueuedDocuments },
+        { exporter: new RemoteWriteExporter(rw, { log: silentLogger }), bound: rw.maxQueuedSamples },
+        { exporter: new PushgatewayExporter(pg, { log: silentLogger }), bound: Number.POSITIVE_INFINITY },
+        { exporter: new OpenSearchExporter(os, { log: silentLogger }), bound: os.maxQueuedDocuments },
       ];
     },
     run(input) {

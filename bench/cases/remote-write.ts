@@ -23,6 +23,7 @@ import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheu
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { decodeRequest, encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest, KeyValue, Metric } from '../../extension-src/otlp/types.js';
+import { silentLogger } from '../../extension-src/self-telemetry/log.js';
 import type { SeriesSample } from '../../extension-src/translate/series.js';
 import { PrometheusTranslator } from '../../extension-src/translate/translator.js';
 import { CollectorProcess, collectorMissing } from '../peers/otelcol.js';
@@ -251,7 +252,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
 
   // --- encode only ---
   const ours = () => {
-    const exporter = new RemoteWriteExporter(options_, { log: () => {} });
+    const exporter = new RemoteWriteExporter(options_, { log: silentLogger });
     const translator = new PrometheusTranslator(options_.translate);
     let samples = 0;
     for (const bytes of payloads) {
@@ -296,7 +297,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     }).options;
     if (!httpOptions) throw new Error('options');
     const oursHttp = async () => {
-      const exporter = new RemoteWriteExporter(httpOptions, { log: () => {} });
+      const exporter = new RemoteWriteExporter(httpOptions, { log: silentLogger });
       for (const bytes of payloads) {
         exporter.enqueue({ signal: 'metrics', bytes, items: 175 });
         await exporter.flush(Date.now() + 10_000);

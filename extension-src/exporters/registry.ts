@@ -53,54 +53,39 @@ export interface ExporterEntry {
   create(context: ExporterContext): Exporter | undefined;
 }
 
-const prefixed = (log: Logger, name: string) => (message: string) => log.warn(`${name}: ${message}`);
+/** What every exporter takes besides its settings. */
+interface CommonDeps {
+  readonly log: Logger;
+  readonly extraHeaders?: () => Readonly<Record<string, string>>;
+}
+
+type Destination = Exclude<keyof ExporterSettings, 'buffer'>;
+
+/** An entry that builds its exporter when `config[destination]` is set; secret headers are asked for by `name`. */
+function entry<D extends Destination>(
+  name: string,
+  destination: D,
+  build: (settings: NonNullable<ExporterSettings[D]>, deps: CommonDeps, config: ExporterSettings) => Exporter,
+): ExporterEntry {
+  return {
+    name,
+    create({ config, log, secretHeaders }) {
+      const settings = config[destination];
+      if (!settings) return undefined;
+      return build(settings, { log, extraHeaders: secretHeaders && (() => secretHeaders(name)) }, config);
+    },
+  };
+}
 
 export const EXPORTERS: readonly ExporterEntry[] = [
-  {
-    name: 'otlp',
-    create({ config, log, secretHeaders }) {
-      if (!config.otlp) return undefined;
-      const exporter = new OtlpHttpExporter(config.otlp, {
-        log,
-        bounds: config.buffer,
-        extraHeaders: secretHeaders && (() => secretHeaders('otlp')),
-      });
-      return exporter;
-    },
-  },
-  {
-    name: 'remote-write',
-    create({ config, log, secretHeaders }) {
-      if (!config.remoteWrite) return undefined;
-      const exporter = new (load.remoteWrite().RemoteWriteExporter)(config.remoteWrite, {
-        log: prefixed(log, 'remote-write'),
-        extraHeaders: secretHeaders && (() => secretHeaders('remote-write')),
-      });
-      return exporter;
-    },
-  },
-  {
-    name: 'pushgateway',
-    create({ config, log, secretHeaders }) {
-      if (!config.pushgateway) return undefined;
-      const exporter = new (load.pushgateway().PushgatewayExporter)(config.pushgateway, {
-        log: prefixed(log, 'pushgateway'),
-        extraHeaders: secretHeaders && (() => secretHeaders('pushgateway')),
-      });
-      return exporter;
-    },
-  },
-  {
-    name: 'opensearch',
-    create({ config, log, secretHeaders }) {
-      if (!config.openSearch) return undefined;
-      const exporter = new (load.openSearch().OpenSearchExporter)(config.openSearch, {
-        log: prefixed(log, 'opensearch'),
-        extraHeaders: secretHeaders && (() => secretHeaders('opensearch')),
-      });
-      return exporter;
-    },
-  },
+  entry('otlp', 'otlp', (settings, deps, config) => new OtlpHttpExporter(settings, { ...deps, bounds: config.buffer })),
+  entry(
+    'remote-write',
+    'remoteWrite',
+    (settings, deps) => new (load.remoteWrite().RemoteWriteExporter)(settings, deps),
+  ),
+  entry('pushgateway', 'pushgateway', (settings, deps) => new (load.pushgateway().PushgatewayExporter)(settings, deps)),
+  entry('opensearch', 'openSearch', (settings, deps) => new (load.openSearch().OpenSearchExporter)(settings, deps)),
 ];
 
 /** Creates every configured exporter; one that fails to construct is logged and left out. */

@@ -18,6 +18,11 @@ export interface Logger {
   once(key: string, level: LogLevel, message: string): void;
   /** Whether a debug line would be written; to skip building costly messages. */
   readonly debugEnabled: boolean;
+  /**
+   * A logger for one part (an exporter): its lines start with `<name>: `, and its `once`
+   * keys are its own, so two parts that use the same key are each heard once.
+   */
+  child(name: string): Logger;
 }
 
 const MAX_ONCE_KEYS = 1_000;
@@ -30,24 +35,30 @@ function writeLine(line: string): void {
 
 export function createLogger(level: LogLevel = 'info', write: (line: string) => void = writeLine): Logger {
   const threshold = ORDER[level];
+  // One set for the logger and its children: the bound holds for the whole extension.
   const seen = new Set<string>();
-  const log = (at: LogLevel, message: string) => {
-    if (ORDER[at] < threshold) return;
-    write(`[observed-lambda] ${at.toUpperCase()} ${message.replace(/\s*\n\s*/g, ' ')}`);
+  const build = (prefix: string): Logger => {
+    const log = (at: LogLevel, message: string) => {
+      if (ORDER[at] < threshold) return;
+      write(`[observed-lambda] ${at.toUpperCase()} ${prefix}${message.replace(/\s*\n\s*/g, ' ')}`);
+    };
+    return {
+      debug: (m) => log('debug', m),
+      info: (m) => log('info', m),
+      warn: (m) => log('warn', m),
+      error: (m) => log('error', m),
+      once(key, at, message) {
+        const scoped = `${prefix}${key}`;
+        if (seen.has(scoped)) return;
+        if (seen.size >= MAX_ONCE_KEYS) seen.clear();
+        seen.add(scoped);
+        log(at, message);
+      },
+      debugEnabled: threshold <= ORDER.debug,
+      child: (name) => build(`${prefix}${name}: `),
+    };
   };
-  return {
-    debug: (m) => log('debug', m),
-    info: (m) => log('info', m),
-    warn: (m) => log('warn', m),
-    error: (m) => log('error', m),
-    once(key, at, message) {
-      if (seen.has(key)) return;
-      if (seen.size >= MAX_ONCE_KEYS) seen.clear();
-      seen.add(key);
-      log(at, message);
-    },
-    debugEnabled: threshold <= ORDER.debug,
-  };
+  return build('');
 }
 
 /** A logger that writes nothing, for tests and benchmarks. */

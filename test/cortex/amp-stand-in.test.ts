@@ -9,6 +9,7 @@ import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheu
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { KeyValue } from '../../extension-src/otlp/types.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
 import { AmpFake } from '../reliability/amp-fake.js';
 import { CortexServer, cortexBinary } from '../support/cortex.js';
 
@@ -75,7 +76,10 @@ describe.skipIf(!cortexBinary())('the AMP stand-in over Cortex answers as Cortex
     });
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
     const logs: string[] = [];
-    const rw = new RemoteWriteExporter(parsed.options, { log: (m) => logs.push(m), env: { ...CREDENTIALS } });
+    const rw = new RemoteWriteExporter(parsed.options, {
+      log: createLogger('debug', (line) => logs.push(line)),
+      env: { ...CREDENTIALS },
+    });
     for (const b of bytes) {
       rw.enqueue({ signal: 'metrics', bytes: b, items: 1 });
       await rw.flush(Date.now() + 20_000);

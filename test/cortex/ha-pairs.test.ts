@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRemoteWriteOptions } from '../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
+import { silentLogger } from '../../extension-src/self-telemetry/log.js';
 import { CortexServer, cortexBinary } from '../support/cortex.js';
 
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
@@ -56,7 +57,7 @@ describe.skipIf(!cortexBinary())('HA pairs deduplicated by Cortex', () => {
       OBSERVED_PROMETHEUS_EXTERNAL_LABELS: `cluster=orders-ha,__replica__=${name}`,
     });
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
-    return new RemoteWriteExporter(parsed.options, { log: () => {} });
+    return new RemoteWriteExporter(parsed.options, { log: silentLogger });
   }
 
   it('keeps one replica of the pair and drops the other without an error', async () => {

@@ -14,6 +14,7 @@ import {
 import { BackendHealth } from '../../extension-src/exporters/transport/retrying.js';
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import type { KeyValue } from '../../extension-src/otlp/types.js';
+import { createLogger } from '../../extension-src/self-telemetry/log.js';
 import { CortexServer, cortexBinary } from '../support/cortex.js';
 
 const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
@@ -75,7 +76,7 @@ describe.skipIf(!binary)("remote write at AMP's quotas, against Cortex", () => {
     });
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
     return new RemoteWriteExporter(parsed.options, {
-      log: (m) => logs.push(m),
+      log: createLogger('debug', (line) => logs.push(line)),
       retry: { initialMs: 50 },
       health: new BackendHealth(0, 0),
     });

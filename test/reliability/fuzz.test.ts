@@ -15,6 +15,7 @@ import { RemoteWriteExporter } from '../../extension-src/exporters/prometheus-re
 import { encodeRequest } from '../../extension-src/otlp/proto.js';
 import { PlatformTelemetry } from '../../extension-src/platform/index.js';
 import { GrpcReceiver, GrpcStatus } from '../../extension-src/receiver/grpc/server.js';
+import { silentLogger } from '../../extension-src/self-telemetry/log.js';
 import { collectGarbage, fuzz } from '../../fuzz/engine.js';
 import { allTargets } from '../../fuzz/targets.js';
 import { verdict } from '../../scripts/fuzz.js';
@@ -114,7 +115,7 @@ describe('limits', () => {
       OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES: '1000',
     }).options;
     if (!options) throw new Error('options');
-    return new RemoteWriteExporter(options, { log: () => {} });
+    return new RemoteWriteExporter(options, { log: silentLogger });
   }
 
   const gauge = (timeMs: number, attributes: { key: string; value: { stringValue: string } }[]) =>

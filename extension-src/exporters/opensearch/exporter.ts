@@ -28,6 +28,7 @@ import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
+import { createLogger, type Logger } from '../../self-telemetry/log.js';
 import { SerialFlush } from '../serial-flush.js';
 import { BULK_STATUS } from '../transport/classify.js';
 import { BackendHealth, backoffDelay, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
@@ -51,7 +52,8 @@ export interface OpenSearchCounters {
 export interface OpenSearchDeps {
   /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
   readonly extraHeaders?: () => Readonly<Record<string, string>>;
-  readonly log?: (message: string) => void;
+  /** The extension's logger; the exporter writes through its child `opensearch`. */
+  readonly log?: Logger;
   readonly env?: NodeJS.ProcessEnv;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -105,8 +107,7 @@ export class OpenSearchExporter implements Exporter {
   private queue: QueuedDocument[] = [];
   private readonly bulkUrl: URL;
   private readonly signer: RequestSigner | undefined;
-  private readonly log: (message: string) => void;
-  private readonly logged = new Set<string>();
+  private readonly log: Logger;
   private readonly backoff: RetryPolicy;
   private readonly health = new BackendHealth();
   private readonly rounds = new SerialFlush(
@@ -132,7 +133,7 @@ export class OpenSearchExporter implements Exporter {
     this.signals = options.tracesIndex ? ['logs', 'traces'] : ['logs'];
     // The base as a string: LLRT's URL takes no URL object as base.
     this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint.href);
-    this.log = deps.log ?? ((message) => console.log(`[observed-lambda] opensearch: ${message}`));
+    this.log = (deps.log ?? createLogger()).child(this.name);
     this.backoff = { initialMs: deps.initialBackoffMs ?? 100, maxMs: deps.maxBackoffMs ?? 5_000 };
     this.extraHeaders = deps.extraHeaders ?? (() => ({}));
     if (options.auth.kind === 'sigv4') {
@@ -210,10 +211,11 @@ export class OpenSearchExporter implements Exporter {
   private drop(reason: string, count: number, message: string): void {
     if (count <= 0) return;
     this.counters.documentsDropped[reason] = (this.counters.documentsDropped[reason] ?? 0) + count;
-    if (!this.logged.has(reason)) {
-      this.logged.add(reason);
-      this.log(`dropped ${count} document(s): ${message} (logged once; see the self metrics for totals)`);
-    }
+    this.log.once(
+      `drop:${reason}`,
+      'warn',
+      `dropped ${count} document(s): ${message} (logged once; see the self metrics for totals)`,
+    );
   }
 
   private takeBatch(): QueuedDocument[] {
@@ -267,7 +269,7 @@ export class OpenSearchExporter implements Exporter {
         {
           onRetry: (reason) => {
             this.counters.requestsRetried++;
-            this.logOnce(`retry:${reason.split(':')[0]}`, `_bulk failed (${reason}); retrying`);
+            this.log.once(`retry:${reason.split(':')[0]}`, 'warn', `_bulk failed (${reason}); retrying (logged once)`);
           },
         },
       );
@@ -275,9 +277,10 @@ export class OpenSearchExporter implements Exporter {
       if (result.outcome === 'deferred') {
         this.queue.unshift(...batch);
         this.health.failed(result.notBeforeMs);
-        this.logOnce(
+        this.log.once(
           `deferred:${result.reason.split(':')[0]}`,
-          `_bulk deferred (${result.reason}); documents stay queued`,
+          'warn',
+          `_bulk deferred (${result.reason}); documents stay queued (logged once)`,
         );
         return;
       }
@@ -304,7 +307,11 @@ export class OpenSearchExporter implements Exporter {
   private settleItems(batch: QueuedDocument[], body: string): QueuedDocument[] {
     const parsed = parseBulkResponse(body);
     if (!parsed) {
-      this.logOnce('unparsable', 'a _bulk answer could not be read; counting its documents as delivered');
+      this.log.once(
+        'unparsable',
+        'warn',
+        'a _bulk answer could not be read; counting its documents as delivered (logged once)',
+      );
       this.counters.documentsSent += batch.length;
       return [];
     }
@@ -335,11 +342,5 @@ export class OpenSearchExporter implements Exporter {
       }
     });
     return retry;
-  }
-
-  private logOnce(key: string, message: string): void {
-    if (this.logged.has(key)) return;
-    this.logged.add(key);
-    this.log(`${message} (logged once)`);
   }
 }

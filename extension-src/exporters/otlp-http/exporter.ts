@@ -29,6 +29,7 @@ import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '.
 import type { OtlpExporterConfig } from './config.js';
 
 export interface OtlpHttpDeps {
+  /** The extension's logger; the exporter writes through its child `otlp`. */
   readonly log: Logger;
   readonly bounds: BufferBounds;
   readonly backoff?: RetryPolicy;
@@ -73,7 +74,7 @@ export class OtlpHttpExporter implements Exporter {
     readonly config: OtlpExporterConfig,
     private readonly deps: OtlpHttpDeps,
   ) {
-    this.log = deps.log;
+    this.log = deps.log.child(this.name);
     this.backoff = deps.backoff ?? DEFAULT_RETRY;
     this.now = deps.now ?? Date.now;
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
@@ -146,7 +147,7 @@ export class OtlpHttpExporter implements Exporter {
   private async sendSignal(signal: Signal, s: SignalState, deadlineMs: number, final: boolean): Promise<void> {
     if (s.queue.length === 0) return;
     if (!final && s.health.coolingDown()) {
-      this.log.debug(`otlp ${signal}: backend cooling down; ${s.queue.items} item(s) stay queued`);
+      this.log.debug(`${signal}: backend cooling down; ${s.queue.items} item(s) stay queued`);
       return;
     }
     const maxAttempts = final ? undefined : s.health.attemptsAllowed();
@@ -160,11 +161,7 @@ export class OtlpHttpExporter implements Exporter {
       } catch (error) {
         s.sending = 0;
         // Encoding failed (not expected: the receiver validated the bytes). Drop rather than retry forever.
-        this.log.once(
-          `otlp-encode-${signal}`,
-          'error',
-          `otlp ${signal}: cannot encode a batch: ${describeError(error)}`,
-        );
+        this.log.once(`otlp-encode-${signal}`, 'error', `${signal}: cannot encode a batch: ${describeError(error)}`);
         this.drop(s, 'encoding', batch.items);
         continue;
       }
@@ -175,7 +172,7 @@ export class OtlpHttpExporter implements Exporter {
         this.log.once(
           `otlp-deferred-${signal}`,
           'warn',
-          `otlp ${signal}: ${s.url.origin} not reachable (${result.reason}); data stays queued and is retried at later flushes (logged once)`,
+          `${signal}: ${s.url.origin} not reachable (${result.reason}); data stays queued and is retried at later flushes (logged once)`,
         );
         return;
       }
@@ -185,7 +182,7 @@ export class OtlpHttpExporter implements Exporter {
         this.log.once(
           `otlp-rejected-${signal}-${result.status}`,
           'warn',
-          `otlp ${signal}: ${s.url.href} answered HTTP ${result.status}${result.message ? `: ${result.message}` : ''}; the batch is dropped and counted (logged once per status)`,
+          `${signal}: ${s.url.href} answered HTTP ${result.status}${result.message ? `: ${result.message}` : ''}; the batch is dropped and counted (logged once per status)`,
         );
         continue;
       }
@@ -196,7 +193,7 @@ export class OtlpHttpExporter implements Exporter {
         this.log.once(
           `otlp-partial-${signal}`,
           'warn',
-          `otlp ${signal}: partial success, ${rejected} item(s) rejected${result.message ? `: ${result.message}` : ''} (logged once)`,
+          `${signal}: partial success, ${rejected} item(s) rejected${result.message ? `: ${result.message}` : ''} (logged once)`,
         );
       }
     }

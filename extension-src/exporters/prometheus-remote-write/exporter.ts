@@ -34,6 +34,7 @@
 import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
+import { createLogger, type Logger } from '../../self-telemetry/log.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
@@ -82,8 +83,8 @@ export interface RemoteWriteCounters {
 export interface RemoteWriteDeps {
   /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
   readonly extraHeaders?: () => Readonly<Record<string, string>>;
-  /** One line per event worth a human's attention. */
-  readonly log?: (message: string) => void;
+  /** The extension's logger; the exporter writes through its child `remote-write`. */
+  readonly log?: Logger;
   /** Where AWS credentials are read from (the process environment by default). */
   readonly env?: NodeJS.ProcessEnv;
   readonly retry?: Partial<RetryPolicy>;
@@ -125,9 +126,8 @@ export class RemoteWriteExporter implements Exporter {
   private readonly writer = new ProtoWriter();
   private readonly labelBlocks = new LabelBlockCache();
   private readonly sender: RemoteWriteSender;
-  private readonly log: (message: string) => void;
+  private readonly log: Logger;
   private readonly retry: RetryPolicy;
-  private readonly logged = new Set<string>();
   private readonly health: BackendHealth;
   private readonly rounds: SerialFlush;
   private readonly counters: RemoteWriteCounters = {
@@ -148,8 +148,8 @@ export class RemoteWriteExporter implements Exporter {
     deps: RemoteWriteDeps = {},
   ) {
     this.translator = new PrometheusTranslator(options.translate);
-    this.log = deps.log ?? ((message) => console.log(`[observed-lambda] remote-write: ${message}`));
-    this.translator.onWarning = (message) => this.log(message);
+    this.log = (deps.log ?? createLogger()).child(this.name);
+    this.translator.onWarning = (message) => this.log.warn(message);
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
     this.queue = new SeriesQueue(options.maxQueuedSamples, options.maxQueuedBytes);
@@ -233,7 +233,7 @@ export class RemoteWriteExporter implements Exporter {
     this.rounds.flush(Date.now() + this.options.timeoutMs).then(
       // What arrived meanwhile may be a full round again.
       () => this.sendWhenFull(),
-      (error) => this.logOnce('send-when-full', `sending a full queue failed: ${String(error)}`),
+      (error) => this.log.once('send-when-full', 'warn', `sending a full queue failed: ${String(error)}`),
     );
   }
 
@@ -242,8 +242,9 @@ export class RemoteWriteExporter implements Exporter {
     const forgotten = this.written.forgetBeyondBound();
     if (forgotten === 0) return;
     this.counters.seriesForgotten += forgotten;
-    this.logOnce(
+    this.log.once(
       'series-forgotten',
+      'warn',
       `more than ${this.options.maxStaleSeries} series (OBSERVED_REMOTE_WRITE_STALE_SERIES) or ${WRITTEN_SERIES_MAX_BYTES} bytes of labels written; the least recently written are forgotten and get no staleness marker at SHUTDOWN (counted)`,
     );
   }
@@ -282,7 +283,11 @@ export class RemoteWriteExporter implements Exporter {
       this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
     }
     if (left.markers > 0) {
-      this.logOnce('stale-dropped', `${left.markers} staleness marker(s) not delivered by the end of SHUTDOWN`);
+      this.log.once(
+        'stale-dropped',
+        'warn',
+        `${left.markers} staleness marker(s) not delivered by the end of SHUTDOWN`,
+      );
     }
   }
 
@@ -328,10 +333,11 @@ export class RemoteWriteExporter implements Exporter {
   private drop(reason: RemoteWriteDropReason, count: number, message: string): void {
     if (count <= 0) return;
     this.counters.samplesDropped[reason] = (this.counters.samplesDropped[reason] ?? 0) + count;
-    const key = `${reason}:${message}`;
-    if (this.logged.has(key) || this.logged.size > 500) return;
-    this.logged.add(key);
-    this.log(`dropped ${count} sample(s), ${reason}: ${message} (further drops of this kind are only counted)`);
+    this.log.once(
+      `${reason}:${message}`,
+      'warn',
+      `dropped ${count} sample(s), ${reason}: ${message} (further drops of this kind are only counted)`,
+    );
   }
 
   private async sendPending(deadlineMs: number, maxAttempts: number | undefined): Promise<void> {
@@ -382,7 +388,11 @@ export class RemoteWriteExporter implements Exporter {
         this.health.failed(result.notBeforeMs);
         this.heldByRateLimit = /ingestion rate limit/i.test(result.reason);
         const left = work.reduce((n, r) => n + r.samples, 0);
-        this.logOnce(`deferred:${result.reason}`, `${left} sample(s) kept for the next flush: ${result.reason}`);
+        this.log.once(
+          `deferred:${result.reason}`,
+          'warn',
+          `${left} sample(s) kept for the next flush: ${result.reason}`,
+        );
         return work;
       }
       work.shift();
@@ -396,8 +406,9 @@ export class RemoteWriteExporter implements Exporter {
       if (answer.kind === 'rate_limited') {
         // Larger than the rate the backend names: it cannot pass whole. Smaller requests from now on.
         this.rateLimitedSamples = Math.max(1, Math.floor(answer.limit ?? request.samples / 2));
-        this.logOnce(
+        this.log.once(
           'rate-limited',
+          'warn',
           `${detail}; requests are cut to at most ${this.rateLimitedSamples} samples from now on, samples wait in the queue meanwhile (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES) and what is not delivered by SHUTDOWN is dropped as rate_limited; raise the workspace's ingestion rate and burst quotas`,
         );
         work.unshift(...this.buildRequests(request.series));
@@ -459,12 +470,6 @@ export class RemoteWriteExporter implements Exporter {
       ...this.buildRequests([{ ...only, points: only.points.slice(0, middle) }]),
       ...this.buildRequests([{ ...only, points: only.points.slice(middle) }]),
     ];
-  }
-
-  private logOnce(key: string, message: string): void {
-    if (this.logged.has(key) || this.logged.size > 500) return;
-    this.logged.add(key);
-    this.log(message);
   }
 
   /** Cuts the queued series into requests within the sample and byte limits (metadata included). */

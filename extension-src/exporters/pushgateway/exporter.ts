@@ -22,6 +22,7 @@
 import type { Exporter, ExporterCounterRow } from '../../contracts/exporter.js';
 import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
+import { createLogger, type Logger } from '../../self-telemetry/log.js';
 import type { SeriesSample } from '../../translate/series.js';
 import { PrometheusTranslator } from '../../translate/translator.js';
 import { translatePayload } from '../metrics-payload.js';
@@ -57,7 +58,8 @@ export interface PushgatewayCounters {
 export interface PushgatewayDeps {
   /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
   readonly extraHeaders?: () => Readonly<Record<string, string>>;
-  readonly log?: (message: string) => void;
+  /** The extension's logger; the exporter writes through its child `pushgateway`. */
+  readonly log?: Logger;
   readonly retry?: Partial<RetryPolicy>;
   /** Cool-down after failed flushes (so a dead backend does not cost every invocation its whole deadline). */
   readonly health?: BackendHealth;
@@ -78,9 +80,8 @@ export class PushgatewayExporter implements Exporter {
   private readonly groups = new Map<string, Group>();
   /** Every kept series' group, least recently updated first (a Map keeps insertion order). */
   private readonly recency = new Map<string, Group>();
-  private readonly log: (message: string) => void;
+  private readonly log: Logger;
   private readonly retry: RetryPolicy;
-  private readonly logged = new Set<string>();
   /** Bumped when SHUTDOWN gives up on the push round under way: its late outcome is then ignored. */
   private generation = 0;
   /** From SHUTDOWN (or the final flush's deadline) on, unpushed samples are reported as dropped. */
@@ -103,8 +104,8 @@ export class PushgatewayExporter implements Exporter {
     deps: PushgatewayDeps = {},
   ) {
     this.translator = new PrometheusTranslator({ ...options.translate, nativeHistograms: false });
-    this.log = deps.log ?? ((message) => console.log(`[observed-lambda] pushgateway: ${message}`));
-    this.translator.onWarning = (message) => this.log(message);
+    this.log = (deps.log ?? createLogger()).child(this.name);
+    this.translator.onWarning = (message) => this.log.warn(message);
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
     this.extraHeaders = deps.extraHeaders ?? (() => ({}));
@@ -161,8 +162,9 @@ export class PushgatewayExporter implements Exporter {
       forgotten++;
     }
     this.counters.seriesForgotten += forgotten;
-    this.logOnce(
+    this.log.once(
       'series-forgotten',
+      'warn',
       `more than ${max} series (OBSERVED_PUSHGATEWAY_MAX_SERIES); the least recently updated leave their group (counted)`,
     );
   }
@@ -243,8 +245,9 @@ export class PushgatewayExporter implements Exporter {
         group.unpushed -= taken;
         this.drop('rejected', taken, `HTTP ${result.status} from ${url.host}: ${result.message.split('\n')[0]}`);
       } else {
-        this.logOnce(
+        this.log.once(
           `deferred:${result.reason}`,
+          'warn',
           `push of ${group.job}/${group.instance} kept for the next flush: ${result.reason}`,
         );
         return;
@@ -268,8 +271,9 @@ export class PushgatewayExporter implements Exporter {
       );
       if (result.outcome === 'delivered') this.counters.deletes++;
       else
-        this.logOnce(
+        this.log.once(
           `delete:${url.href}`,
+          'warn',
           `could not delete group ${url.pathname}: ${'reason' in result ? result.reason : `HTTP ${result.status}`}`,
         );
     }
@@ -285,15 +289,10 @@ export class PushgatewayExporter implements Exporter {
 
   private drop(reason: string, count: number, message: string): void {
     this.counters.samplesDropped[reason] = (this.counters.samplesDropped[reason] ?? 0) + count;
-    this.logOnce(
+    this.log.once(
       `${reason}:${message}`,
+      'warn',
       `dropped ${count} sample(s), ${reason}: ${message} (further drops of this kind are only counted)`,
     );
-  }
-
-  private logOnce(key: string, message: string): void {
-    if (this.logged.has(key) || this.logged.size > 500) return;
-    this.logged.add(key);
-    this.log(message);
   }
 }

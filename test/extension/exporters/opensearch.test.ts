@@ -7,6 +7,7 @@ import { OpenSearchExporter } from '../../../extension-src/exporters/opensearch/
 import { encodeRequest } from '../../../extension-src/otlp/proto.js';
 import { SpanKind, StatusCode } from '../../../extension-src/otlp/types.js';
 import { toAttributes } from '../../../extension-src/resource/attributes.js';
+import { createLogger, silentLogger } from '../../../extension-src/self-telemetry/log.js';
 import { OpenSearchFake } from '../../support/opensearch-fake.js';
 import { verifySigV4 } from '../../support/sigv4-verifier.js';
 
@@ -45,7 +46,12 @@ function logsPayload(
 function exporterFor(fake: OpenSearchFake, env: Record<string, string> = {}, log: string[] = []) {
   const { options, warnings } = parseOpenSearchOptions({ OBSERVED_OPENSEARCH_ENDPOINT: fake.url, ...env });
   expect(warnings).toEqual([]);
-  return new OpenSearchExporter(options!, { log: (m) => log.push(m), initialBackoffMs: 5, maxBackoffMs: 20, env: {} });
+  return new OpenSearchExporter(options!, {
+    log: createLogger('debug', (line) => log.push(line)),
+    initialBackoffMs: 5,
+    maxBackoffMs: 20,
+    env: {},
+  });
 }
 
 describe('OpenSearch _bulk fake', () => {
@@ -213,7 +219,7 @@ describe('OpenSearch exporter', () => {
       AWS_REGION: 'eu-west-1',
     });
     const exporter = new OpenSearchExporter(options!, {
-      log: () => {},
+      log: silentLogger,
       env: { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret-key', AWS_SESSION_TOKEN: 'token' },
     });
     exporter.enqueue(logsPayload([{ ms: DAY1, body: 'signed' }]));

@@ -12,6 +12,7 @@ import { parsePushgatewayOptions } from '../../../extension-src/exporters/pushga
 import { groupingSegment, PushgatewayExporter } from '../../../extension-src/exporters/pushgateway/exporter.js';
 import { renderText } from '../../../extension-src/exporters/pushgateway/text-format.js';
 import { encodeRequest } from '../../../extension-src/otlp/proto.js';
+import { silentLogger } from '../../../extension-src/self-telemetry/log.js';
 import { findBinary, requireBinary } from '../../support/binaries.js';
 import { PushgatewayServer } from '../../support/prometheus.js';
 import { sum } from './prometheus-remote-write/expected.js';
@@ -70,7 +71,7 @@ describe('Pushgateway exporter accounting', () => {
         OBSERVED_PUSHGATEWAY_URL: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
       });
       if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
-      const exporter = new PushgatewayExporter(parsed.options, { log: () => {} });
+      const exporter = new PushgatewayExporter(parsed.options, { log: silentLogger });
       const t = Date.now();
       const dataPoints = [1, 2, 3].map((i) => ({
         timeUnixNano: (BigInt(t) * 1_000_000n).toString() as never,
@@ -126,7 +127,7 @@ describe('Pushgateway exporter bounds', () => {
         OBSERVED_PROMETHEUS_TARGET_INFO: 'false',
       });
       if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
-      const exporter = new PushgatewayExporter(parsed.options, { log: () => {} });
+      const exporter = new PushgatewayExporter(parsed.options, { log: silentLogger });
       const t = Date.now();
       const dataPoints = ['a', 'b', 'c'].map((w, i) => ({
         timeUnixNano: (BigInt(t + i) * 1_000_000n).toString() as never,

@@ -13,6 +13,7 @@ import { RemoteWriteExporter } from '../../../../extension-src/exporters/prometh
 import { BackendHealth } from '../../../../extension-src/exporters/transport/retrying.js';
 import { encodeRequest } from '../../../../extension-src/otlp/proto.js';
 import type { ExportMetricsServiceRequest } from '../../../../extension-src/otlp/types.js';
+import { createLogger, silentLogger } from '../../../../extension-src/self-telemetry/log.js';
 import { version } from '../../../../package.json';
 import { verifySigV4 } from '../../../support/sigv4-verifier.js';
 import { type Answer, type DecodedWrite, ScriptedRemoteWrite } from './remote-write-server.js';
@@ -76,7 +77,7 @@ describe('remote write delivery', () => {
     });
     if (!parsed.options) throw new Error(parsed.warnings.join('\n'));
     return new RemoteWriteExporter(parsed.options, {
-      log: (m) => logs.push(m),
+      log: createLogger('debug', (line) => logs.push(line)),
       retry: { initialMs: 20 },
       health,
     });
@@ -427,7 +428,7 @@ describe('remote write delivery', () => {
     });
     if (!parsed.options) throw new Error('options');
     const env = { AWS_ACCESS_KEY_ID: 'ASIATEST', AWS_SECRET_ACCESS_KEY: 'sekret', AWS_SESSION_TOKEN: 'session' };
-    const rw = new RemoteWriteExporter(parsed.options, { log: () => {}, env });
+    const rw = new RemoteWriteExporter(parsed.options, { log: silentLogger, env });
     rw.enqueue({ signal: 'metrics', bytes: gauges(2, Date.now() - 1000), items: 2 });
     await rw.flush(Date.now() + 5_000);
     expect(server.attempts).toHaveLength(1);

@@ -9,6 +9,7 @@ import type { OtlpPayload } from '../../../../extension-src/contracts/payload.js
 import { parseRemoteWriteOptions } from '../../../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../../../extension-src/exporters/prometheus-remote-write/exporter.js';
 import { encodeRequest } from '../../../../extension-src/otlp/proto.js';
+import { createLogger } from '../../../../extension-src/self-telemetry/log.js';
 import type { InstantVector } from '../../../support/prometheus.js';
 import { classicQuantile, nativeQuantile, sum } from './expected.js';
 import { EXPONENTIAL_VIEW, exponentialScales, pointTimes, SdkFunction, sleep } from './sdk-harness.js';
@@ -71,7 +72,7 @@ export function remoteWriteSuite(
       });
       expect(parsed.warnings).toEqual([]);
       if (!parsed.options) throw new Error('remote write options missing');
-      return new RemoteWriteExporter(parsed.options, { log: (m) => logs.push(m) });
+      return new RemoteWriteExporter(parsed.options, { log: createLogger('debug', (line) => logs.push(line)) });
     }
 
     for (const temporality of ['cumulative', 'delta'] as const) {
