@@ -6,7 +6,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV } from './environment.js';
 import type { IPrometheusWorkspace } from './prometheus-workspace.js';
-import { environmentOf, type Settings, SettingsBuilder } from './settings.js';
+import { type DestinationBinding, environmentOf, SettingsBuilder } from './settings.js';
 import { StoredSecret } from './stored-secret.js';
 
 /** Credentials for an HTTP backend, each read from Secrets Manager or SSM by the extension at start. */
@@ -376,24 +376,30 @@ export abstract class TelemetryDestination {
 
 /** The destinations of this library: their settings also say which option each came from. */
 abstract class BuiltInDestination extends TelemetryDestination {
-  public bind(scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
-    return { environment: environmentOf(this.bindSettings(scope, grantee)) };
+  public bind(_scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
+    const binding = this.binding();
+    binding.grant(grantee);
+    return { environment: environmentOf(binding.settings) };
   }
 
-  /** Grants what the extension needs and returns its settings. */
-  public abstract bindSettings(scope: Construct, grantee: iam.IGrantable): Settings;
+  /** The destination's settings and grants. */
+  public abstract binding(): DestinationBinding;
 }
 
-/** Grants what the extension needs to write to `destination` and returns its settings. */
+/**
+ * The settings of `destination` and its grants. A destination of another library grants while it binds, so
+ * `grantee` gets its grants at once.
+ */
 export function bindDestination(
   destination: TelemetryDestination,
   scope: Construct,
   grantee: iam.IGrantable,
-): Settings {
-  if (destination instanceof BuiltInDestination) return destination.bindSettings(scope, grantee);
+): DestinationBinding {
+  if (destination instanceof BuiltInDestination) return destination.binding();
   const { environment } = destination.bind(scope, grantee);
   const prop = `telemetry.destinations (${destination.kind})`;
-  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, { value, prop }]));
+  const settings = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, { value, prop }]));
+  return { settings, grant: () => {} };
 }
 
 /** The OBSERVED_PROMETHEUS_* settings of a destination's options. */
@@ -431,32 +437,31 @@ class PrometheusDestination extends BuiltInDestination {
   ) {
     super();
   }
-  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
+  public binding(): DestinationBinding {
     const o = this.options;
+    const workspace = this.workspace;
     const settings = new SettingsBuilder(
-      this.workspace
-        ? 'TelemetryDestination.prometheus(workspace, { ... }).'
-        : 'TelemetryDestination.remoteWrite({ ... }).',
+      workspace ? 'TelemetryDestination.prometheus(workspace, { ... }).' : 'TelemetryDestination.remoteWrite({ ... }).',
     );
-    if (this.workspace) {
-      this.workspace.grantRemoteWrite(grantee);
-      settings.text(ENV.remoteWriteUrl, 'workspace', this.workspace.remoteWriteUrl);
+    if (workspace) {
+      settings.text(ENV.remoteWriteUrl, 'workspace', workspace.remoteWriteUrl);
     } else {
       // Credentials of its own replace SigV4, which only an AMP host would get.
       settings
         .text(ENV.remoteWriteUrl, 'url', o.url)
-        .secret(ENV.remoteWriteHeadersSecretArn, 'headers', o.headers, grantee)
-        .secret(ENV.remoteWriteBearerTokenSecretArn, 'bearerToken', o.bearerToken, grantee)
-        .secret(ENV.remoteWriteBasicAuthSecretArn, 'basicAuth', o.basicAuth, grantee);
+        .secret(ENV.remoteWriteHeadersSecretArn, 'headers', o.headers)
+        .secret(ENV.remoteWriteBearerTokenSecretArn, 'bearerToken', o.bearerToken)
+        .secret(ENV.remoteWriteBasicAuthSecretArn, 'basicAuth', o.basicAuth);
     }
-    return seriesSettings(settings, o)
+    seriesSettings(settings, o)
       .flag(ENV.prometheusNativeHistograms, 'nativeHistograms', o.nativeHistograms)
       .number(ENV.remoteWriteMaxSamples, 'maxSamplesPerRequest', o.maxSamplesPerRequest)
       .bytes(ENV.remoteWriteMaxBytes, 'maxRequestSize', o.maxRequestSize)
       .number(ENV.remoteWriteQueueSamples, 'queueSamples', o.queueSamples)
       .bytes(ENV.remoteWriteQueueBytes, 'queueSize', o.queueSize)
       .number(ENV.remoteWriteStaleSeries, 'staleSeries', o.staleSeries)
-      .millis(ENV.remoteWriteTimeoutMs, 'timeout', o.timeout).settings;
+      .millis(ENV.remoteWriteTimeoutMs, 'timeout', o.timeout);
+    return settings.binding((grantee) => workspace?.grantRemoteWrite(grantee));
   }
 }
 
@@ -465,16 +470,17 @@ class OtlpDestination extends BuiltInDestination {
   constructor(private readonly options: OtlpDestinationOptions) {
     super();
   }
-  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
+  public binding(): DestinationBinding {
     const o = this.options;
     const headers = o.headers ?? (o.headersSecret && StoredSecret.fromSecret(o.headersSecret));
-    return new SettingsBuilder('TelemetryDestination.otlp({ ... }).')
+    const settings = new SettingsBuilder('TelemetryDestination.otlp({ ... }).')
       .text(ENV.otlpEndpoint, 'endpoint', o.endpoint)
-      .secret(ENV.otlpHeadersSecretArn, o.headers ? 'headers' : 'headersSecret', headers, grantee)
+      .secret(ENV.otlpHeadersSecretArn, o.headers ? 'headers' : 'headersSecret', headers)
       .text(ENV.otlpProtocol, 'protocol', o.protocol)
       .text(ENV.otlpCompression, 'compression', o.compression)
       .millis(ENV.otlpTimeout, 'timeout', o.timeout)
-      .bytes(ENV.otlpMaxRequestBytes, 'maxRequestSize', o.maxRequestSize).settings;
+      .bytes(ENV.otlpMaxRequestBytes, 'maxRequestSize', o.maxRequestSize);
+    return settings.binding();
   }
 }
 
@@ -483,16 +489,17 @@ class PushgatewayDestination extends BuiltInDestination {
   constructor(private readonly options: PushgatewayDestinationOptions) {
     super();
   }
-  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
+  public binding(): DestinationBinding {
     const o = this.options;
-    return seriesSettings(new SettingsBuilder('TelemetryDestination.pushgateway({ ... }).'), o)
+    const settings = seriesSettings(new SettingsBuilder('TelemetryDestination.pushgateway({ ... }).'), o)
       .text(ENV.pushgatewayUrl, 'url', o.url)
-      .secret(ENV.pushgatewayHeadersSecretArn, 'headers', o.headers, grantee)
-      .secret(ENV.pushgatewayBearerTokenSecretArn, 'bearerToken', o.bearerToken, grantee)
-      .secret(ENV.pushgatewayBasicAuthSecretArn, 'basicAuth', o.basicAuth, grantee)
+      .secret(ENV.pushgatewayHeadersSecretArn, 'headers', o.headers)
+      .secret(ENV.pushgatewayBearerTokenSecretArn, 'bearerToken', o.bearerToken)
+      .secret(ENV.pushgatewayBasicAuthSecretArn, 'basicAuth', o.basicAuth)
       .flag(ENV.pushgatewayDeleteOnShutdown, 'deleteOnShutdown', o.deleteOnShutdown)
       .millis(ENV.pushgatewayTimeoutMs, 'timeout', o.timeout)
-      .number(ENV.pushgatewayMaxSeries, 'maxSeries', o.maxSeries).settings;
+      .number(ENV.pushgatewayMaxSeries, 'maxSeries', o.maxSeries);
+    return settings.binding();
   }
 }
 
@@ -501,18 +508,22 @@ class OpenSearchDestination extends BuiltInDestination {
   constructor(private readonly options: OpenSearchDestinationOptions) {
     super();
   }
-  public bindSettings(_scope: Construct, grantee: iam.IGrantable): Settings {
+  public binding(): DestinationBinding {
     const o = this.options;
     const settings = new SettingsBuilder('TelemetryDestination.openSearch({ ... }).');
+    let grantAccess: ((grantee: iam.IGrantable) => void) | undefined;
     if (o.domain !== undefined) {
+      const bulkArn = `${o.domain.domainArn}/_bulk`;
       // The extension POSTs every document to `<endpoint>/_bulk`: that is all it needs.
-      iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [`${o.domain.domainArn}/_bulk`] });
+      grantAccess = (grantee) =>
+        iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [bulkArn] });
       settings.text(ENV.openSearchEndpoint, 'domain', `https://${o.domain.domainEndpoint}`);
     } else if (o.collection !== undefined) {
       // Serverless authorizes in two steps: IAM lets the role reach the collection's API at all, and the
       // collection's data access policy (the user's) says which indexes it may write.
       const { collectionId, collectionArn } = o.collection.collectionRef;
-      iam.Grant.addToPrincipal({ grantee, actions: ['aoss:APIAccessAll'], resourceArns: [collectionArn] });
+      grantAccess = (grantee) =>
+        iam.Grant.addToPrincipal({ grantee, actions: ['aoss:APIAccessAll'], resourceArns: [collectionArn] });
       const stack = Stack.of(o.collection);
       settings
         .text(ENV.openSearchEndpoint, 'collection', `https://${collectionId}.${stack.region}.aoss.${stack.urlSuffix}`)
@@ -520,13 +531,14 @@ class OpenSearchDestination extends BuiltInDestination {
     } else {
       settings.text(ENV.openSearchEndpoint, 'endpoint', o.endpoint);
     }
-    return settings
-      .secret(ENV.openSearchBasicAuthSecretArn, 'basicAuth', o.basicAuth, grantee)
+    settings
+      .secret(ENV.openSearchBasicAuthSecretArn, 'basicAuth', o.basicAuth)
       .text(ENV.openSearchIndex, 'logsIndex', o.logsIndex)
       .text(ENV.openSearchTracesIndex, 'tracesIndex', o.tracesIndex)
       .text(ENV.openSearchCompression, 'compression', o.compression)
       .bytes(ENV.openSearchMaxBytes, 'maxBulkSize', o.maxBulkSize)
       .number(ENV.openSearchQueueDocuments, 'queueDocuments', o.queueDocuments)
-      .millis(ENV.openSearchTimeoutMs, 'timeout', o.timeout).settings;
+      .millis(ENV.openSearchTimeoutMs, 'timeout', o.timeout);
+    return settings.binding(grantAccess);
   }
 }

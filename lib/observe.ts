@@ -102,8 +102,9 @@ function observeOtherFunction(fn: lambda.Function, options: TelemetryOptions): b
     warnUnobservable(fn, reason);
     return false;
   }
-  observed.add(fn);
   applyTelemetry(fn, options, 'ObserveFunctions');
+  // Only now: a function whose settings were refused stays open to corrected ones.
+  observed.add(fn);
   const family = fn.runtime.family;
   const sdk = {
     ...SDK_ENVIRONMENT,
@@ -139,8 +140,9 @@ function observeNodeFunction(fn: lambda.Function, options: TelemetryOptions): bo
     );
     return false;
   }
-  observed.add(fn);
   applyTelemetry(fn, options, 'ObserveFunctions');
+  // Only now: a function whose settings were refused stays open to corrected ones.
+  observed.add(fn);
   fn.addEnvironment(ENV.execWrapper, EXEC_WRAPPER_PATH);
   return true;
 }

@@ -12,9 +12,22 @@ export interface Setting {
 /** The extension's variables a construct writes, each with the prop it came from. */
 export type Settings = Record<string, Setting>;
 
+/**
+ * What a destination adds to a function, its grants kept apart from its settings so that a function whose
+ * settings the extension would refuse is granted nothing.
+ */
+export interface DestinationBinding {
+  /** The extension's variables, each with the option it came from. */
+  readonly settings: Settings;
+  /** Grants what the extension needs to write to the destination. */
+  grant(grantee: iam.IGrantable): void;
+}
+
 /** Collects settings; props left undefined write nothing, so the extension's default applies. */
 export class SettingsBuilder {
   public readonly settings: Settings = {};
+  /** The stored secrets whose ARNs are among the settings: the function must be able to read them. */
+  public readonly secrets: StoredSecret[] = [];
 
   constructor(private readonly propPrefix: string) {}
 
@@ -46,10 +59,21 @@ export class SettingsBuilder {
     return this.text(variable, prop, value === undefined ? undefined : text);
   }
 
-  /** The ARN of a stored secret, which `grantee` may then read. */
-  public secret(variable: string, prop: string, value: StoredSecret | undefined, grantee: iam.IGrantable): this {
-    value?.grantRead(grantee);
+  /** The ARN of a stored secret, remembered in `secrets` for the grant. */
+  public secret(variable: string, prop: string, value: StoredSecret | undefined): this {
+    if (value !== undefined) this.secrets.push(value);
     return this.text(variable, prop, value?.arn);
+  }
+
+  /** The settings, whose grant gives what `grantAccess` gives and read access to their secrets. */
+  public binding(grantAccess?: (grantee: iam.IGrantable) => void): DestinationBinding {
+    return {
+      settings: this.settings,
+      grant: (grantee) => {
+        grantAccess?.(grantee);
+        for (const secret of this.secrets) secret.grantRead(grantee);
+      },
+    };
   }
 
   public list(variable: string, prop: string, value: string[] | undefined): this {

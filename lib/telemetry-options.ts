@@ -241,11 +241,13 @@ function optionSettings(options: TelemetryOptions): Settings {
 
 /**
  * Adds the layer, the extension's environment and the destinations' IAM to a function. Throws, naming the
- * function, when the extension would refuse a setting; `where` names the caller.
+ * function, when the extension would refuse a setting: the function then gets nothing (but what a destination
+ * of another library grants as it binds). `where` names the caller.
  */
 export function applyTelemetry(fn: lambda.Function, options: TelemetryOptions, where: string): void {
+  const bindings = options.destinations.map((d) => bindDestination(d, fn, fn));
   const settings: Settings = {};
-  for (const part of [...options.destinations.map((d) => bindDestination(d, fn, fn)), optionSettings(options)]) {
+  for (const part of [...bindings.map((b) => b.settings), optionSettings(options)]) {
     for (const [name, setting] of Object.entries(part)) {
       const earlier = settings[name];
       if (earlier !== undefined && earlier.value !== setting.value) {
@@ -259,7 +261,8 @@ export function applyTelemetry(fn: lambda.Function, options: TelemetryOptions, w
     }
   }
   checkSettings(fn, where, settings);
-  // Only a function whose settings the extension accepts gets the layer.
+  // Only a function whose settings the extension accepts gets the grants and the layer.
+  for (const binding of bindings) binding.grant(fn);
   const extension = options.extension ?? TelemetryExtension.of(fn);
   fn.addLayers(extension.layerFor(fn.runtime));
   for (const [name, { value }] of Object.entries(settings)) fn.addEnvironment(name, value);

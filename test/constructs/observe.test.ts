@@ -1,10 +1,11 @@
 import { Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { ObserveFunctions, observe, TelemetryDestination } from '../../lib/index.js';
-import { ENV, inlineFunction, newStack } from './helpers.js';
+import { ObserveFunctions, observe, StoredSecret, TelemetryDestination } from '../../lib/index.js';
+import { ENV, inlineFunction, newStack, roleStatements } from './helpers.js';
 
 const destinations = [TelemetryDestination.pushgateway({ url: 'http://pushgateway:9091' })];
 
@@ -88,5 +89,26 @@ describe('ObserveFunctions', () => {
     Aspects.of(stack).add(new ObserveFunctions({ destinations }));
     const props = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0].Properties;
     expect(props.Layers).toHaveLength(1);
+  });
+
+  it('leaves a function whose settings are refused unobserved, so corrected settings or an aspect still observe it', () => {
+    const { stack } = newStack();
+    const fn = inlineFunction(stack, 'Fn');
+    const headers = StoredSecret.fromSecret(new secretsmanager.Secret(stack, 'Headers'));
+    const refused = {
+      destinations: [TelemetryDestination.otlp({ endpoint: 'https://otlp.example.com', headers })],
+      bufferLimits: { maxItems: 5 },
+    };
+    expect(() => observe(fn, refused)).toThrow('telemetry.bufferLimits.maxItems');
+    expect(() => observe(fn, refused)).toThrow('telemetry.bufferLimits.maxItems');
+    Aspects.of(stack).add(new ObserveFunctions({ destinations }));
+
+    const template = Template.fromStack(stack);
+    const props = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties;
+    expect(props.Layers).toHaveLength(1);
+    expect(props.Environment.Variables).toMatchObject({ OBSERVED_PUSHGATEWAY_URL: 'http://pushgateway:9091' });
+    expect(props.Environment.Variables.OBSERVED_OTLP_ENDPOINT).toBeUndefined();
+    // Nothing of the refused settings stays behind: no read access to their secret.
+    expect(roleStatements(template, stack, fn)).toEqual([]);
   });
 });
