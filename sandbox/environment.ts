@@ -5,13 +5,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { delimiter, dirname, resolve } from 'node:path';
+import { delimiter, dirname } from 'node:path';
 import { preciseNowMs } from './clock.js';
+import { type EnvironmentSettings, type LambdaEnvironmentOptions, settingsFrom } from './environment-options.js';
 import { EventLog, type SandboxEvent } from './events-log.js';
 import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
 import { readBody, sendError, sendJson } from './http-util.js';
 import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
-import { launchFor, type ManagedRuntime, type RuntimeLaunch } from './managed-runtimes.js';
+import { launchFor, type RuntimeLaunch } from './managed-runtimes.js';
 import { sampleGroups, sharedSampler } from './memory.js';
 import { MemoryLimit } from './memory-limit.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
@@ -31,95 +32,8 @@ import {
   span,
   type TelemetryEvent,
 } from './telemetry-events.js';
-import { lambdaTraceHeader, type TracingMode, telemetryTracing } from './tracing.js';
+import { lambdaTraceHeader, telemetryTracing } from './tracing.js';
 import { ChangeWaiter, sleep } from './waiter.js';
-
-export interface LambdaEnvironmentOptions {
-  /** `file.export`, relative to codeDir (e.g. `index.handler`, `src/app.main`). */
-  handler: string;
-  /** The function's code (LAMBDA_TASK_ROOT). */
-  codeDir: string;
-  /** Layer directories, in order; executables in `<layer>/extensions/` are started as external extensions. */
-  layers?: string[];
-  /** The function's environment variables (extensions get them too). */
-  env?: Record<string, string>;
-  /** Default 128. Enforced as a real limit where the host allows (see memory-limit.ts and `memoryLimit`). */
-  memorySizeMb?: number;
-  /**
-   * Run the environment's processes in a memory cgroup of memorySizeMb, as
-   * Lambda's environment has that much memory: Node.js sizes its heap from it,
-   * and going over it ends the invocation with Runtime.OutOfMemory. Default
-   * true where the host allows it (root with a cgroup memory controller);
-   * false runs without a limit.
-   */
-  memoryLimit?: boolean;
-  /** Function timeout; default 3000. */
-  timeoutMs?: number;
-  /** Default `sandbox-function`. */
-  functionName?: string;
-  /** Default `$LATEST`. */
-  functionVersion?: string;
-  /** Default `us-east-1`. */
-  region?: string;
-  /** Default `123456789012`. */
-  accountId?: string;
-  /** Reported in the runtime version; the host's architecture runs the code. Default x86_64. */
-  architecture?: 'x86_64' | 'arm64';
-  /** SHUTDOWN deadline; default 2000 ms with external extensions, else 500 ms. */
-  shutdownDeadlineMs?: number;
-  /** Limit for the init phase (runtime plus extensions); default 10000 ms, as in Lambda. */
-  initTimeoutMs?: number;
-  /** Function log format, as Lambda's logging config; sets AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL. */
-  logFormat?: 'Text' | 'JSON';
-  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
-  /**
-   * X-Ray tracing mode (Lambda's TracingConfig): `Active` samples requests that come without a
-   * sampling decision, `PassThrough` does not (`Sampled=0`). Default PassThrough. See tracing.ts.
-   */
-  tracing?: TracingMode;
-  /**
-   * `none`: no trace header for any request (no _X_AMZN_TRACE_ID, no `tracing` in the INVOKE event or the
-   * Telemetry API events), as under AWS's Runtime Interface Emulator. Default `lambda`: as Lambda does.
-   */
-  traceHeader?: 'lambda' | 'none';
-  /**
-   * `default`: the extension's receiver keeps its default ports (4318 OTLP/HTTP, 4317 OTLP/gRPC) and neither the
-   * function nor the extension is told otherwise (no OBSERVED_RECEIVER_PORT, OBSERVED_RECEIVER_GRPC_PORT or
-   * OTEL_EXPORTER_OTLP_ENDPOINT), as in Lambda; environments side by side then need a network namespace each.
-   * Default `free`: free ports of this host, passed in those variables.
-   */
-  receiverPorts?: 'free' | 'default';
-  /**
-   * `false` answers Telemetry API subscriptions as AWS's Runtime Interface Emulator does (behind `sam local`
-   * and locally run container images): 202 with errorType Telemetry.NotSupported, and no events. Default true.
-   */
-  telemetryApi?: boolean;
-  /** Command that starts the runtime instead of the sandbox's own Node.js runtime (e.g. another runtime interface client). */
-  runtimeCommand?: string[];
-  /**
-   * A function of another managed runtime, run through AWS's runtime interface client for it:
-   * `{ kind: 'python', python }` (awslambdaric) or `{ kind: 'java', runtimeDir }` (the Java client's jars
-   * in runtimeDir/lib). Its bootstrap is started like Lambda's (through AWS_LAMBDA_EXEC_WRAPPER when set),
-   * and neither the function nor the extensions can find a node on PATH. Default: the Node.js runtime.
-   */
-  runtime?: ManagedRuntime;
-  /**
-   * Node.js executable that runs the function (default: the one running the sandbox). Its directory
-   * comes first on PATH, as /var/lang/bin does in Lambda, so the exec wrapper, `#!/usr/bin/env node`
-   * extensions and child processes use it too; its version sets AWS_EXECUTION_ENV and the runtime version.
-   */
-  nodeBinary?: string;
-  /**
-   * Extensions run with no node findable, whatever the function's runtime (as with a layer for runtimes
-   * without Node.js): their PATH has no real node and starts with a trap that records any run of `node`
-   * (read with `nodeRunsByExtensions()`). Default false.
-   */
-  extensionsWithoutNode?: boolean;
-  /** Called with every output line of every process (the CLI prints them). */
-  onOutput?: (process: string, stream: OutputStream, line: string) => void;
-  /** Bound of the event log (oldest entries go first); default 20000 entries, enough for hundreds of invocations. */
-  maxLogEntries?: number;
-}
 
 export interface InvokeOptions {
   /** Client context (mobile SDK), passed to the runtime as Lambda-Runtime-Client-Context. */
@@ -237,7 +151,7 @@ export class LambdaEnvironment {
   /** The Node.js that runs the function (the nodeBinary option, or the sandbox's own). */
   readonly node: NodeBinary;
 
-  private readonly options: LambdaEnvironmentOptions & { layers: string[]; codeDir: string };
+  private readonly settings: EnvironmentSettings;
   private readonly server: Server;
   private readonly runtimeApi: RuntimeApi;
   private readonly extensionsApi: ExtensionsApi;
@@ -264,19 +178,15 @@ export class LambdaEnvironment {
     port: number,
     receiverPorts: [number, number],
   ) {
-    this.options = {
-      ...options,
-      codeDir: resolve(options.codeDir),
-      layers: (options.layers ?? []).map((l) => resolve(l)),
-    };
+    const settings = settingsFrom(options);
+    this.settings = settings;
     this.node = nodeBinary(options.nodeBinary);
     this.log = new EventLog(options.maxLogEntries);
-    this.functionName = options.functionName ?? 'sandbox-function';
-    this.memorySizeMb = options.memorySizeMb ?? 128;
+    this.functionName = settings.functionName;
+    this.memorySizeMb = settings.memorySizeMb;
     this.memoryLimit = options.memoryLimit === false ? undefined : MemoryLimit.create(this.memorySizeMb * 1024 * 1024);
-    this.timeoutMs = options.timeoutMs ?? 3000;
-    const region = options.region ?? 'us-east-1';
-    this.functionArn = `arn:aws:lambda:${region}:${options.accountId ?? '123456789012'}:function:${this.functionName}`;
+    this.timeoutMs = settings.timeoutMs;
+    this.functionArn = settings.functionArn;
     this.server = server;
     this.runtimeApiAddress = `127.0.0.1:${port}`;
     [this.receiverPort, this.receiverGrpcPort] = receiverPorts;
@@ -285,9 +195,9 @@ export class LambdaEnvironment {
       this.log,
       {
         functionName: this.functionName,
-        functionVersion: options.functionVersion ?? '$LATEST',
-        handler: options.handler,
-        accountId: options.accountId ?? '123456789012',
+        functionVersion: settings.functionVersion,
+        handler: settings.handler,
+        accountId: settings.accountId,
       },
       (name) => this.processes.get(name)?.kind === 'extension',
       (ext, change) => this.onExtensionChange(ext, change),
@@ -440,7 +350,7 @@ export class LambdaEnvironment {
       const ext = this.extensionsApi.identify(req, res);
       if (!ext) return;
       const body = (await readBody(req, 1024 * 1024)).toString('utf8');
-      const answer = subscriptionResponse(this.telemetry, ext.name, body, this.options.telemetryApi !== false);
+      const answer = subscriptionResponse(this.telemetry, ext.name, body, this.settings.telemetryApi !== false);
       if (answer.subscription) {
         const { types, buffering, destination } = answer.subscription;
         this.log.add('telemetry.subscribe', {
@@ -472,7 +382,7 @@ export class LambdaEnvironment {
     const category = kind === 'runtime' ? 'function' : 'extension';
     const jsonLogs = kind === 'runtime' && env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
     const onLog = (stream: OutputStream, line: string) => {
-      this.options.onOutput?.(name, stream, line);
+      this.settings.onOutput?.(name, stream, line);
       this.log.add('log', { name, requestId: this.currentRequestId, data: { stream, line } });
       let record: string | object = line;
       if (jsonLogs && line.startsWith('{')) {
@@ -571,12 +481,12 @@ export class LambdaEnvironment {
   // ---- init -----------------------------------------------------------------
 
   private async init(): Promise<Failure | undefined> {
-    const { options } = this;
+    const options = this.settings;
     this.state = 'initializing';
     this.clearCrash();
     this.announced.clear();
     const startMs = preciseNowMs();
-    const deadline = startMs + (options.initTimeoutMs ?? 10_000);
+    const deadline = startMs + options.initTimeoutMs;
     this.log.add('init.start');
     this.telemetry.beginInit();
     this.extensionsApi.registrationOpen = true;
@@ -588,12 +498,12 @@ export class LambdaEnvironment {
       options.runtime && launchFor(options.runtime, options.layers, options.codeDir);
     const clientPath = managed ? undefined : await runtimeClientPath();
     const nodeMajor = this.node.major;
-    const version = options.functionVersion ?? '$LATEST';
+    const version = options.functionVersion;
     this.envVars = functionEnv({
       functionName: this.functionName,
       functionVersion: version,
       memorySizeMb: this.memorySizeMb,
-      region: options.region ?? 'us-east-1',
+      region: options.region,
       handler: options.handler,
       codeDir: options.codeDir,
       layers: options.layers,
@@ -609,7 +519,6 @@ export class LambdaEnvironment {
       defaultReceiverPorts: options.receiverPorts === 'default',
       userEnv,
     });
-    const region = options.region ?? 'us-east-1';
     this.telemetry.publish(
       platform.initStart(startMs, {
         functionName: this.functionName,
@@ -618,7 +527,7 @@ export class LambdaEnvironment {
         instanceId: randomBytes(16).toString('hex'),
         instanceMaxMemory: this.memorySizeMb * 1024 * 1024,
         runtimeVersion: managed?.runtimeVersion ?? `nodejs:${nodeMajor}.v${this.node.minor}`,
-        runtimeVersionArn: `arn:aws:lambda:${region}::runtime:sandbox-${managed ? managed.runtimeVersion.replace(':', '') : `node${this.node.version}`}-${options.architecture ?? 'x86_64'}`,
+        runtimeVersionArn: `arn:aws:lambda:${options.region}::runtime:sandbox-${managed ? managed.runtimeVersion.replace(':', '') : `node${this.node.version}`}-${options.architecture ?? 'x86_64'}`,
       }),
       'platform',
     );
@@ -749,14 +658,14 @@ export class LambdaEnvironment {
     // timed-out invocation lasts at least its timeout.
     const deadlineMs = Math.ceil(startMs + this.timeoutMs);
     const traceId =
-      this.options.traceHeader === 'none'
+      this.settings.traceHeader === 'none'
         ? undefined
-        : (options.traceId ?? lambdaTraceHeader(this.options.tracing ?? 'PassThrough', options.incomingTraceHeader));
+        : (options.traceId ?? lambdaTraceHeader(this.settings.tracing ?? 'PassThrough', options.incomingTraceHeader));
     const tracing = traceId === undefined ? undefined : telemetryTracing(traceId);
     this.currentRequestId = requestId;
     this.log.add('invoke.start', { requestId, data: { deadlineMs } });
     this.telemetry.publish(
-      platform.start(startMs, requestId, this.options.functionVersion ?? '$LATEST', tracing),
+      platform.start(startMs, requestId, this.settings.functionVersion, tracing),
       'platform',
       requestId,
     );
@@ -926,7 +835,7 @@ export class LambdaEnvironment {
     this.state = wasState === 'uninitialized' || wasState === 'idle' ? 'shutting-down' : 'resetting';
     const startMs = Date.now();
     const external = this.extensionsApi.all.filter((e) => e.external).length > 0;
-    const deadlineMs = startMs + (this.options.shutdownDeadlineMs ?? (external ? 2000 : 500));
+    const deadlineMs = startMs + (this.settings.shutdownDeadlineMs ?? (external ? 2000 : 500));
     this.log.add('shutdown.start', { data: { reason, deadlineMs } });
     this.thaw();
     this.telemetry.resume();

@@ -13,10 +13,10 @@ export {
   type InvokeOptions,
   type InvokeResult,
   LambdaEnvironment,
-  type LambdaEnvironmentOptions,
   LambdaInitError,
   type ShutdownResult,
 } from './environment.js';
+export type { LambdaEnvironmentOptions } from './environment-options.js';
 export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
 export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
 export type { JavaRuntime, ManagedRuntime, PythonRuntime } from './managed-runtimes.js';
