@@ -13,7 +13,9 @@
  * current figure of each benchmark is kept by hand in BENCHMARKS.md's first
  * table).
  *
- * Names on the command line select cases by file name (without `.ts`).
+ * Names on the command line select cases by file name (without `.ts`). A case that declares
+ * `export const argumentsUsage = '<what it takes>'` takes the words that follow its name (up to the next
+ * case name) as `options.args`, e.g. `npm run bench -- node-layer-vs 439f7a6`.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,8 +24,14 @@ import { join } from 'node:path';
 
 type Row = Record<string, string | number | boolean | undefined>;
 
+interface CaseOptions {
+  quick?: boolean;
+  /** The words after the case's name, for a case that declares argumentsUsage. */
+  args?: string[];
+}
+
 interface CaseModule {
-  run(options: { quick?: boolean }): Row[] | Promise<Row[]>;
+  run(options: CaseOptions): Row[] | Promise<Row[]>;
   title?: string;
   notes?: string | ((rows: Row[]) => string);
 }
@@ -58,19 +66,38 @@ function caseTimeoutMinutes(name: string): number {
   return declared ? Number(declared[1]) : DEFAULT_TIMEOUT_MINUTES;
 }
 
-async function runChild(name: string, quick: boolean): Promise<void> {
+/** Whether a case takes arguments (declares `export const argumentsUsage`); read from its source. */
+function takesArguments(name: string): boolean {
+  return /export\s+const\s+argumentsUsage\s*=/.test(readFileSync(join(CASES_DIR, `${name}.ts`), 'utf8'));
+}
+
+/** The command line's words as cases, each with the words after it when it takes arguments. */
+function selection(words: string[], available: string[]): { name: string; args: string[] }[] {
+  const selected: { name: string; args: string[] }[] = [];
+  const unknown: string[] = [];
+  for (const word of words) {
+    const current = selected[selected.length - 1];
+    if (available.includes(word)) selected.push({ name: word, args: [] });
+    else if (current && takesArguments(current.name)) current.args.push(word);
+    else unknown.push(word);
+  }
+  if (unknown.length > 0) throw new Error(`unknown case(s) ${unknown.join(', ')}; available: ${available.join(', ')}`);
+  return selected;
+}
+
+async function runChild(name: string, quick: boolean, args: string[]): Promise<void> {
   const mod = (await import(join(CASES_DIR, `${name}.ts`))) as CaseModule;
-  const rows = await mod.run({ quick });
+  const rows = await mod.run({ quick, args });
   const notes = typeof mod.notes === 'function' ? mod.notes(rows) : mod.notes;
   process.stdout.write(`\n${RESULT_MARK}${JSON.stringify({ rows, title: mod.title, notes })}\n`);
 }
 
-function runCase(name: string, quick: boolean): Promise<CaseResult> {
+function runCase(name: string, quick: boolean, args: string[]): Promise<CaseResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [...process.execArgv, __filename, '--child', name, ...(quick ? ['--quick'] : [])],
+      [...process.execArgv, __filename, '--child', name, JSON.stringify(args), ...(quick ? ['--quick'] : [])],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -134,20 +161,18 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   if (args[0] === '--child') {
-    await runChild(args[1], quick);
+    await runChild(args[1], quick, JSON.parse(args[2]) as string[]);
     return;
   }
   const write = !args.includes('--no-write');
   const wanted = args.filter((a) => !a.startsWith('--'));
   const available = discover();
-  const unknown = wanted.filter((w) => !available.includes(w));
-  if (unknown.length > 0) throw new Error(`unknown case(s) ${unknown.join(', ')}; available: ${available.join(', ')}`);
-  const selected = wanted.length > 0 ? wanted : available;
+  const selected = wanted.length > 0 ? selection(wanted, available) : available.map((name) => ({ name, args: [] }));
   const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   const sections: string[] = [];
-  for (const name of selected) {
-    console.log(`\n== ${name}${quick ? ' (quick)' : ''}`);
-    const result = await runCase(name, quick);
+  for (const { name, args: caseArgs } of selected) {
+    console.log(`\n== ${[name, ...caseArgs].join(' ')}${quick ? ' (quick)' : ''}`);
+    const result = await runCase(name, quick, caseArgs);
     const body = result.error
       ? `Failed: ${result.error}`
       : [table(result.rows), result.notes ? `\n${result.notes}` : ''].join('\n');

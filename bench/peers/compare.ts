@@ -1,5 +1,6 @@
 /**
- * The same-run comparison behind `npm run bench -- peers`: every layer of bench/peers/layers.ts runs in the
+ * The same-run comparison behind `npm run bench -- peers` (and `node-layer-vs`, which passes its own two layers):
+ * every layer of bench/peers/layers.ts runs in the
  * sandbox (the local Lambda: Extensions and Telemetry APIs, freeze/thaw, the memory size as a real limit),
  * one after another within each run, so each run loads the machine the same way for every layer.
  *
@@ -8,7 +9,8 @@
  *   an OTLP sink; ready time is the extension's spawn to its first `/next` (sandbox event log, whole ms); added
  *   time is the platform.report `extensionOverhead` span (the runtime asking for its next event, after its
  *   exports and response, until every extension waits in `/next`); CPU is utime+stime of the extension's process
- *   tree from the end of init to the last invocation; peak RSS is its VmHWM after the last invocation. After a
+ *   tree from the end of init to the last invocation; peak RSS is its VmHWM after the last invocation; the cold
+ *   start is the init phase and the first invocation's duration, as platform.report gives them. After a
  *   SHUTDOWN the sink is checked by id and value.
  * - load: a fresh environment whose function runs 500 ms invocations back to back while this process posts
  *   OTLP/HTTP protobuf metrics to the extension's receiver at `loadRate` data points/s for `loadSeconds`
@@ -48,10 +50,16 @@ export interface CompareOptions {
   runs: number;
   loadRate: number;
   loadSeconds: number;
+  /** Every other run takes the layers in reverse order (A B, B A, ...), so a drift in load favours none. */
+  alternateOrder?: boolean;
 }
 
 export interface InvocationRun {
   readyMs: number;
+  /** The init phase (runtime and extensions) as the first invocation's platform.report gives it. */
+  initMs: number;
+  /** The first invocation's duration (platform.report: its work, then until every extension waits in /next). */
+  firstInvocationMs: number;
   addedMs: number[];
   failedInvocations: number;
   cpuSeconds: number;
@@ -185,8 +193,14 @@ async function invocationRun(layer: PreparedLayer, setup: Setup, invocations: nu
       const before = treeUsage(pid);
       const added: number[] = [];
       let failed = 0;
+      let initMs = Number.NaN;
+      let firstInvocationMs = Number.NaN;
       for (let n = 1; n <= invocations; n++) {
         const r = await env.invoke({ n });
+        if (n === 1) {
+          initMs = r.initDurationMs ?? Number.NaN;
+          firstInvocationMs = r.durationMs;
+        }
         if (r.status !== 'success') failed++;
         const overhead = extensionOverhead(r.events);
         if (overhead !== undefined) added.push(overhead);
@@ -196,6 +210,8 @@ async function invocationRun(layer: PreparedLayer, setup: Setup, invocations: nu
       await env.shutdown({ reason: 'spindown' });
       return {
         readyMs: ready,
+        initMs,
+        firstInvocationMs,
         addedMs: added,
         failedInvocations: failed,
         cpuSeconds: after.cpuSeconds - before.cpuSeconds,
@@ -273,6 +289,7 @@ async function loadRun(layer: PreparedLayer, setup: Setup, options: CompareOptio
 export async function compare(
   options: CompareOptions,
   log: (line: string) => void = console.error,
+  candidates: readonly PeerLayer[] = PEER_LAYERS,
 ): Promise<Comparison> {
   const dir = mkdtempSync(join(tmpdir(), 'observed-bench-peers-'));
   const prometheus = await PrometheusServer.start();
@@ -283,7 +300,7 @@ export async function compare(
     writeFileSync(join(codeDir, 'index.js'), HANDLER);
     const setup: Setup = { codeDir, scratchDir: dir, prometheus };
     const layers: { peer: PeerLayer; prepared?: PreparedLayer; result: LayerResult }[] = [];
-    for (const peer of PEER_LAYERS.filter((p) => !options.only || options.only.includes(p.key))) {
+    for (const peer of candidates.filter((p) => !options.only || options.only.includes(p.key))) {
       const skipped = peer.missing() ?? options.unavailable?.[peer.key];
       if (skipped) log(`SKIPPING ${peer.label}: ${skipped}`);
       const prepared = skipped ? undefined : await peer.prepare(dir);
@@ -296,12 +313,13 @@ export async function compare(
     const bareNodeMs: number[] = [];
     for (let run = 1; run <= options.runs; run++) {
       for (let i = 0; i < BARE_NODE_STARTS; i++) bareNodeMs.push(bareNodeStart());
-      for (const { peer, prepared, result } of layers) {
+      const order = options.alternateOrder && run % 2 === 0 ? [...layers].reverse() : layers;
+      for (const { peer, prepared, result } of order) {
         if (!prepared) continue;
         log(`run ${run}: ${peer.label}, ${options.invocations} invocations`);
         result.invocations.push(await invocationRun(prepared, setup, options.invocations));
       }
-      for (const { peer, prepared, result } of layers) {
+      for (const { peer, prepared, result } of order) {
         if (!prepared) continue;
         log(`run ${run}: ${peer.label}, ${options.loadRate} data points/s for ${options.loadSeconds} s`);
         result.loads.push(await loadRun(prepared, setup, options, `peers-${peer.key}-${run}`));

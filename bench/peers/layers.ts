@@ -51,7 +51,8 @@ export interface PreparedLayer {
 }
 
 export interface PeerLayer {
-  key: 'node' | 'portable' | 'rust' | 'collector';
+  /** node, portable, rust or collector for the layers here; any other name for a layer given to compare(). */
+  key: string;
   label: string;
   /** Why it cannot run here (and how to make it), or undefined. */
   missing(): string | undefined;
@@ -79,22 +80,31 @@ function cached(relativePath: string): string {
   return join(toolsCacheDir(), relativePath);
 }
 
-const nodeLayer: PeerLayer = {
-  key: 'node',
-  label: 'observed-lambda, Node.js layer',
-  missing: () => undefined,
-  async prepare(workDir) {
-    const built = await buildLayer(join(workDir, 'observed-node'));
-    return {
-      layerDir: built.layerDir,
-      extensionName: 'observed-lambda',
-      zipBytes: built.zipBytes,
-      completion: 'observed-flushed',
-      remoteWrite: true,
-      environment: async (targets) => observedEnv(targets),
-    };
-  },
-};
+/** An observed-lambda Node.js layer, built into the benchmark's work directory by `build`, with its own settings. */
+export function observedNodeLayer(
+  key: string,
+  label: string,
+  build: (outDir: string) => Promise<{ layerDir: string; zipBytes: number }>,
+): PeerLayer {
+  return {
+    key,
+    label,
+    missing: () => undefined,
+    async prepare(workDir) {
+      const built = await build(join(workDir, `observed-${key}`));
+      return {
+        layerDir: built.layerDir,
+        extensionName: 'observed-lambda',
+        zipBytes: built.zipBytes,
+        completion: 'observed-flushed',
+        remoteWrite: true,
+        environment: async (targets) => observedEnv(targets),
+      };
+    },
+  };
+}
+
+const nodeLayer = observedNodeLayer('node', 'observed-lambda, Node.js layer', buildLayer);
 
 function observedEnv(targets: Targets): Record<string, string> {
   return targets.remoteWriteUrl
