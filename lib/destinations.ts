@@ -228,7 +228,8 @@ export interface PushgatewayDestinationOptions extends PrometheusSeriesOptions, 
 /** Options of an OpenSearch destination (log records, and spans when `tracesIndex` is set). */
 export interface OpenSearchDestinationOptions {
   /**
-   * An Amazon OpenSearch Service domain; the function may POST to its `_bulk` API (SigV4, service `es`).
+   * An Amazon OpenSearch Service domain; the function may POST to its `_bulk` API (SigV4, service `es`), and
+   * nothing more. With `basicAuth` the extension signs nothing and the function gets no OpenSearch action.
    * Give one of `domain`, `collection` or `endpoint`.
    * @default - use `collection` or `endpoint`
    */
@@ -266,7 +267,8 @@ export interface OpenSearchDestinationOptions {
   /**
    * Basic auth credentials (fine-grained access control's internal users, Elasticsearch), read by the extension
    * at start: `{"username": "...", "password": "..."}` (a Secrets Manager secret as RDS and OpenSearch create
-   * them) or `username:password`. Sent instead of SigV4.
+   * them) or `username:password`. Sent instead of SigV4, so a `domain` grants the function no OpenSearch action;
+   * OpenSearch Serverless (`collection`) takes SigV4 only.
    * @default - SigV4 for AWS endpoints, no auth for others
    */
   readonly basicAuth?: StoredSecret;
@@ -354,6 +356,11 @@ export abstract class TelemetryDestination {
     if (given.length !== 1) {
       throw new Error(
         'TelemetryDestination.openSearch: give exactly one of `domain` (an OpenSearch Service domain), `collection` (an OpenSearch Serverless collection) or `endpoint` (a base URL)',
+      );
+    }
+    if (options.collection !== undefined && options.basicAuth !== undefined) {
+      throw new Error(
+        "TelemetryDestination.openSearch: OpenSearch Serverless takes only SigV4-signed requests, not basic auth: drop `basicAuth` and name the function's role in the collection's data access policy",
       );
     }
     if (options.endpoint !== undefined) {
@@ -514,9 +521,12 @@ class OpenSearchDestination extends BuiltInDestination {
     let grantAccess: ((grantee: iam.IGrantable) => void) | undefined;
     if (o.domain !== undefined) {
       const bulkArn = `${o.domain.domainArn}/_bulk`;
-      // The extension POSTs every document to `<endpoint>/_bulk`: that is all it needs.
-      grantAccess = (grantee) =>
-        iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [bulkArn] });
+      // The extension POSTs every document to `<endpoint>/_bulk`, signed unless it sends basic auth: then the
+      // domain's access policy and fine-grained access control decide, and IAM would grant nothing of use.
+      if (o.basicAuth === undefined) {
+        grantAccess = (grantee) =>
+          iam.Grant.addToPrincipal({ grantee, actions: ['es:ESHttpPost'], resourceArns: [bulkArn] });
+      }
       settings.text(ENV.openSearchEndpoint, 'domain', `https://${o.domain.domainEndpoint}`);
     } else if (o.collection !== undefined) {
       // Serverless authorizes in two steps: IAM lets the role reach the collection's API at all, and the

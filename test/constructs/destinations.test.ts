@@ -9,6 +9,7 @@ import {
   FlushStrategy,
   ObserveFunctions,
   PrometheusWorkspace,
+  StoredSecret,
   TelemetryDestination,
 } from '../../lib/index.js';
 import { inlineFunction, newStack, roleStatements } from './helpers.js';
@@ -86,6 +87,27 @@ describe('TelemetryDestination', () => {
     ]);
   });
 
+  it('openSearch with a domain and basic auth: read access to the credentials and no OpenSearch action, as the extension signs nothing', () => {
+    const { stack } = newStack();
+    const domain = opensearch.Domain.fromDomainAttributes(stack, 'Domain', {
+      domainArn: 'arn:aws:es:eu-west-1:111122223333:domain/logs',
+      domainEndpoint: 'search-logs-abc123.eu-west-1.es.amazonaws.com',
+    });
+    const masterUser = new secretsmanager.Secret(stack, 'MasterUser');
+    const fn = inlineFunction(stack, 'Fn');
+    ObserveFunctions.observe(fn, {
+      destinations: [TelemetryDestination.openSearch({ domain, basicAuth: StoredSecret.fromSecret(masterUser) })],
+    });
+    const template = Template.fromStack(stack);
+    const secretId = stack.getLogicalId(masterUser.node.defaultChild as secretsmanager.CfnSecret);
+    const env = environmentOf(template);
+    expect(env.OBSERVED_OPENSEARCH_ENDPOINT).toBe('https://search-logs-abc123.eu-west-1.es.amazonaws.com');
+    expect(env.OBSERVED_OPENSEARCH_BASIC_AUTH_SECRET_ARN).toEqual({ Ref: secretId });
+    expect(roleStatements(template, stack, fn)).toEqual([
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } },
+    ]);
+  });
+
   it('openSearch with a Serverless collection: its endpoint, SigV4 for aoss, and aoss:APIAccessAll on that collection only', () => {
     const { stack } = newStack();
     const collection = new aoss.CfnCollection(stack, 'Logs', { name: 'lambda-logs', type: 'TIMESERIES' });
@@ -147,6 +169,15 @@ describe('TelemetryDestination', () => {
         endpoint: 'https://logs.example.com',
       }),
     ).toThrow('TelemetryDestination.openSearch: give exactly one of');
+    const { stack } = newStack();
+    expect(() =>
+      TelemetryDestination.openSearch({
+        collection: new aoss.CfnCollection(stack, 'Logs', { name: 'lambda-logs', type: 'TIMESERIES' }),
+        basicAuth: StoredSecret.fromSecret(new secretsmanager.Secret(stack, 'User')),
+      }),
+    ).toThrow(
+      "TelemetryDestination.openSearch: OpenSearch Serverless takes only SigV4-signed requests, not basic auth: drop `basicAuth` and name the function's role in the collection's data access policy",
+    );
     expect(() => TelemetryDestination.prometheus(undefined as never)).toThrow(
       'TelemetryDestination.prometheus: a workspace is required',
     );
