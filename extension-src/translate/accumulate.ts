@@ -9,6 +9,7 @@
  * is refused (the caller drops and counts it); gaps (no recordings in an
  * interval, so the SDK sent nothing) are fine.
  */
+import { sameBounds } from './bounds.js';
 import { addBuckets, type DenseBuckets, downscale } from './exponential.js';
 
 export interface SumState {
@@ -135,10 +136,4 @@ export class DeltaAccumulator {
     else state.sum += point.sum;
     return state;
   }
-}
-
-function sameBounds(a: number[], b: number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

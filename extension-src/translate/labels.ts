@@ -112,6 +112,14 @@ export function withLabel(base: readonly Label[], label: Label): Label[] {
   return out;
 }
 
+/** Floats as label values (`le`, `quantile`): shortest round-trip form, `+Inf`/`-Inf`/`NaN` spelt as Prometheus does. */
+export function formatFloat(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  if (Number.isNaN(value)) return 'NaN';
+  return String(value);
+}
+
 /** A string that identifies a label set (names and values cannot hold \u0000 after sanitizing names). */
 export function labelsKey(labels: readonly Label[]): string {
   let key = '';

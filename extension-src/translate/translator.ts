@@ -26,7 +26,6 @@
  */
 
 import type {
-  Exemplar,
   ExponentialHistogramDataPoint,
   ExportMetricsServiceRequest,
   HistogramDataPoint,
@@ -38,6 +37,8 @@ import type {
 } from '../otlp/types.js';
 import { AggregationTemporality, FLAG_NO_RECORDED_VALUE } from '../otlp/types.js';
 import { DeltaAccumulator } from './accumulate.js';
+import { sameBounds } from './bounds.js';
+import { bucketExemplars, toPromExemplars } from './exemplars.js';
 import {
   type DenseBuckets,
   downscale,
@@ -51,6 +52,7 @@ import { int64ToNumber, nanosToMillis, nanosToNumber } from './int64.js';
 import {
   anyValueToString,
   attributesToLabels,
+  formatFloat,
   type Label,
   labelsKey,
   limitLabelValue,
@@ -58,6 +60,8 @@ import {
   withLabel,
 } from './labels.js';
 import { metricFamilyName, sanitizeLabelName, unitWord } from './names.js';
+import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from './options.js';
+import { type DropReason, TranslationProblems } from './problems.js';
 import {
   EMPTY_NATIVE_HISTOGRAM,
   type MetricFamily,
@@ -67,48 +71,11 @@ import {
   type SeriesSample,
 } from './series.js';
 
-export interface TranslateOptions {
-  /** Exponential histograms as native histograms (true) or classic `le` buckets (false). */
-  readonly nativeHistograms: boolean;
-  /** Added to every series unless the series already has the label (like Prometheus's external_labels). */
-  readonly externalLabels: readonly Label[];
-  /** Resource attributes copied onto every series as labels (names sanitized). */
-  readonly promotedResourceAttributes: readonly string[];
-  /** `otel_scope_name` and `otel_scope_version` labels (the specification's default). */
-  readonly scopeLabels: boolean;
-  /** One `target_info` series per resource with its other attributes. */
-  readonly targetInfo: boolean;
-  /** Longer label values (UTF-8 bytes) are shortened to a prefix and a hash of the whole value. */
-  readonly maxLabelValueBytes: number;
-  /** Series with more labels than this (`__name__`, `le` and `quantile` included) are dropped and counted. */
-  readonly maxLabelsPerSeries: number;
-}
-
-export const DEFAULT_TRANSLATE_OPTIONS: TranslateOptions = {
-  // Off unless asked for (OBSERVED_PROMETHEUS_NATIVE_HISTOGRAMS): many receivers take no native histograms.
-  nativeHistograms: false,
-  externalLabels: [],
-  promotedResourceAttributes: [],
-  scopeLabels: true,
-  targetInfo: true,
-  // Cortex and Mimir refuse label values over 2,048 bytes by default (-validation.max-length-label-value).
-  maxLabelValueBytes: 2048,
-  // Amazon Managed Service for Prometheus refuses series with more than 70 labels (its documented quota).
-  maxLabelsPerSeries: 70,
-};
-
-export type DropReason =
-  | 'out_of_order'
-  | 'type_conflict'
-  | 'invalid_point'
-  | 'unsupported_scale'
-  | 'unsupported_type'
-  | 'too_many_labels';
+export { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from './options.js';
 
 /** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
 const IDENTIFYING_ATTRIBUTES = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
-const MAX_EXEMPLAR_LABEL_RUNES = 128;
 const TARGET_INFO: MetricFamily = { name: 'target_info', type: 'gauge', help: 'Target metadata', unit: '' };
 
 interface SeriesId {
@@ -148,15 +115,29 @@ export class PrometheusTranslator {
   private readonly pointCache = new Map<string, PointLabels>();
   private readonly familyNames = new Map<string, FamilyNames>();
   private readonly familyNameOf = new Map<string, string>();
-  private readonly warned = new Set<string>();
-  readonly dropped = new Map<DropReason, number>();
-  /** Label values shortened to OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH, counted once per label set built. */
-  labelValuesShortened = 0;
-  /** Called once per distinct problem (metric name and reason), for a log line. */
-  onWarning: (message: string) => void = () => {};
+  private readonly problems = new TranslationProblems();
 
   constructor(options: Partial<TranslateOptions> = {}) {
     this.options = { ...DEFAULT_TRANSLATE_OPTIONS, ...options };
+  }
+
+  /** Points dropped, by reason. */
+  get dropped(): ReadonlyMap<DropReason, number> {
+    return this.problems.dropped;
+  }
+
+  /** Label values shortened to OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH, counted once per label set built. */
+  get labelValuesShortened(): number {
+    return this.problems.labelValuesShortened;
+  }
+
+  /** Called once per distinct problem (metric name and reason), for a log line. */
+  get onWarning(): (message: string) => void {
+    return this.problems.onWarning;
+  }
+
+  set onWarning(log: (message: string) => void) {
+    this.problems.onWarning = log;
   }
 
   /** Number of delta streams whose running totals are kept. */
@@ -286,8 +267,8 @@ export class PrometheusTranslator {
       if (value === labels[i].value) continue;
       out ??= labels.slice();
       out[i] = { name: labels[i].name, value };
-      this.labelValuesShortened++;
-      this.warnOnce(
+      this.problems.labelValuesShortened++;
+      this.problems.warnOnce(
         `shortened\u0000${labels[i].name}`,
         `label ${labels[i].name} has a value longer than ${maxBytes} bytes; it is sent as its prefix and a hash (OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH)`,
       );
@@ -308,17 +289,11 @@ export class PrometheusTranslator {
   }
 
   private tooManyLabels(name: string, count: number): void {
-    this.drop(
+    this.problems.drop(
       'too_many_labels',
       name,
       `a series of ${name} has ${count} labels, more than ${this.options.maxLabelsPerSeries} (OBSERVED_PROMETHEUS_MAX_LABELS); dropped`,
     );
-  }
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key) || this.warned.size >= 1000) return;
-    this.warned.add(key);
-    this.onWarning(message);
   }
 
   private namesOf(family: MetricFamily): FamilyNames {
@@ -333,7 +308,7 @@ export class PrometheusTranslator {
   /** Bucket series of a histogram point, one per upper bound (the last is +Inf). */
   private bucketIds(point: PointLabels, bucketName: string, bounds: number[]): SeriesId[] {
     const cached = point.buckets.get(bucketName);
-    if (cached && sameNumbers(cached.bounds, bounds)) return cached.ids;
+    if (cached && sameBounds(cached.bounds, bounds)) return cached.ids;
     const ids = bounds.map((b) => this.seriesOf(point, bucketName, { name: 'le', value: formatFloat(b) }));
     point.buckets.set(bucketName, { bounds, ids });
     return ids;
@@ -364,7 +339,7 @@ export class PrometheusTranslator {
     const known = this.familyTypes.get(name);
     if (known !== undefined) {
       if (known.type === type) return known;
-      this.drop(
+      this.problems.drop(
         'type_conflict',
         name,
         `metric ${name} arrived as ${type} but was first seen as ${known.type}; dropped`,
@@ -379,15 +354,6 @@ export class PrometheusTranslator {
     };
     this.familyTypes.set(name, family);
     return family;
-  }
-
-  private drop(reason: DropReason, subject: string, message: string, count = 1): void {
-    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + count);
-    const key = `${reason}\u0000${subject}`;
-    if (!this.warned.has(key) && this.warned.size < 1000) {
-      this.warned.add(key);
-      this.onWarning(message);
-    }
   }
 
   /** Returns the latest sample time written (ms), 0 if none. */
@@ -426,7 +392,11 @@ export class PrometheusTranslator {
       for (const p of metric.summary.dataPoints ?? [])
         latest = Math.max(latest, this.summaryPoint(family, p, scope, out));
     } else {
-      this.drop('unsupported_type', metric.name ?? '', `metric ${metric.name} has no data of a known type; dropped`);
+      this.problems.drop(
+        'unsupported_type',
+        metric.name ?? '',
+        `metric ${metric.name} has no data of a known type; dropped`,
+      );
     }
     return latest;
   }
@@ -452,12 +422,12 @@ export class PrometheusTranslator {
     if (delta) {
       const total = this.accumulator.addSum(key, nanosToNumber(p.timeUnixNano), value);
       if (total === undefined) {
-        this.drop('out_of_order', family.name, `delta point of ${family.name} at or before the previous one; dropped`);
+        this.problems.outOfOrder(family.name);
         return 0;
       }
       value = total;
     }
-    const exemplars = family.type === 'counter' ? this.exemplars(p.exemplars) : undefined;
+    const exemplars = family.type === 'counter' ? toPromExemplars(p.exemplars) : undefined;
     out.push({ key, labels, family, role: 'value', timestampMs, value, exemplars });
     return timestampMs;
   }
@@ -477,7 +447,7 @@ export class PrometheusTranslator {
     const rawCounts = p.bucketCounts ?? [];
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
     if (!stale && rawCounts.length !== 0 && rawCounts.length !== bounds.length + 1) {
-      this.drop(
+      this.problems.drop(
         'invalid_point',
         family.name,
         `histogram ${family.name} has ${rawCounts.length} buckets for ${bounds.length} bounds; dropped`,
@@ -492,7 +462,7 @@ export class PrometheusTranslator {
     } else if (delta) {
       const state = this.accumulator.addHistogram(streamKey, nanosToNumber(p.timeUnixNano), bounds, counts, count, sum);
       if (!state) {
-        this.drop('out_of_order', family.name, `delta point of ${family.name} at or before the previous one; dropped`);
+        this.problems.outOfOrder(family.name);
         return 0;
       }
       counts = state.counts;
@@ -506,8 +476,8 @@ export class PrometheusTranslator {
       running += counts[i];
       cumulative[i] = running;
     }
-    const bucketExemplars = stale ? undefined : this.bucketExemplars(p.exemplars, bounds);
-    this.classicHistogram(family, point, timestampMs, upper, cumulative, count, sum, stale, bucketExemplars, out);
+    const exemplars = stale ? undefined : bucketExemplars(p.exemplars, bounds);
+    this.classicHistogram(family, point, timestampMs, upper, cumulative, count, sum, stale, exemplars, out);
     return timestampMs;
   }
 
@@ -589,7 +559,7 @@ export class PrometheusTranslator {
     } else if (delta) {
       const state = this.accumulator.addExponential(streamKey, nanosToNumber(p.timeUnixNano), point);
       if (!state) {
-        this.drop('out_of_order', family.name, `delta point of ${family.name} at or before the previous one; dropped`);
+        this.problems.outOfOrder(family.name);
         return 0;
       }
       point = state;
@@ -616,7 +586,7 @@ export class PrometheusTranslator {
         scale = MAX_NATIVE_SCHEMA;
       }
       if (scale < MIN_NATIVE_SCHEMA) {
-        this.drop(
+        this.problems.drop(
           'unsupported_scale',
           family.name,
           `exponential histogram ${family.name} has scale ${scale} (< -4); dropped`,
@@ -636,7 +606,7 @@ export class PrometheusTranslator {
         negativeSpans: neg.spans,
         negativeDeltas: neg.deltas,
       };
-      const exemplars = this.exemplars(p.exemplars);
+      const exemplars = toPromExemplars(p.exemplars);
       out.push({ key, labels, family, role: 'value', timestampMs, value: Number.NaN, histogram, exemplars });
       return timestampMs;
     }
@@ -719,42 +689,6 @@ export class PrometheusTranslator {
     });
     return timestampMs;
   }
-
-  private exemplars(exemplars: Exemplar[] | undefined): PromExemplar[] | undefined {
-    if (!exemplars || exemplars.length === 0) return undefined;
-    return exemplars.map(toPromExemplar);
-  }
-
-  /** Each exemplar goes to the first bucket whose upper bound holds its value. */
-  private bucketExemplars(
-    exemplars: Exemplar[] | undefined,
-    bounds: number[],
-  ): (PromExemplar[] | undefined)[] | undefined {
-    if (!exemplars || exemplars.length === 0) return undefined;
-    const perBucket: (PromExemplar[] | undefined)[] = new Array(bounds.length + 1);
-    for (const e of exemplars) {
-      const ex = toPromExemplar(e);
-      let i = 0;
-      while (i < bounds.length && ex.value > bounds[i]) i++;
-      let bucket = perBucket[i];
-      if (!bucket) {
-        bucket = [];
-        perBucket[i] = bucket;
-      }
-      bucket.push(ex);
-    }
-    return perBucket;
-  }
-}
-
-function sameNumbers(a: number[], b: number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function byName(a: Label, b: Label): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 function metadataType(metric: Metric): string | undefined {
@@ -767,48 +701,4 @@ function dense(
 ): DenseBuckets {
   if (!buckets?.bucketCounts || buckets.bucketCounts.length === 0) return { offset: 0, counts: [] };
   return { offset: buckets.offset ?? 0, counts: buckets.bucketCounts.map(int64ToNumber) };
-}
-
-function hex(bytes: Uint8Array | undefined): string {
-  if (!bytes || bytes.length === 0) return '';
-  let allZero = true;
-  for (const b of bytes) if (b !== 0) allZero = false;
-  return allZero ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-function toPromExemplar(e: Exemplar): PromExemplar {
-  const labels: Label[] = [];
-  const spanId = hex(e.spanId);
-  const traceId = hex(e.traceId);
-  let runes = 0;
-  if (spanId) {
-    labels.push({ name: 'span_id', value: spanId });
-    runes += 7 + spanId.length;
-  }
-  if (traceId) {
-    labels.push({ name: 'trace_id', value: traceId });
-    runes += 8 + traceId.length;
-  }
-  const filtered = new Map<string, string>();
-  attributesToLabels(e.filteredAttributes, filtered);
-  let extraRunes = 0;
-  for (const [k, v] of filtered) extraRunes += [...k].length + [...v].length;
-  // OpenMetrics caps an exemplar's label set at 128 characters; the ids matter most.
-  if (runes + extraRunes <= MAX_EXEMPLAR_LABEL_RUNES) {
-    for (const [name, value] of filtered) if (name !== 'trace_id' && name !== 'span_id') labels.push({ name, value });
-  }
-  labels.sort(byName);
-  return {
-    labels,
-    value: e.asDouble != null ? e.asDouble : int64ToNumber(e.asInt),
-    timestampMs: nanosToMillis(e.timeUnixNano),
-  };
-}
-
-/** Floats as label values: shortest round-trip form, `+Inf`/`-Inf`/`NaN` spelt as Prometheus does. */
-export function formatFloat(value: number): string {
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  if (Number.isNaN(value)) return 'NaN';
-  return String(value);
 }
