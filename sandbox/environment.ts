@@ -4,13 +4,12 @@
  * freeze/thaw, timeout reset, shutdown), with Lambda's ordering rules.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { delimiter, dirname } from 'node:path';
+import { ApiServer } from './api-server.js';
 import { preciseNowMs } from './clock.js';
 import { type EnvironmentSettings, type LambdaEnvironmentOptions, settingsFrom } from './environment-options.js';
 import { EventLog, type SandboxEvent } from './events-log.js';
 import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
-import { readBody, sendError, sendJson } from './http-util.js';
 import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
 import { launchFor, type RuntimeLaunch } from './managed-runtimes.js';
 import { sampleGroups, sharedSampler } from './memory.js';
@@ -22,7 +21,7 @@ import { freePort } from './ports.js';
 import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
 import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
 import { runtimeClientPath } from './runtime-build.js';
-import { subscriptionResponse, TelemetryApi } from './telemetry-api.js';
+import { TelemetryApi } from './telemetry-api.js';
 import {
   durationBetween,
   type InvokeStatus,
@@ -152,7 +151,7 @@ export class LambdaEnvironment {
   readonly node: NodeBinary;
 
   private readonly settings: EnvironmentSettings;
-  private readonly server: Server;
+  private readonly apiServer: ApiServer;
   private readonly runtimeApi: RuntimeApi;
   private readonly extensionsApi: ExtensionsApi;
   private readonly telemetry: TelemetryApi;
@@ -172,12 +171,7 @@ export class LambdaEnvironment {
   private shutdownResult: Promise<ShutdownResult> | undefined;
   private nodeTrap: NodeTrap | undefined;
 
-  private constructor(
-    options: LambdaEnvironmentOptions,
-    server: Server,
-    port: number,
-    receiverPorts: [number, number],
-  ) {
+  private constructor(options: LambdaEnvironmentOptions, apiServer: ApiServer, receiverPorts: [number, number]) {
     const settings = settingsFrom(options);
     this.settings = settings;
     this.node = nodeBinary(options.nodeBinary);
@@ -187,8 +181,8 @@ export class LambdaEnvironment {
     this.memoryLimit = options.memoryLimit === false ? undefined : MemoryLimit.create(this.memorySizeMb * 1024 * 1024);
     this.timeoutMs = settings.timeoutMs;
     this.functionArn = settings.functionArn;
-    this.server = server;
-    this.runtimeApiAddress = `127.0.0.1:${port}`;
+    this.apiServer = apiServer;
+    this.runtimeApiAddress = apiServer.address;
     [this.receiverPort, this.receiverGrpcPort] = receiverPorts;
     this.runtimeApi = new RuntimeApi(this.log, () => this.waiter.notify());
     this.extensionsApi = new ExtensionsApi(
@@ -203,11 +197,12 @@ export class LambdaEnvironment {
       (ext, change) => this.onExtensionChange(ext, change),
     );
     this.telemetry = new TelemetryApi(this.log);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.route(req, res).catch((err: Error) => {
-        this.log.add('runtime.api-error', { data: { path: req.url, errorMessage: err.message } });
-        sendError(res, 500, 'InternalServerError', 'Internal Server Error');
-      });
+    apiServer.serve({
+      log: this.log,
+      runtimeApi: this.runtimeApi,
+      extensionsApi: this.extensionsApi,
+      telemetry: this.telemetry,
+      telemetrySupported: settings.telemetryApi !== false,
     });
   }
 
@@ -218,16 +213,7 @@ export class LambdaEnvironment {
   static async start(options: LambdaEnvironmentOptions): Promise<LambdaEnvironment> {
     // A nodeBinary that does not run is the caller's mistake: say so before anything starts.
     nodeBinary(options.nodeBinary);
-    const server = createServer();
-    // Idle connections stay open: the runtime and extensions long-poll and are frozen between invocations.
-    server.keepAliveTimeout = 0;
-    server.requestTimeout = 0;
-    await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
-      server.listen(0, '127.0.0.1', () => ok());
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const apiServer = await ApiServer.listen();
     const userEnv = options.env ?? {};
     const defaults = options.receiverPorts === 'default';
     const receiverPort = userEnv.OBSERVED_RECEIVER_PORT
@@ -240,7 +226,7 @@ export class LambdaEnvironment {
       : defaults
         ? DEFAULT_RECEIVER_PORTS[1]
         : await freePort();
-    const env = new LambdaEnvironment(options, server, port, [receiverPort, grpcPort]);
+    const env = new LambdaEnvironment(options, apiServer, [receiverPort, grpcPort]);
     const failure = await env.enqueue(() => env.init());
     if (failure) {
       const error = new LambdaInitError(failure.errorType, failure.errorMessage, env.output(), [...env.log.entries]);
@@ -334,39 +320,6 @@ export class LambdaEnvironment {
     });
     this.queue = run.catch(() => undefined);
     return run;
-  }
-
-  // ---- HTTP routing ---------------------------------------------------------
-
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path.startsWith('/2018-06-01/runtime/')) {
-      return this.runtimeApi.handle(req, res, path.slice('/2018-06-01/runtime/'.length));
-    }
-    if (path.startsWith('/2020-01-01/extension/')) {
-      return this.extensionsApi.handle(req, res, path.slice('/2020-01-01/extension/'.length));
-    }
-    if (req.method === 'PUT' && (path === '/2022-07-01/telemetry' || path === '/2022-07-01/telemetry/')) {
-      const ext = this.extensionsApi.identify(req, res);
-      if (!ext) return;
-      const body = (await readBody(req, 1024 * 1024)).toString('utf8');
-      const answer = subscriptionResponse(this.telemetry, ext.name, body, this.settings.telemetryApi !== false);
-      if (answer.subscription) {
-        const { types, buffering, destination } = answer.subscription;
-        this.log.add('telemetry.subscribe', {
-          name: ext.name,
-          data: { types, buffering, destination: destination.href },
-        });
-        this.telemetry.publish(platform.telemetrySubscription(Date.now(), ext.name, types), 'platform');
-      } else {
-        this.log.add('telemetry.subscribe-rejected', {
-          name: ext.name,
-          data: { status: answer.status, body: answer.body },
-        });
-      }
-      return sendJson(res, answer.status, answer.body);
-    }
-    sendError(res, 404, 'NotFound', `No such API route: ${req.method} ${path}`);
   }
 
   // ---- processes ------------------------------------------------------------
@@ -919,8 +872,7 @@ export class LambdaEnvironment {
 
   private async close(): Promise<void> {
     this.state = 'closed';
-    this.server.closeAllConnections();
-    await new Promise<void>((ok) => this.server.close(() => ok()));
+    await this.apiServer.close();
     await this.memoryLimit?.remove();
   }
 }
