@@ -17,7 +17,7 @@ import { MemoryLimit } from './memory-limit.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
 import { createNodeTrap, type NodeTrap } from './node-trap.js';
 import { pathWithoutNode } from './path-without-node.js';
-import { freePort } from './ports.js';
+import { type ReceiverPorts, receiverPorts } from './ports.js';
 import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
 import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
 import { runtimeClientPath } from './runtime-build.js';
@@ -123,8 +123,6 @@ interface Failure {
 }
 
 const RUNTIME = 'runtime';
-/** The extension's receiver ports when nothing says otherwise: OTLP/HTTP, OTLP/gRPC. */
-const DEFAULT_RECEIVER_PORTS = [4318, 4317] as const;
 const RUNTIME_SIGTERM_GRACE_MS = 300;
 
 export class LambdaEnvironment {
@@ -171,7 +169,7 @@ export class LambdaEnvironment {
   private shutdownResult: Promise<ShutdownResult> | undefined;
   private nodeTrap: NodeTrap | undefined;
 
-  private constructor(options: LambdaEnvironmentOptions, apiServer: ApiServer, receiverPorts: [number, number]) {
+  private constructor(options: LambdaEnvironmentOptions, apiServer: ApiServer, receiverPorts: ReceiverPorts) {
     const settings = settingsFrom(options);
     this.settings = settings;
     this.node = nodeBinary(options.nodeBinary);
@@ -183,7 +181,7 @@ export class LambdaEnvironment {
     this.functionArn = settings.functionArn;
     this.apiServer = apiServer;
     this.runtimeApiAddress = apiServer.address;
-    [this.receiverPort, this.receiverGrpcPort] = receiverPorts;
+    ({ http: this.receiverPort, grpc: this.receiverGrpcPort } = receiverPorts);
     this.runtimeApi = new RuntimeApi(this.log, () => this.waiter.notify());
     this.extensionsApi = new ExtensionsApi(
       this.log,
@@ -214,19 +212,8 @@ export class LambdaEnvironment {
     // A nodeBinary that does not run is the caller's mistake: say so before anything starts.
     nodeBinary(options.nodeBinary);
     const apiServer = await ApiServer.listen();
-    const userEnv = options.env ?? {};
-    const defaults = options.receiverPorts === 'default';
-    const receiverPort = userEnv.OBSERVED_RECEIVER_PORT
-      ? Number(userEnv.OBSERVED_RECEIVER_PORT)
-      : defaults
-        ? DEFAULT_RECEIVER_PORTS[0]
-        : await freePort();
-    const grpcPort = userEnv.OBSERVED_RECEIVER_GRPC_PORT
-      ? Number(userEnv.OBSERVED_RECEIVER_GRPC_PORT)
-      : defaults
-        ? DEFAULT_RECEIVER_PORTS[1]
-        : await freePort();
-    const env = new LambdaEnvironment(options, apiServer, [receiverPort, grpcPort]);
+    const ports = await receiverPorts(options.env ?? {}, options.receiverPorts ?? 'free');
+    const env = new LambdaEnvironment(options, apiServer, ports);
     const failure = await env.enqueue(() => env.init());
     if (failure) {
       const error = new LambdaInitError(failure.errorType, failure.errorMessage, env.output(), [...env.log.entries]);
