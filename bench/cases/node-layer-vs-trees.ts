@@ -123,7 +123,8 @@ if (!parsed.options) throw new Error('remote write options refused');
 const options = parsed.options;
 
 export function encodeSamples(payloads: Uint8Array[]): number {
-  const exporter = new RemoteWriteExporter(options, { log: () => {} });
+  // No logger given: the default of each tree (their logger types differ); valid input logs nothing.
+  const exporter = new RemoteWriteExporter(options, {});
   const translator = new PrometheusTranslator(options.translate);
   let samples = 0;
   for (const bytes of payloads) {

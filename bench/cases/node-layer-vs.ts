@@ -1,8 +1,8 @@
 /**
  * Benchmark: the Node.js layer of this checkout against the one of another revision (default 439f7a6), in one run:
- * `npm run bench -- node-layer-vs [rev]`.
+ * `npm run bench -- node-layer-vs [rev] [after-rev]` (with an after-rev, that revision instead of this checkout).
  *
- * The revision is checked out into a temporary git worktree outside the repository (removed afterwards); each tree
+ * A revision is checked out into a temporary git worktree outside the repository (removed afterwards); each tree
  * builds its own layer with its own build code (bench/cases/node-layer-vs-trees.ts). Both layers then run in the
  * sandbox exactly as the `peers` case runs a layer (bench/peers/compare.ts), interleaved: each round runs 1,000
  * invocations under one, then the other, then 10,000 data points/s into a real Prometheus under each, the order
@@ -15,7 +15,7 @@
  * "worse" or "better" only when the checkout's median lies outside the revision's range.
  *
  * BENCH_VS_ROUNDS (default 5; --quick 1), BENCH_VS_INVOCATIONS (default 1,000; --quick 100),
- * BENCH_VS_LOAD_SECONDS (default 20; --quick 5).
+ * BENCH_VS_LOAD_SECONDS (default 20; --quick 5), BENCH_VS_PARTS (default `layers,encode`; one of them to bisect).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,7 @@ import {
 } from './node-layer-vs-trees.js';
 import { lambdaLikeRequest } from './remote-write.js';
 
-export const argumentsUsage = '[revision to compare this checkout with, default 439f7a6]';
+export const argumentsUsage = '[before revision, default 439f7a6] [after revision, default this checkout]';
 export const timeoutMinutes = 60;
 export const title = 'Node.js layer of this checkout against another revision, same run';
 
@@ -141,66 +141,76 @@ function textRow(name: string, pick: (l: LayerResult) => string[], layers: Layer
 }
 
 export async function run(options: { quick?: boolean; args?: string[] } = {}): Promise<Row[]> {
-  const rev = options.args?.[0] ?? DEFAULT_REVISION;
+  const [beforeRev = DEFAULT_REVISION, afterRev] = options.args ?? [];
+  const parts = (process.env.BENCH_VS_PARTS ?? 'layers,encode').split(',');
   const rounds = Number(process.env.BENCH_VS_ROUNDS ?? (options.quick ? 1 : 5));
   const invocations = Number(process.env.BENCH_VS_INVOCATIONS ?? (options.quick ? 100 : 1000));
   const loadSeconds = Number(process.env.BENCH_VS_LOAD_SECONDS ?? (options.quick ? 5 : 20));
   const work = mkdtempSync(join(tmpdir(), 'observed-bench-vs-'));
-  const before = checkoutRevision(rev);
+  const checkouts = [checkoutRevision(beforeRev)];
   try {
-    const after = currentCheckout();
-    const trees: Revision[] = [before, after];
+    if (afterRev) checkouts.push(checkoutRevision(afterRev));
+    const trees: Revision[] = [checkouts[0], checkouts[1] ?? currentCheckout()];
     const labels = trees.map((t, i) => `${i === 0 ? 'before' : 'after'}: ${t.short}`);
-    console.error(`before: ${before.short} ${before.subject} (node_modules: ${before.dependencies})`);
-    console.error(`after: ${after.short} ${after.subject}`);
-
-    const encoders = await Promise.all(trees.map((t, i) => loadTreeEncoder(t, join(work, `encode-${i}.cjs`))));
-    console.error(`translate + encode: ${ENCODE_ROUNDS} rounds of ${ENCODE_PAYLOADS} requests each, alternating`);
-    const encode = encodeRounds(encoders, options.quick ? 2 : ENCODE_ROUNDS);
-
-    const layers = trees.map((tree, i) =>
-      observedNodeLayer(i === 0 ? 'before' : 'after', labels[i], async (outDir) => buildTreeLayer(tree, outDir)),
-    );
-    const comparison: Comparison = await compare(
-      { invocations, runs: rounds, loadRate: LOAD_RATE, loadSeconds, alternateOrder: true },
-      console.error,
-      layers,
-    );
-    const [b, a] = comparison.layers;
-    const kb = (bytes: number | undefined) => `${Math.round((bytes ?? Number.NaN) / 1e3)} KB`;
-    return [
+    for (const [i, t] of trees.entries()) console.error(`${labels[i]} ${t.subject} (node_modules: ${t.dependencies})`);
+    const rows: Row[] = [
       {
         measure: 'revision',
-        [labels[0]]: `${before.sha} ${before.subject}`,
-        [labels[1]]: `${after.sha} ${after.subject}`,
-      },
-      {
-        measure: 'zipped layer (extension + instrumentation)',
-        [labels[0]]: kb(b.zipBytes),
-        [labels[1]]: kb(a.zipBytes),
-      },
-      ...layerMeasures(b, a, invocations).map((m) => measureRow(m, labels[0], labels[1])),
-      measureRow(
-        {
-          name: 'translate + encode (remote write path), samples per CPU-second',
-          unit: '',
-          digits: 0,
-          before: encode[0],
-          after: encode[1],
-          higherIsBetter: true,
-        },
-        labels[0],
-        labels[1],
-      ),
-      textRow('load arrived', (l) => l.loads.map((r) => r.arrived), [b, a], labels),
-      textRow('exactly once', (l) => l.invocations.map((r) => r.exactlyOnce), [b, a], labels),
-      {
-        measure: 'bare `node -e 0`, median',
-        [labels[0]]: `${median(comparison.bareNodeMs).toFixed(0)} ms (${process.version})`,
+        [labels[0]]: `${trees[0].sha} ${trees[0].subject}`,
+        [labels[1]]: `${trees[1].sha} ${trees[1].subject}`,
       },
     ];
+
+    if (parts.includes('encode')) {
+      const encoders = await Promise.all(trees.map((t, i) => loadTreeEncoder(t, join(work, `encode-${i}.cjs`))));
+      const encodeRoundCount = options.quick ? 2 : ENCODE_ROUNDS;
+      console.error(`translate + encode: ${encodeRoundCount} rounds of ${ENCODE_PAYLOADS} requests each, alternating`);
+      const encode = encodeRounds(encoders, encodeRoundCount);
+      rows.push(
+        measureRow(
+          {
+            name: 'translate + encode (remote write path), samples per CPU-second',
+            unit: '',
+            digits: 0,
+            before: encode[0],
+            after: encode[1],
+            higherIsBetter: true,
+          },
+          labels[0],
+          labels[1],
+        ),
+      );
+    }
+
+    if (parts.includes('layers')) {
+      const layers = trees.map((tree, i) =>
+        observedNodeLayer(i === 0 ? 'before' : 'after', labels[i], async (outDir) => buildTreeLayer(tree, outDir)),
+      );
+      const comparison: Comparison = await compare(
+        { invocations, runs: rounds, loadRate: LOAD_RATE, loadSeconds, alternateOrder: true },
+        console.error,
+        layers,
+      );
+      const [b, a] = comparison.layers;
+      const kb = (bytes: number | undefined) => `${Math.round((bytes ?? Number.NaN) / 1e3)} KB`;
+      rows.push(
+        {
+          measure: 'zipped layer (extension + instrumentation)',
+          [labels[0]]: kb(b.zipBytes),
+          [labels[1]]: kb(a.zipBytes),
+        },
+        ...layerMeasures(b, a, invocations).map((m) => measureRow(m, labels[0], labels[1])),
+        textRow('load arrived', (l) => l.loads.map((r) => r.arrived), [b, a], labels),
+        textRow('exactly once', (l) => l.invocations.map((r) => r.exactlyOnce), [b, a], labels),
+        {
+          measure: 'bare `node -e 0`, median',
+          [labels[0]]: `${median(comparison.bareNodeMs).toFixed(0)} ms (${process.version})`,
+        },
+      );
+    }
+    return rows;
   } finally {
-    before.remove();
+    for (const checkout of checkouts) checkout.remove();
     rmSync(work, { recursive: true, force: true });
   }
 }
