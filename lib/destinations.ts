@@ -308,7 +308,7 @@ export abstract class TelemetryDestination {
     if (workspace === undefined || workspace === null) {
       throw new Error('TelemetryDestination.prometheus: a workspace is required (a PrometheusWorkspace)');
     }
-    return new PrometheusDestination(workspace, options);
+    return new PrometheusDestination({ ...options, workspace });
   }
 
   /**
@@ -322,7 +322,7 @@ export abstract class TelemetryDestination {
       options?.url,
       'the full remote write URL, e.g. https://cortex.internal/api/v1/push',
     );
-    return new PrometheusDestination(undefined, options);
+    return new PrometheusDestination(options);
   }
 
   /** Traces, metrics and logs to an OTLP/HTTP endpoint. */
@@ -382,7 +382,11 @@ export abstract class TelemetryDestination {
 }
 
 /** The destinations of this library: their settings also say which option each came from. */
-abstract class BuiltInDestination extends TelemetryDestination {
+abstract class BuiltInDestination<Options> extends TelemetryDestination {
+  constructor(protected readonly options: Options) {
+    super();
+  }
+
   public bind(_scope: Construct, grantee: iam.IGrantable): TelemetryDestinationConfig {
     const binding = this.binding();
     binding.grant(grantee);
@@ -402,7 +406,7 @@ export function bindDestination(
   scope: Construct,
   grantee: iam.IGrantable,
 ): DestinationBinding {
-  if (destination instanceof BuiltInDestination) return destination.binding();
+  if (destination instanceof BuiltInDestination) return (destination as BuiltInDestination<unknown>).binding();
   const { environment } = destination.bind(scope, grantee);
   const prop = `telemetry.destinations (${destination.kind})`;
   const settings = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, { value, prop }]));
@@ -418,6 +422,18 @@ function seriesSettings(settings: SettingsBuilder, options: PrometheusSeriesOpti
     .flag(ENV.prometheusTargetInfo, 'targetInfo', options.targetInfo)
     .number(ENV.prometheusMaxLabelValueLength, 'maxLabelValueLength', options.maxLabelValueLength)
     .number(ENV.prometheusMaxLabels, 'maxLabels', options.maxLabels);
+}
+
+/** The stored credentials of an HTTP destination, each to the extension's variable for it. */
+function credentialSettings(
+  settings: SettingsBuilder,
+  credentials: HttpCredentials,
+  variables: Record<keyof HttpCredentials, string>,
+): SettingsBuilder {
+  for (const name of ['headers', 'bearerToken', 'basicAuth'] as const) {
+    settings.secret(variables[name], name, credentials[name]);
+  }
+  return settings;
 }
 
 function requireUrl(where: string, field: string, value: string | undefined, what: string): void {
@@ -436,17 +452,15 @@ function requireUrl(where: string, field: string, value: string | undefined, wha
   }
 }
 
-class PrometheusDestination extends BuiltInDestination {
+/** Remote write to a workspace (AMP, SigV4) or to a URL of its own with stored credentials. */
+type PrometheusOptions = PrometheusDestinationOptions &
+  Partial<RemoteWriteDestinationOptions> & { readonly workspace?: IPrometheusWorkspace };
+
+class PrometheusDestination extends BuiltInDestination<PrometheusOptions> {
   public readonly kind = 'prometheus';
-  constructor(
-    private readonly workspace: IPrometheusWorkspace | undefined,
-    private readonly options: PrometheusDestinationOptions & Partial<RemoteWriteDestinationOptions>,
-  ) {
-    super();
-  }
   public binding(): DestinationBinding {
     const o = this.options;
-    const workspace = this.workspace;
+    const workspace = o.workspace;
     const settings = new SettingsBuilder(
       workspace ? 'TelemetryDestination.prometheus(workspace, { ... }).' : 'TelemetryDestination.remoteWrite({ ... }).',
     );
@@ -454,11 +468,11 @@ class PrometheusDestination extends BuiltInDestination {
       settings.text(ENV.remoteWriteUrl, 'workspace', workspace.remoteWriteUrl);
     } else {
       // Credentials of its own replace SigV4, which only an AMP host would get.
-      settings
-        .text(ENV.remoteWriteUrl, 'url', o.url)
-        .secret(ENV.remoteWriteHeadersSecretArn, 'headers', o.headers)
-        .secret(ENV.remoteWriteBearerTokenSecretArn, 'bearerToken', o.bearerToken)
-        .secret(ENV.remoteWriteBasicAuthSecretArn, 'basicAuth', o.basicAuth);
+      credentialSettings(settings.text(ENV.remoteWriteUrl, 'url', o.url), o, {
+        headers: ENV.remoteWriteHeadersSecretArn,
+        bearerToken: ENV.remoteWriteBearerTokenSecretArn,
+        basicAuth: ENV.remoteWriteBasicAuthSecretArn,
+      });
     }
     seriesSettings(settings, o)
       .flag(ENV.prometheusNativeHistograms, 'nativeHistograms', o.nativeHistograms)
@@ -472,11 +486,8 @@ class PrometheusDestination extends BuiltInDestination {
   }
 }
 
-class OtlpDestination extends BuiltInDestination {
+class OtlpDestination extends BuiltInDestination<OtlpDestinationOptions> {
   public readonly kind = 'otlp';
-  constructor(private readonly options: OtlpDestinationOptions) {
-    super();
-  }
   public binding(): DestinationBinding {
     const o = this.options;
     const headers = o.headers ?? (o.headersSecret && StoredSecret.fromSecret(o.headersSecret));
@@ -491,18 +502,16 @@ class OtlpDestination extends BuiltInDestination {
   }
 }
 
-class PushgatewayDestination extends BuiltInDestination {
+class PushgatewayDestination extends BuiltInDestination<PushgatewayDestinationOptions> {
   public readonly kind = 'pushgateway';
-  constructor(private readonly options: PushgatewayDestinationOptions) {
-    super();
-  }
   public binding(): DestinationBinding {
     const o = this.options;
-    const settings = seriesSettings(new SettingsBuilder('TelemetryDestination.pushgateway({ ... }).'), o)
-      .text(ENV.pushgatewayUrl, 'url', o.url)
-      .secret(ENV.pushgatewayHeadersSecretArn, 'headers', o.headers)
-      .secret(ENV.pushgatewayBearerTokenSecretArn, 'bearerToken', o.bearerToken)
-      .secret(ENV.pushgatewayBasicAuthSecretArn, 'basicAuth', o.basicAuth)
+    const settings = seriesSettings(new SettingsBuilder('TelemetryDestination.pushgateway({ ... }).'), o);
+    credentialSettings(settings.text(ENV.pushgatewayUrl, 'url', o.url), o, {
+      headers: ENV.pushgatewayHeadersSecretArn,
+      bearerToken: ENV.pushgatewayBearerTokenSecretArn,
+      basicAuth: ENV.pushgatewayBasicAuthSecretArn,
+    })
       .flag(ENV.pushgatewayDeleteOnShutdown, 'deleteOnShutdown', o.deleteOnShutdown)
       .millis(ENV.pushgatewayTimeoutMs, 'timeout', o.timeout)
       .number(ENV.pushgatewayMaxSeries, 'maxSeries', o.maxSeries);
@@ -510,11 +519,8 @@ class PushgatewayDestination extends BuiltInDestination {
   }
 }
 
-class OpenSearchDestination extends BuiltInDestination {
+class OpenSearchDestination extends BuiltInDestination<OpenSearchDestinationOptions> {
   public readonly kind = 'opensearch';
-  constructor(private readonly options: OpenSearchDestinationOptions) {
-    super();
-  }
   public binding(): DestinationBinding {
     const o = this.options;
     const settings = new SettingsBuilder('TelemetryDestination.openSearch({ ... }).');
