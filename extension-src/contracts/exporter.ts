@@ -44,9 +44,10 @@ export interface Exporter {
   pendingBySignal?(): Partial<Record<string, number>>;
   /**
    * Sends what is pending. Resolves before `deadlineMs` (epoch milliseconds) and never rejects;
-   * what could not be sent in time stays queued for the next flush.
+   * what could not be sent in time stays queued for the next flush. `final` is the SHUTDOWN flush,
+   * which tries a backend even while it cools down after failures.
    */
-  flush(deadlineMs: number): Promise<void>;
+  flush(deadlineMs: number, options?: { final?: boolean }): Promise<void>;
   /** Its counters for the self metrics: one row, or one per signal for an exporter that counts them apart. */
   counterRows(): ExporterCounterRow[];
   /** Last call, at SHUTDOWN, after the final flush: staleness markers, grouping deletes, closing sockets. */

@@ -1,6 +1,5 @@
 /**
- * The flush entry the exporters with their own queue (remote write, Pushgateway, OpenSearch) share:
- * one send round at a time
+ * The flush entry every exporter shares: one send round at a time
  * (a flush that finds one under way waits for it within its own deadline and, if it is still
  * running, leaves the rest to it, which keeps each series' samples in order), a failing backend's
  * cool-down honoured except at SHUTDOWN, and the earliest SHUTDOWN deadline remembered: past it,
@@ -17,7 +16,8 @@ export class SerialFlush {
   private finalDeadlineMs: number | undefined;
 
   constructor(
-    private readonly health: BackendHealth,
+    /** The backend's health; an exporter with one backend per signal (OTLP) checks each in its round. */
+    private readonly health: Pick<BackendHealth, 'coolingDown'>,
     private readonly sendRound: SendRound,
     /** Whether there is anything to send; checked once no other round is under way. */
     private readonly hasWork: () => boolean = () => true,

@@ -58,8 +58,6 @@ export interface FlushOptions {
   readonly final?: boolean;
 }
 
-type FinalFlush = (deadlineMs: number, options: { final?: boolean }) => Promise<void>;
-
 export class Pipeline {
   private readonly staged: Record<Signal, SignalBuffer>;
   private readonly now: () => number;
@@ -245,7 +243,7 @@ export class Pipeline {
       Promise.all(
         this.options.exporters.map((e) =>
           settle(
-            () => (e.flush as FinalFlush).call(e, deadlineMs, { final }),
+            () => e.flush(deadlineMs, { final }),
             (error) => this.options.log.once(`flush-${e.name}`, 'error', `${e.name}: flush failed: ${String(error)}`),
           ),
         ),

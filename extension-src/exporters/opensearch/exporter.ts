@@ -194,13 +194,13 @@ export class OpenSearchExporter implements Exporter {
     return this.queue.length;
   }
 
-  /** `final` at SHUTDOWN (see ../serial-flush.ts). */
-  flush(deadlineMs: number, final = false): Promise<void> {
-    return this.rounds.flush(deadlineMs, { final });
+  /** `final` comes from the pipeline's SHUTDOWN flush (see ../serial-flush.ts). */
+  flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
+    return this.rounds.flush(deadlineMs, options);
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
-    await this.flush(deadlineMs, true);
+    await this.rounds.flush(deadlineMs, { final: true });
     if (this.queue.length > 0) {
       const left = this.queue.length;
       this.queue = [];

@@ -24,6 +24,7 @@ import type { Signal } from '../../otlp/types.js';
 import { type BufferBounds, type Queued, SignalBuffer } from '../../queue/signal-buffer.js';
 import type { Logger } from '../../self-telemetry/log.js';
 import { describeError } from '../http.js';
+import { SerialFlush } from '../serial-flush.js';
 import { OTLP_STATUS } from '../transport/classify.js';
 import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
 import type { OtlpExporterConfig } from './config.js';
@@ -68,7 +69,12 @@ export class OtlpHttpExporter implements Exporter {
   private readonly log: Logger;
   private readonly backoff: RetryPolicy;
   private readonly now: () => number;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Each signal's backend has its own health, checked in its round (sendSignal), so none is given here. */
+  private readonly rounds = new SerialFlush(
+    { coolingDown: () => false },
+    (deadlineMs, final) => this.sendAll(deadlineMs, final),
+    () => this.hasQueued(),
+  );
 
   constructor(
     readonly config: OtlpExporterConfig,
@@ -110,13 +116,13 @@ export class OtlpHttpExporter implements Exporter {
     return out;
   }
 
-  /** `final` (the SHUTDOWN path) ignores the cool-down of a backend that failed recently. */
+  /** `final` (the SHUTDOWN path) ignores the cool-down of a backend that failed recently (../serial-flush.ts). */
   flush(deadlineMs: number, options: { final?: boolean } = {}): Promise<void> {
-    return this.serialized(() => this.sendAll(deadlineMs, options.final ?? false));
+    return this.rounds.flush(deadlineMs, options);
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
-    await this.serialized(() => this.sendAll(deadlineMs, true));
+    await this.rounds.flush(deadlineMs, { final: true });
     for (const s of this.state.values()) {
       this.drop(s, 'shutdown', s.queue.clear());
     }
@@ -134,10 +140,9 @@ export class OtlpHttpExporter implements Exporter {
     }));
   }
 
-  private serialized(work: () => Promise<void>): Promise<void> {
-    const run = this.flushing.then(work, work);
-    this.flushing = run.catch(() => {});
-    return this.flushing;
+  private hasQueued(): boolean {
+    for (const s of this.state.values()) if (s.queue.length > 0) return true;
+    return false;
   }
 
   private async sendAll(deadlineMs: number, final: boolean): Promise<void> {

@@ -192,6 +192,18 @@ describe('OpenSearch exporter', () => {
     expect(fake.index('otel-logs-2026.11.23').map((d) => d.body)).toEqual(['eventually', 'later']);
   });
 
+  it("the pipeline's SHUTDOWN flush ({ final: true }) tries a backend that is cooling down", async () => {
+    const exporter = exporterFor(fake);
+    fake.requestFault = () => ({ status: 503, headers: { 'retry-after': '30' } });
+    exporter.enqueue(logsPayload([{ ms: DAY1, body: 'held' }]));
+    await exporter.flush(Date.now() + 300);
+    expect(exporter.pendingItems()).toBe(1);
+    fake.requestFault = undefined;
+    await exporter.flush(Date.now() + 5_000, { final: true });
+    expect(exporter.pendingItems()).toBe(0);
+    expect(fake.index('otel-logs-2026.11.23').map((d) => d.body)).toEqual(['held']);
+  });
+
   it('sends basic auth, and drops what the backend refuses for good', async () => {
     fake.basicAuth = { username: 'writer', password: 's3cret' };
     const log: string[] = [];
