@@ -29,15 +29,12 @@ import type {
   ExponentialHistogramDataPoint,
   ExportMetricsServiceRequest,
   HistogramDataPoint,
-  KeyValue,
   Metric,
   NumberDataPoint,
-  Resource,
   SummaryDataPoint,
 } from '../otlp/types.js';
 import { AggregationTemporality, FLAG_NO_RECORDED_VALUE } from '../otlp/types.js';
 import { DeltaAccumulator } from './accumulate.js';
-import { sameBounds } from './bounds.js';
 import { bucketExemplars, toPromExemplars } from './exemplars.js';
 import {
   type DenseBuckets,
@@ -49,19 +46,12 @@ import {
   upperBound,
 } from './exponential.js';
 import { int64ToNumber, nanosToMillis, nanosToNumber } from './int64.js';
-import {
-  anyValueToString,
-  attributesToLabels,
-  formatFloat,
-  type Label,
-  labelsKey,
-  limitLabelValue,
-  sortedLabels,
-  withLabel,
-} from './labels.js';
-import { metricFamilyName, sanitizeLabelName, unitWord } from './names.js';
+import { LabelLimits } from './label-limits.js';
+import { anyValueToString, formatFloat } from './labels.js';
+import { metricFamilyName, unitWord } from './names.js';
 import { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from './options.js';
 import { type DropReason, TranslationProblems } from './problems.js';
+import { resourceLabels, type ScopeContext, scopeContext, targetInfoSample } from './resource-labels.js';
 import {
   EMPTY_NATIVE_HISTOGRAM,
   type MetricFamily,
@@ -70,55 +60,26 @@ import {
   type PromExemplar,
   type SeriesSample,
 } from './series.js';
+import { type PointLabels, SeriesIds } from './series-ids.js';
 
 export { DEFAULT_TRANSLATE_OPTIONS, type TranslateOptions } from './options.js';
 
-/** Resource attributes that become `job` and `instance` rather than `target_info` labels. */
-const IDENTIFYING_ATTRIBUTES = new Set(['service.name', 'service.namespace', 'service.instance.id']);
-
-const TARGET_INFO: MetricFamily = { name: 'target_info', type: 'gauge', help: 'Target metadata', unit: '' };
-
-interface SeriesId {
-  readonly labels: Label[];
-  readonly key: string;
-}
-
-interface PointLabels {
-  readonly labels: Label[];
-  readonly key: string;
-  readonly series: Map<string, SeriesId>;
-  /** Bucket series by histogram name, valid while the bucket bounds stay the same. */
-  readonly buckets: Map<string, { bounds: number[]; ids: SeriesId[] }>;
-}
-
-interface FamilyNames {
-  readonly bucket: string;
-  readonly sum: string;
-  readonly count: string;
-}
-
-const POINT_CACHE_LIMIT = 50_000;
-
-interface ScopeContext {
-  /** Sorted labels every point of this scope starts from (external, promoted, scope, job, instance). */
-  readonly base: Label[];
-  readonly baseMap: Map<string, string>;
-  /** job and instance, which point attributes may not replace. */
-  readonly identity: readonly Label[];
-  readonly keyPrefix: string;
-}
+/** Family names kept; past this the cache starts again. */
+const FAMILY_NAME_CACHE_LIMIT = 50_000;
 
 export class PrometheusTranslator {
   readonly options: TranslateOptions;
   private readonly accumulator = new DeltaAccumulator();
   private readonly familyTypes = new Map<string, MetricFamily>();
-  private readonly pointCache = new Map<string, PointLabels>();
-  private readonly familyNames = new Map<string, FamilyNames>();
   private readonly familyNameOf = new Map<string, string>();
   private readonly problems = new TranslationProblems();
+  private readonly limits: LabelLimits;
+  private readonly ids: SeriesIds;
 
   constructor(options: Partial<TranslateOptions> = {}) {
     this.options = { ...DEFAULT_TRANSLATE_OPTIONS, ...options };
+    this.limits = new LabelLimits(this.options, this.problems);
+    this.ids = new SeriesIds(this.options.maxLabelValueBytes, this.limits);
   }
 
   /** Points dropped, by reason. */
@@ -148,183 +109,21 @@ export class PrometheusTranslator {
   /** Appends the samples of one request to `out` and returns it. Never throws on odd input; drops and counts. */
   translate(request: ExportMetricsServiceRequest, out: SeriesSample[] = []): SeriesSample[] {
     for (const rm of request.resourceMetrics ?? []) {
-      const resource = this.resourceIdentity(rm.resource);
+      const resource = resourceLabels(rm.resource, this.options.promotedResourceAttributes);
       let latestMs = 0;
       for (const sm of rm.scopeMetrics ?? []) {
-        const scope = this.scopeContext(resource, sm.scope?.name ?? '', sm.scope?.version ?? '');
+        const scope = scopeContext(resource, sm.scope, this.options, this.limits);
         for (const metric of sm.metrics ?? []) {
           const ms = this.translateMetric(metric, scope, out);
           if (ms > latestMs) latestMs = ms;
         }
       }
-      if (this.options.targetInfo && latestMs > 0 && resource.infoLabels.size > 0) {
-        const map = new Map([...resource.infoLabels, ...resource.identity]);
-        for (const l of this.options.externalLabels) if (!map.has(l.name)) map.set(l.name, l.value);
-        map.set('__name__', TARGET_INFO.name);
-        const labels = this.limitValues(sortedLabels(map));
-        if (labels.length > this.options.maxLabelsPerSeries) {
-          this.tooManyLabels(TARGET_INFO.name, labels.length);
-          continue;
-        }
-        out.push({
-          key: `target_info\u0002${labelsKey(labels)}`,
-          labels,
-          family: TARGET_INFO,
-          role: 'value',
-          timestampMs: latestMs,
-          value: 1,
-        });
+      if (this.options.targetInfo && latestMs > 0) {
+        const info = targetInfoSample(resource, latestMs, this.options, this.limits);
+        if (info) out.push(info);
       }
     }
     return out;
-  }
-
-  private resourceIdentity(resource: Resource | null | undefined): {
-    identity: Map<string, string>;
-    infoLabels: Map<string, string>;
-    promoted: Map<string, string>;
-  } {
-    const attrs = new Map<string, string>();
-    for (const kv of resource?.attributes ?? []) attrs.set(kv.key, anyValueToString(kv.value));
-    const name = attrs.get('service.name') ?? '';
-    const namespace = attrs.get('service.namespace') ?? '';
-    const job = namespace !== '' && name !== '' ? `${namespace}/${name}` : name || namespace;
-    const instance = attrs.get('service.instance.id') || attrs.get('faas.instance') || '';
-    const identity = new Map<string, string>();
-    if (job !== '') identity.set('job', job);
-    if (instance !== '') identity.set('instance', instance);
-    const infoAttributes: KeyValue[] = (resource?.attributes ?? []).filter((kv) => !IDENTIFYING_ATTRIBUTES.has(kv.key));
-    const infoLabels = new Map<string, string>();
-    attributesToLabels(infoAttributes, infoLabels);
-    infoLabels.delete('job');
-    infoLabels.delete('instance');
-    const promoted = new Map<string, string>();
-    for (const key of this.options.promotedResourceAttributes) {
-      const value = attrs.get(key);
-      if (value) promoted.set(sanitizeLabelName(key), value);
-    }
-    return { identity, infoLabels, promoted };
-  }
-
-  private scopeContext(
-    resource: { identity: Map<string, string>; promoted: Map<string, string> },
-    scopeName: string,
-    scopeVersion: string,
-  ): ScopeContext {
-    const map = new Map<string, string>();
-    for (const l of this.options.externalLabels) map.set(l.name, l.value);
-    for (const [k, v] of resource.promoted) map.set(k, v);
-    if (this.options.scopeLabels) {
-      if (scopeName) map.set('otel_scope_name', scopeName);
-      if (scopeVersion) map.set('otel_scope_version', scopeVersion);
-    }
-    for (const [k, v] of resource.identity) map.set(k, v);
-    const base = this.limitValues(sortedLabels(map));
-    const identity = this.limitValues(sortedLabels(resource.identity));
-    for (const l of base) map.set(l.name, l.value);
-    return { base, baseMap: map, identity, keyPrefix: labelsKey(base) };
-  }
-
-  /**
-   * Point labels: scope base, then the point's attributes, with job/instance
-   * kept. Cached by content, since the same series come back with every
-   * export; the cache also holds each series' full label set.
-   */
-  private pointLabels(scope: ScopeContext, attributes: KeyValue[] | undefined): PointLabels {
-    const maxBytes = this.options.maxLabelValueBytes;
-    let signature = scope.keyPrefix;
-    if (attributes) {
-      // Shortened values in the cache key too, so megabyte attributes are not kept as keys.
-      for (const kv of attributes)
-        signature += `\u0005${kv.key}\u0000${limitLabelValue(anyValueToString(kv.value), maxBytes)}`;
-    }
-    const cached = this.pointCache.get(signature);
-    if (cached) return cached;
-    let labels: Label[];
-    let key: string;
-    if (!attributes || attributes.length === 0) {
-      labels = scope.base;
-      key = scope.keyPrefix;
-    } else {
-      const map = new Map(scope.baseMap);
-      attributesToLabels(attributes, map);
-      for (const l of scope.identity) map.set(l.name, l.value);
-      labels = this.limitValues(sortedLabels(map));
-      key = labelsKey(labels);
-    }
-    const point: PointLabels = { labels, key, series: new Map(), buckets: new Map() };
-    if (this.pointCache.size >= POINT_CACHE_LIMIT) this.pointCache.clear();
-    this.pointCache.set(signature, point);
-    return point;
-  }
-
-  /** Label values within OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH (a copy only when one is shortened). */
-  private limitValues(labels: Label[]): Label[] {
-    const maxBytes = this.options.maxLabelValueBytes;
-    let out: Label[] | undefined;
-    for (let i = 0; i < labels.length; i++) {
-      const value = limitLabelValue(labels[i].value, maxBytes);
-      if (value === labels[i].value) continue;
-      out ??= labels.slice();
-      out[i] = { name: labels[i].name, value };
-      this.problems.labelValuesShortened++;
-      this.problems.warnOnce(
-        `shortened\u0000${labels[i].name}`,
-        `label ${labels[i].name} has a value longer than ${maxBytes} bytes; it is sent as its prefix and a hash (OBSERVED_PROMETHEUS_MAX_LABEL_VALUE_LENGTH)`,
-      );
-    }
-    return out ?? labels;
-  }
-
-  /**
-   * Whether a point's series stay within OBSERVED_PROMETHEUS_MAX_LABELS with
-   * `extra` more labels (`__name__`, and `le` or `quantile`); if not, the point
-   * is dropped and counted: a backend refuses the whole request it is in.
-   */
-  private fits(point: PointLabels, family: MetricFamily, extra: number): boolean {
-    const count = point.labels.length + extra;
-    if (count <= this.options.maxLabelsPerSeries) return true;
-    this.tooManyLabels(family.name, count);
-    return false;
-  }
-
-  private tooManyLabels(name: string, count: number): void {
-    this.problems.drop(
-      'too_many_labels',
-      name,
-      `a series of ${name} has ${count} labels, more than ${this.options.maxLabelsPerSeries} (OBSERVED_PROMETHEUS_MAX_LABELS); dropped`,
-    );
-  }
-
-  private namesOf(family: MetricFamily): FamilyNames {
-    let names = this.familyNames.get(family.name);
-    if (!names) {
-      names = { bucket: `${family.name}_bucket`, sum: `${family.name}_sum`, count: `${family.name}_count` };
-      this.familyNames.set(family.name, names);
-    }
-    return names;
-  }
-
-  /** Bucket series of a histogram point, one per upper bound (the last is +Inf). */
-  private bucketIds(point: PointLabels, bucketName: string, bounds: number[]): SeriesId[] {
-    const cached = point.buckets.get(bucketName);
-    if (cached && sameBounds(cached.bounds, bounds)) return cached.ids;
-    const ids = bounds.map((b) => this.seriesOf(point, bucketName, { name: 'le', value: formatFloat(b) }));
-    point.buckets.set(bucketName, { bounds, ids });
-    return ids;
-  }
-
-  /** The full label set and key of one series of a point: `__name__` and perhaps `le` or `quantile`. */
-  private seriesOf(point: PointLabels, name: string, extra?: Label): SeriesId {
-    const cacheKey = extra ? `${name}\u0003${extra.name}\u0003${extra.value}` : name;
-    let id = point.series.get(cacheKey);
-    if (!id) {
-      let labels = withLabel(point.labels, { name: '__name__', value: name });
-      if (extra) labels = withLabel(labels, extra);
-      id = { labels, key: extra ? `${name}\u0002${point.key}\u0003${extra.value}` : `${name}\u0002${point.key}` };
-      point.series.set(cacheKey, id);
-    }
-    return id;
   }
 
   private family(metric: Metric, type: MetricType, kind: 'counter' | 'gauge' | 'other'): MetricFamily | undefined {
@@ -333,7 +132,7 @@ export class PrometheusTranslator {
     let name = this.familyNameOf.get(nameKey);
     if (name === undefined) {
       name = metricFamilyName(metric.name ?? '', metric.unit, kind);
-      if (this.familyNameOf.size >= POINT_CACHE_LIMIT) this.familyNameOf.clear();
+      if (this.familyNameOf.size >= FAMILY_NAME_CACHE_LIMIT) this.familyNameOf.clear();
       this.familyNameOf.set(nameKey, name);
     }
     const known = this.familyTypes.get(name);
@@ -408,10 +207,10 @@ export class PrometheusTranslator {
     out: SeriesSample[],
     delta = false,
   ): number {
-    const point = this.pointLabels(scope, p.attributes);
-    if (!this.fits(point, family, 1)) return 0;
+    const point = this.ids.pointLabels(scope, p.attributes);
+    if (!this.limits.fits(point.labels, 1, family.name)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
-    const { labels, key } = this.seriesOf(point, family.name);
+    const { labels, key } = this.ids.seriesOf(point, family.name);
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
     if (stale) {
       if (delta) this.accumulator.forget(key);
@@ -439,8 +238,8 @@ export class PrometheusTranslator {
     out: SeriesSample[],
     delta: boolean,
   ): number {
-    const point = this.pointLabels(scope, p.attributes);
-    if (!this.fits(point, family, 2)) return 0;
+    const point = this.ids.pointLabels(scope, p.attributes);
+    if (!this.limits.fits(point.labels, 2, family.name)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const streamKey = `${family.name}\u0002${point.key}`;
     const bounds = p.explicitBounds ?? [];
@@ -493,8 +292,8 @@ export class PrometheusTranslator {
     bucketExemplars: (PromExemplar[] | undefined)[] | undefined,
     out: SeriesSample[],
   ): void {
-    const names = this.namesOf(family);
-    const ids = this.bucketIds(point, names.bucket, upperBounds);
+    const names = this.ids.namesOf(family);
+    const ids = this.ids.bucketIds(point, names.bucket, upperBounds);
     for (let i = 0; i < ids.length; i++) {
       out.push({
         key: ids[i].key,
@@ -508,7 +307,7 @@ export class PrometheusTranslator {
       });
     }
     if (sum !== undefined || stale) {
-      const { labels, key } = this.seriesOf(point, names.sum);
+      const { labels, key } = this.ids.seriesOf(point, names.sum);
       out.push({
         key,
         labels,
@@ -519,7 +318,7 @@ export class PrometheusTranslator {
         stale: stale || undefined,
       });
     }
-    const { labels, key } = this.seriesOf(point, names.count);
+    const { labels, key } = this.ids.seriesOf(point, names.count);
     out.push({
       key,
       labels,
@@ -538,9 +337,9 @@ export class PrometheusTranslator {
     out: SeriesSample[],
     delta: boolean,
   ): number {
-    const ids = this.pointLabels(scope, p.attributes);
+    const ids = this.ids.pointLabels(scope, p.attributes);
     // Room for `__name__` and, in the classic bucket form, `le`.
-    if (!this.fits(ids, family, 2)) return 0;
+    if (!this.limits.fits(ids.labels, 2, family.name)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const streamKey = `${family.name}\u0002${ids.key}`;
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
@@ -565,7 +364,7 @@ export class PrometheusTranslator {
       point = state;
     }
     if (this.options.nativeHistograms) {
-      const { labels, key } = this.seriesOf(ids, family.name);
+      const { labels, key } = this.ids.seriesOf(ids, family.name);
       if (stale) {
         out.push({
           key,
@@ -646,13 +445,13 @@ export class PrometheusTranslator {
   }
 
   private summaryPoint(family: MetricFamily, p: SummaryDataPoint, scope: ScopeContext, out: SeriesSample[]): number {
-    const point = this.pointLabels(scope, p.attributes);
-    if (!this.fits(point, family, 2)) return 0;
+    const point = this.ids.pointLabels(scope, p.attributes);
+    if (!this.limits.fits(point.labels, 2, family.name)) return 0;
     const timestampMs = nanosToMillis(p.timeUnixNano);
     const stale = ((p.flags ?? 0) & FLAG_NO_RECORDED_VALUE) !== 0;
     const quantiles = [...(p.quantileValues ?? [])].sort((a, b) => (a.quantile ?? 0) - (b.quantile ?? 0));
     for (const q of quantiles) {
-      const { labels, key } = this.seriesOf(point, family.name, {
+      const { labels, key } = this.ids.seriesOf(point, family.name, {
         name: 'quantile',
         value: formatFloat(q.quantile ?? 0),
       });
@@ -666,8 +465,8 @@ export class PrometheusTranslator {
         stale: stale || undefined,
       });
     }
-    const names = this.namesOf(family);
-    const sumId = this.seriesOf(point, names.sum);
+    const names = this.ids.namesOf(family);
+    const sumId = this.ids.seriesOf(point, names.sum);
     out.push({
       key: sumId.key,
       labels: sumId.labels,
@@ -677,7 +476,7 @@ export class PrometheusTranslator {
       value: stale ? Number.NaN : (p.sum ?? 0),
       stale: stale || undefined,
     });
-    const countId = this.seriesOf(point, names.count);
+    const countId = this.ids.seriesOf(point, names.count);
     out.push({
       key: countId.key,
       labels: countId.labels,
