@@ -18,14 +18,13 @@ import { type NodeBinary, nodeBinary } from './node-binary.js';
 import { createNodeTrap, type NodeTrap } from './node-trap.js';
 import { pathWithoutNode } from './path-without-node.js';
 import { type ReceiverPorts, receiverPorts } from './ports.js';
-import { type ExitInfo, ManagedProcess, type OutputStream } from './processes.js';
+import { type Failure, ProcessSupervisor, RUNTIME } from './process-supervisor.js';
 import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
 import { runtimeClientPath } from './runtime-build.js';
 import { TelemetryApi } from './telemetry-api.js';
 import {
   durationBetween,
   type InvokeStatus,
-  logEvent,
   type PhaseSpan,
   platform,
   span,
@@ -117,12 +116,6 @@ export class LambdaInitError extends Error {
 
 type State = 'uninitialized' | 'initializing' | 'idle' | 'invoking' | 'resetting' | 'shutting-down' | 'closed';
 
-interface Failure {
-  errorType: string;
-  errorMessage: string;
-}
-
-const RUNTIME = 'runtime';
 const RUNTIME_SIGTERM_GRACE_MS = 300;
 
 export class LambdaEnvironment {
@@ -156,15 +149,11 @@ export class LambdaEnvironment {
   private readonly waiter = new ChangeWaiter();
   private state: State = 'uninitialized';
   private isFrozen = false;
-  private processes = new Map<string, ManagedProcess>();
-  /** Output of processes of earlier generations (before a reset), per name. */
-  private readonly pastOutput = new Map<string, { stdout: string; stderr: string }>();
+  private readonly processes: ProcessSupervisor;
   private queue: Promise<unknown> = Promise.resolve();
   private pendingInitDurationMs: number | undefined;
   private peakRssBytes = 0;
-  private crashed: Failure | undefined;
   private announced = new Set<string>();
-  private currentRequestId: string | undefined;
   private envVars: Record<string, string> = {};
   private shutdownResult: Promise<ShutdownResult> | undefined;
   private nodeTrap: NodeTrap | undefined;
@@ -191,10 +180,19 @@ export class LambdaEnvironment {
         handler: settings.handler,
         accountId: settings.accountId,
       },
-      (name) => this.processes.get(name)?.kind === 'extension',
+      (name) => this.processes.isExtension(name),
       (ext, change) => this.onExtensionChange(ext, change),
     );
     this.telemetry = new TelemetryApi(this.log);
+    this.processes = new ProcessSupervisor({
+      log: this.log,
+      telemetry: this.telemetry,
+      memoryLimit: this.memoryLimit,
+      onOutput: options.onOutput,
+      extension: (name) => this.extensionsApi.byName(name),
+      exitsExpected: () => this.state === 'resetting' || this.state === 'shutting-down' || this.state === 'closed',
+      onExit: () => this.waiter.notify(),
+    });
     apiServer.serve({
       log: this.log,
       runtimeApi: this.runtimeApi,
@@ -253,21 +251,20 @@ export class LambdaEnvironment {
 
   /** Everything a process printed (all generations), by name: `runtime` or the extension's file name. */
   stdout(name = RUNTIME): string {
-    return (this.pastOutput.get(name)?.stdout ?? '') + (this.processes.get(name)?.stdout() ?? '');
+    return this.processes.stdout(name);
   }
 
   stderr(name = RUNTIME): string {
-    return (this.pastOutput.get(name)?.stderr ?? '') + (this.processes.get(name)?.stderr() ?? '');
+    return this.processes.stderr(name);
   }
 
   output(): Record<string, { stdout: string; stderr: string }> {
-    const names = new Set([...this.pastOutput.keys(), ...this.processes.keys()]);
-    return Object.fromEntries([...names].map((n) => [n, { stdout: this.stdout(n), stderr: this.stderr(n) }]));
+    return this.processes.output();
   }
 
   /** The live processes of the current generation. */
   get processInfo(): { name: string; kind: string; pid: number | undefined; running: boolean }[] {
-    return [...this.processes.values()].map((p) => ({ name: p.name, kind: p.kind, pid: p.pid, running: p.running }));
+    return this.processes.info();
   }
 
   /** Registered extensions of the current generation. */
@@ -311,100 +308,17 @@ export class LambdaEnvironment {
 
   // ---- processes ------------------------------------------------------------
 
-  private spawn(
-    name: string,
-    kind: 'runtime' | 'extension',
-    command: string,
-    args: string[],
-    env: Record<string, string>,
-    cwd: string,
-  ): ManagedProcess {
-    const category = kind === 'runtime' ? 'function' : 'extension';
-    const jsonLogs = kind === 'runtime' && env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
-    const onLog = (stream: OutputStream, line: string) => {
-      this.settings.onOutput?.(name, stream, line);
-      this.log.add('log', { name, requestId: this.currentRequestId, data: { stream, line } });
-      let record: string | object = line;
-      if (jsonLogs && line.startsWith('{')) {
-        const parsed = parseJson(Buffer.from(line));
-        if (parsed && typeof parsed === 'object') record = parsed;
-      }
-      this.telemetry.publish(logEvent(Date.now(), category, record), category);
-    };
-    const limited = this.memoryLimit?.wrap(command, args) ?? { command, args };
-    const proc = new ManagedProcess({
-      name,
-      kind,
-      command: limited.command,
-      args: limited.args,
-      env: kind === 'runtime' ? { ...env, _OBSERVED_SANDBOX_LOG_FD: '3' } : env,
-      cwd,
-      logRecordFd: kind === 'runtime',
-      onLine: onLog,
-      onLogRecord: (record) => onLog('stdout', record),
-    });
-    this.processes.set(name, proc);
-    this.log.add('process.spawn', { name, data: { kind, pid: proc.pid, command, args } });
-    proc.exited.then((info) => this.onProcessExit(proc, info));
-    return proc;
-  }
-
-  private onProcessExit(proc: ManagedProcess, info: ExitInfo): void {
-    this.log.add('process.exit', {
-      name: proc.name,
-      data: { code: info.code, signal: info.signal, spawnError: info.spawnError },
-    });
-    if (this.processes.get(proc.name) !== proc) return;
-    const expected = this.state === 'resetting' || this.state === 'shutting-down' || this.state === 'closed';
-    if (!expected && !this.crashed) {
-      if (proc.kind === 'runtime' && info.spawnError) {
-        this.crashed = {
-          errorType: 'Runtime.InvalidEntrypoint',
-          errorMessage: `Runtime could not start: ${info.spawnError}`,
-        };
-      } else if (proc.kind === 'runtime' && info.signal === 'SIGKILL' && (this.memoryLimit?.oomKills() ?? 0) > 0) {
-        this.crashed = {
-          errorType: 'Runtime.OutOfMemory',
-          errorMessage: 'Runtime exited with error: signal: killed',
-        };
-      } else if (proc.kind === 'runtime') {
-        this.crashed = {
-          errorType: 'Runtime.ExitError',
-          errorMessage: `Runtime exited with error: ${info.signal ? `signal: ${info.signal}` : `exit status ${info.code}`}`,
-        };
-      } else {
-        const ext = this.extensionsApi.byName(proc.name);
-        this.crashed = {
-          errorType: ext?.initError ?? (ext?.exitError ? 'Extension.ExitError' : 'Extension.Crash'),
-          errorMessage: `Extension ${proc.name} exited${info.spawnError ? ` (${info.spawnError})` : ` with ${info.signal ? `signal ${info.signal}` : `status ${info.code}`}`}`,
-        };
-      }
-    }
-    this.waiter.notify();
-  }
-
-  private clearCrash(): void {
-    this.crashed = undefined;
-  }
-
-  private groupIds(): number[] {
-    return [...this.processes.values()].filter((p) => p.running && p.pid).map((p) => p.pid!);
-  }
-
   /** SIGSTOP of every process group; resolves once the kernel shows them stopped (bounded wait). */
   private async freeze(): Promise<void> {
     this.telemetry.pause();
-    const procs = [...this.processes.values()];
-    for (const p of procs) p.freeze();
-    const until = Date.now() + 500;
-    while (!procs.every((p) => p.isStopped()) && Date.now() < until) await sleep(1);
+    await this.processes.freeze();
     this.isFrozen = true;
     this.log.add('freeze');
   }
 
   private thaw(): void {
     if (!this.isFrozen) return;
-    for (const p of this.processes.values()) p.thaw();
+    this.processes.thaw();
     this.isFrozen = false;
     this.telemetry.resume();
     this.log.add('thaw');
@@ -423,7 +337,7 @@ export class LambdaEnvironment {
   private async init(): Promise<Failure | undefined> {
     const options = this.settings;
     this.state = 'initializing';
-    this.clearCrash();
+    this.processes.clearCrash();
     this.announced.clear();
     const startMs = preciseNowMs();
     const deadline = startMs + options.initTimeoutMs;
@@ -492,9 +406,9 @@ export class LambdaEnvironment {
       this.nodeTrap ??= createNodeTrap();
       extEnv.PATH = [this.nodeTrap.dir, pathWithoutNode(extEnv.PATH ?? '')].join(delimiter);
     }
-    for (const exe of executables) this.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
+    for (const exe of executables) this.processes.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
     const extensionFailure = (): Failure | undefined => {
-      if (this.crashed) return this.crashed;
+      if (this.processes.crash) return this.processes.crash;
       const ext = this.extensionsApi.all.find((e) => e.initError);
       return ext
         ? { errorType: ext.initError!, errorMessage: `Extension ${ext.name} reported an init error` }
@@ -519,7 +433,7 @@ export class LambdaEnvironment {
       managed?.command ?? [this.node.path, '--expose-gc', '--max-http-header-size=81920', clientPath!];
     const wrapper = this.envVars.AWS_LAMBDA_EXEC_WRAPPER;
     if (wrapper) command = [wrapper, ...command];
-    this.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.envVars, options.codeDir);
+    this.processes.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.envVars, options.codeDir);
     await this.waiter.until(
       () => this.runtimeApi.initialized || !!this.runtimeApi.initError || !!extensionFailure(),
       deadline,
@@ -535,7 +449,7 @@ export class LambdaEnvironment {
       return fail({ errorType, errorMessage: message }, 'error');
     }
     const runtimeGone = this.processes.get(RUNTIME)?.exitInfo !== undefined;
-    if (runtimeGone && this.crashed) return fail(this.crashed, 'failure');
+    if (runtimeGone && this.processes.crash) return fail(this.processes.crash, 'failure');
     if (extensionFailure()) return fail(extensionFailure()!, 'error');
     if (!this.runtimeApi.initialized) {
       return fail({ errorType: 'Sandbox.Timeout', errorMessage: 'The runtime did not finish init in time' }, 'timeout');
@@ -559,7 +473,7 @@ export class LambdaEnvironment {
     this.telemetry.publish(platform.initReport(endMs, durationMs, 'success'), 'platform');
     this.telemetry.endInit();
     this.pendingInitDurationMs = durationMs;
-    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.groupIds()));
+    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.processes.groupIds()));
     this.state = 'idle';
     this.log.add('init.done', { data: { durationMs } });
     await this.freeze();
@@ -570,7 +484,7 @@ export class LambdaEnvironment {
 
   private async runInvocation(payload: unknown, options: InvokeOptions): Promise<InvokeResult> {
     const fromSeq = this.log.cursor;
-    if (this.state === 'idle' && this.crashed) await this.reset('failure');
+    if (this.state === 'idle' && this.processes.crash) await this.reset('failure');
     let coldStart = false;
     if (this.state === 'uninitialized') {
       coldStart = true;
@@ -602,7 +516,7 @@ export class LambdaEnvironment {
         ? undefined
         : (options.traceId ?? lambdaTraceHeader(this.settings.tracing ?? 'PassThrough', options.incomingTraceHeader));
     const tracing = traceId === undefined ? undefined : telemetryTracing(traceId);
-    this.currentRequestId = requestId;
+    this.processes.requestId = requestId;
     this.log.add('invoke.start', { requestId, data: { deadlineMs } });
     this.telemetry.publish(
       platform.start(startMs, requestId, this.settings.functionVersion, tracing),
@@ -610,7 +524,7 @@ export class LambdaEnvironment {
       requestId,
     );
     const unwatch = sharedSampler.watch(
-      () => this.groupIds(),
+      () => this.processes.groupIds(),
       (bytes) => {
         this.peakRssBytes = Math.max(this.peakRssBytes, bytes);
       },
@@ -641,16 +555,16 @@ export class LambdaEnvironment {
     this.runtimeApi.deliver(inv);
 
     // The runtime answers, then asks for the next event.
-    await this.waiter.until(() => !!inv.outcome || !!this.crashed, deadlineMs);
-    if (inv.outcome) await this.waiter.until(() => this.runtimeApi.ready || !!this.crashed, deadlineMs);
+    await this.waiter.until(() => !!inv.outcome || !!this.processes.crash, deadlineMs);
+    if (inv.outcome) await this.waiter.until(() => this.runtimeApi.ready || !!this.processes.crash, deadlineMs);
     let status: InvokeStatus;
     let errorType: string | undefined;
     // A runtime that answered and then exited (an uncaught exception after the response, say)
     // keeps its answer; the environment is reset afterwards all the same.
-    const exitedAfterAnswer = !!inv.outcome && this.crashed?.errorType === 'Runtime.ExitError';
-    if (this.crashed && !exitedAfterAnswer) {
+    const exitedAfterAnswer = !!inv.outcome && this.processes.crash?.errorType === 'Runtime.ExitError';
+    if (this.processes.crash && !exitedAfterAnswer) {
       status = 'failure';
-      errorType = this.crashed.errorType;
+      errorType = this.processes.crash.errorType;
     } else if (!inv.outcome || (!this.runtimeApi.ready && !exitedAfterAnswer)) {
       status = 'timeout';
       errorType = 'Sandbox.Timedout';
@@ -685,10 +599,10 @@ export class LambdaEnvironment {
     const reportSpans: PhaseSpan[] = [];
     if ((status === 'success' || status === 'error') && !exitedAfterAnswer) {
       const extStart = preciseNowMs();
-      const ready = await this.waiter.until(() => this.extensionsApi.allReady() || !!this.crashed, deadlineMs);
-      if (this.crashed) {
+      const ready = await this.waiter.until(() => this.extensionsApi.allReady() || !!this.processes.crash, deadlineMs);
+      if (this.processes.crash) {
         status = 'failure';
-        errorType = this.crashed.errorType;
+        errorType = this.processes.crash.errorType;
       } else if (!ready) {
         status = 'timeout';
         errorType = 'Sandbox.Timedout';
@@ -696,7 +610,7 @@ export class LambdaEnvironment {
       if (this.extensionsApi.all.length > 0) reportSpans.push(span('extensionOverhead', extStart, preciseNowMs()));
     }
     const endMs = preciseNowMs();
-    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.groupIds()));
+    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.processes.groupIds()));
     unwatch();
     const durationMs = durationBetween(startMs, endMs);
     const initDurationMs = this.pendingInitDurationMs;
@@ -725,7 +639,7 @@ export class LambdaEnvironment {
       this.state = 'idle';
       await this.freeze();
     }
-    this.currentRequestId = undefined;
+    this.processes.requestId = undefined;
     this.log.add('invoke.done', { requestId, data: { status } });
 
     const result: InvokeResult = {
@@ -755,7 +669,7 @@ export class LambdaEnvironment {
         errorMessage: `${new Date(endMs).toISOString()} ${requestId} Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`,
       };
     } else if (status === 'failure') {
-      result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: this.crashed?.errorMessage };
+      result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: this.processes.crash?.errorMessage };
     }
     return result;
   }
@@ -802,7 +716,7 @@ export class LambdaEnvironment {
 
     // Then SHUTDOWN to the extensions registered for it; the others are stopped now.
     this.extensionsApi.dispatch({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
-    const extensions = [...this.processes.values()].filter((p) => p.kind === 'extension');
+    const extensions = this.processes.extensions();
     const notified = new Set(this.extensionsApi.all.filter((e) => e.events.includes('SHUTDOWN')).map((e) => e.name));
     const killed: string[] = [];
     for (const p of extensions) {
@@ -837,13 +751,8 @@ export class LambdaEnvironment {
     this.telemetry.closeAll();
     this.extensionsApi.reset();
     this.runtimeApi.reset();
-    for (const [name, p] of this.processes) {
-      const past = this.pastOutput.get(name) ?? { stdout: '', stderr: '' };
-      this.pastOutput.set(name, { stdout: past.stdout + p.stdout(), stderr: past.stderr + p.stderr() });
-    }
-    this.processes = new Map();
+    this.processes.endGeneration();
     this.isFrozen = false;
-    this.crashed = undefined;
     const result: ShutdownResult = {
       reason,
       deadlineMs: deadlineMs - startMs,
