@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import * as opensearch from 'aws-cdk-lib/aws-opensearchservice';
@@ -19,18 +19,37 @@ function environmentOf(template: Template): Record<string, unknown> {
   return fn.Properties.Environment.Variables as Record<string, unknown>;
 }
 
+/** Observes a new function of `stack` with `destination`: the function's environment and its role's statements. */
+function observeWith(stack: Stack, destination: TelemetryDestination) {
+  const fn = inlineFunction(stack, 'Fn');
+  ObserveFunctions.observe(fn, { destinations: [destination] });
+  const template = Template.fromStack(stack);
+  return { env: environmentOf(template), statements: roleStatements(template, stack, fn) };
+}
+
+/** The template's reference to a secret, and the one statement that lets the extension read it. */
+function secretRead(stack: Stack, secret: secretsmanager.Secret) {
+  const ref = { Ref: stack.getLogicalId(secret.node.defaultChild as secretsmanager.CfnSecret) };
+  return { ref, statement: { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: ref } };
+}
+
+function logsDomain(stack: Stack): opensearch.IDomain {
+  return opensearch.Domain.fromDomainAttributes(stack, 'Domain', {
+    domainArn: 'arn:aws:es:eu-west-1:111122223333:domain/logs',
+    domainEndpoint: 'https://search-logs-abc123.eu-west-1.es.amazonaws.com',
+  });
+}
+
 describe('TelemetryDestination', () => {
   it('prometheus: remote write URL of the workspace and aps:RemoteWrite on that workspace only', () => {
     const { stack } = newStack();
     const workspace = new PrometheusWorkspace(stack, 'Prom', { rules: false });
-    const fn = inlineFunction(stack, 'Fn');
-    ObserveFunctions.observe(fn, { destinations: [TelemetryDestination.prometheus(workspace)] });
-    const template = Template.fromStack(stack);
+    const { env, statements } = observeWith(stack, TelemetryDestination.prometheus(workspace));
     const workspaceId = stack.getLogicalId(workspace.cfnWorkspace);
-    expect(environmentOf(template).OBSERVED_REMOTE_WRITE_URL).toEqual({
+    expect(env.OBSERVED_REMOTE_WRITE_URL).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [workspaceId, 'PrometheusEndpoint'] }, 'api/v1/remote_write']],
     });
-    expect(roleStatements(template, stack, fn)).toEqual([
+    expect(statements).toEqual([
       { Action: 'aps:RemoteWrite', Effect: 'Allow', Resource: { 'Fn::GetAtt': [workspaceId, 'Arn'] } },
     ]);
   });
@@ -38,47 +57,36 @@ describe('TelemetryDestination', () => {
   it('otlp: endpoint, the headers secret ARN, and read access to that secret only', () => {
     const { stack } = newStack();
     const secret = new secretsmanager.Secret(stack, 'Headers');
-    const fn = inlineFunction(stack, 'Fn');
-    ObserveFunctions.observe(fn, {
-      destinations: [TelemetryDestination.otlp({ endpoint: 'https://otlp.example.com:4318', headersSecret: secret })],
-    });
-    const template = Template.fromStack(stack);
-    const secretId = stack.getLogicalId(secret.node.defaultChild as secretsmanager.CfnSecret);
-    const env = environmentOf(template);
+    const { env, statements } = observeWith(
+      stack,
+      TelemetryDestination.otlp({ endpoint: 'https://otlp.example.com:4318', headersSecret: secret }),
+    );
+    const read = secretRead(stack, secret);
     expect(env.OBSERVED_OTLP_ENDPOINT).toBe('https://otlp.example.com:4318');
-    expect(env.OBSERVED_OTLP_HEADERS_SECRET_ARN).toEqual({ Ref: secretId });
-    expect(roleStatements(template, stack, fn)).toEqual([
-      // Only the read the extension makes.
-      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } },
-    ]);
+    expect(env.OBSERVED_OTLP_HEADERS_SECRET_ARN).toEqual(read.ref);
+    // Only the read the extension makes.
+    expect(statements).toEqual([read.statement]);
   });
 
   it('pushgateway: the URL and no IAM', () => {
     const { stack } = newStack();
-    const fn = inlineFunction(stack, 'Fn');
-    ObserveFunctions.observe(fn, {
-      destinations: [TelemetryDestination.pushgateway({ url: 'http://pushgateway.internal:9091' })],
-    });
-    const template = Template.fromStack(stack);
-    expect(environmentOf(template).OBSERVED_PUSHGATEWAY_URL).toBe('http://pushgateway.internal:9091');
-    expect(roleStatements(template, stack, fn)).toEqual([]);
+    const { env, statements } = observeWith(
+      stack,
+      TelemetryDestination.pushgateway({ url: 'http://pushgateway.internal:9091' }),
+    );
+    expect(env.OBSERVED_PUSHGATEWAY_URL).toBe('http://pushgateway.internal:9091');
+    expect(statements).toEqual([]);
   });
 
   it('openSearch with a domain: its endpoint and POST on its _bulk path only', () => {
     const { stack } = newStack();
-    const domain = opensearch.Domain.fromDomainAttributes(stack, 'Domain', {
-      domainArn: 'arn:aws:es:eu-west-1:111122223333:domain/logs',
-      domainEndpoint: 'https://search-logs-abc123.eu-west-1.es.amazonaws.com',
-    });
-    const fn = inlineFunction(stack, 'Fn');
-    ObserveFunctions.observe(fn, {
-      destinations: [TelemetryDestination.openSearch({ domain, tracesIndex: 'otel-traces-%{yyyy.MM.dd}' })],
-    });
-    const template = Template.fromStack(stack);
-    const env = environmentOf(template);
+    const { env, statements } = observeWith(
+      stack,
+      TelemetryDestination.openSearch({ domain: logsDomain(stack), tracesIndex: 'otel-traces-%{yyyy.MM.dd}' }),
+    );
     expect(env.OBSERVED_OPENSEARCH_ENDPOINT).toBe('https://search-logs-abc123.eu-west-1.es.amazonaws.com');
     expect(env.OBSERVED_OPENSEARCH_TRACES_INDEX).toBe('otel-traces-%{yyyy.MM.dd}');
-    expect(roleStatements(template, stack, fn)).toEqual([
+    expect(statements).toEqual([
       {
         Action: 'es:ESHttpPost',
         Effect: 'Allow',
@@ -89,37 +97,27 @@ describe('TelemetryDestination', () => {
 
   it('openSearch with a domain and basic auth: read access to the credentials and no OpenSearch action, as the extension signs nothing', () => {
     const { stack } = newStack();
-    const domain = opensearch.Domain.fromDomainAttributes(stack, 'Domain', {
-      domainArn: 'arn:aws:es:eu-west-1:111122223333:domain/logs',
-      domainEndpoint: 'search-logs-abc123.eu-west-1.es.amazonaws.com',
-    });
     const masterUser = new secretsmanager.Secret(stack, 'MasterUser');
-    const fn = inlineFunction(stack, 'Fn');
-    ObserveFunctions.observe(fn, {
-      destinations: [TelemetryDestination.openSearch({ domain, basicAuth: StoredSecret.fromSecret(masterUser) })],
-    });
-    const template = Template.fromStack(stack);
-    const secretId = stack.getLogicalId(masterUser.node.defaultChild as secretsmanager.CfnSecret);
-    const env = environmentOf(template);
+    const { env, statements } = observeWith(
+      stack,
+      TelemetryDestination.openSearch({ domain: logsDomain(stack), basicAuth: StoredSecret.fromSecret(masterUser) }),
+    );
+    const read = secretRead(stack, masterUser);
     expect(env.OBSERVED_OPENSEARCH_ENDPOINT).toBe('https://search-logs-abc123.eu-west-1.es.amazonaws.com');
-    expect(env.OBSERVED_OPENSEARCH_BASIC_AUTH_SECRET_ARN).toEqual({ Ref: secretId });
-    expect(roleStatements(template, stack, fn)).toEqual([
-      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: secretId } },
-    ]);
+    expect(env.OBSERVED_OPENSEARCH_BASIC_AUTH_SECRET_ARN).toEqual(read.ref);
+    expect(statements).toEqual([read.statement]);
   });
 
   it('openSearch with a Serverless collection: its endpoint, SigV4 for aoss, and aoss:APIAccessAll on that collection only', () => {
     const { stack } = newStack();
     const collection = new aoss.CfnCollection(stack, 'Logs', { name: 'lambda-logs', type: 'TIMESERIES' });
-    const fn = inlineFunction(stack, 'Fn');
-    ObserveFunctions.observe(fn, { destinations: [TelemetryDestination.openSearch({ collection })] });
-    const template = Template.fromStack(stack);
+    const { env, statements } = observeWith(stack, TelemetryDestination.openSearch({ collection }));
     const collectionId = stack.getLogicalId(collection);
-    expect(environmentOf(template).OBSERVED_OPENSEARCH_ENDPOINT).toEqual({
+    expect(env.OBSERVED_OPENSEARCH_ENDPOINT).toEqual({
       'Fn::Join': ['', ['https://', { Ref: collectionId }, '.eu-west-1.aoss.', { Ref: 'AWS::URLSuffix' }]],
     });
-    expect(environmentOf(template).OBSERVED_OPENSEARCH_SIGV4_SERVICE).toBe('aoss');
-    expect(roleStatements(template, stack, fn)).toEqual([
+    expect(env.OBSERVED_OPENSEARCH_SIGV4_SERVICE).toBe('aoss');
+    expect(statements).toEqual([
       { Action: 'aoss:APIAccessAll', Effect: 'Allow', Resource: { 'Fn::GetAtt': [collectionId, 'Arn'] } },
     ]);
   });
