@@ -7,21 +7,19 @@
  * agent force-flushes at the end of each invocation and sends no flushed notice: the extension waits for
  * platform.runtimeDone, and each invocation's data is at the backends before it calls /next.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaEnvironment } from '../../sandbox/index.js';
-import { OtlpSink } from '../support/otlp-sink.js';
-import { PrometheusServer } from '../support/prometheus.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildJavaFunction, requireJavaRuntime, requirePortableEngine } from '../support/runtimes.js';
 import {
-  buildJavaFunction,
-  layerForAnyRuntime,
-  nodeOnPath,
-  requireJavaRuntime,
-  requirePortableEngine,
-} from '../support/runtimes.js';
-import { afterRuntimeDone, extensionSettings, itemsOfScope } from './telemetry.js';
+  afterRuntimeDone,
+  expectExtensionWithoutNode,
+  expectFunctionSpans,
+  invokeUntilFrozen,
+  itemsOfScope,
+  runtimeBackends,
+  withObservedFunction,
+} from './telemetry.js';
 
 const java = requireJavaRuntime();
 const engine = requirePortableEngine();
@@ -34,71 +32,47 @@ const INVOCATIONS = [
 const SERVER_SCOPE = 'io.opentelemetry.aws-lambda-core-1.0';
 
 describe.skipIf(!java || !engine)('Java function with the OpenTelemetry Java agent', () => {
-  const work = mkdtempSync(join(tmpdir(), 'runtimes-java-'));
-  let prom: PrometheusServer | undefined;
-  let layer: string;
+  const backends = runtimeBackends('java');
   let agentLayer: string;
   let codeDir: string;
 
-  beforeAll(async () => {
-    codeDir = buildJavaFunction(java!, FIXTURE, join(work, 'code'));
+  beforeAll(() => {
+    codeDir = buildJavaFunction(java!, FIXTURE, join(backends.work, 'code'));
     // The agent's layer: its jar beside the otel-handler wrapper.
-    agentLayer = join(work, 'agent-layer');
+    agentLayer = join(backends.work, 'agent-layer');
     mkdirSync(agentLayer);
     copyFileSync(join(FIXTURE, 'otel-handler'), join(agentLayer, 'otel-handler'));
     symlinkSync(java!.agent, join(agentLayer, 'opentelemetry-javaagent.jar'));
-    [prom, layer] = await Promise.all([PrometheusServer.start(), layerForAnyRuntime(work)]);
-  }, 180_000);
-  afterAll(async () => {
-    await prom?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('delivers counter, histogram, gauge and spans exactly, before /next, driven by platform.runtimeDone', async () => {
-    const sink = await new OtlpSink().start();
-    const env = await LambdaEnvironment.start({
+    const options = {
       handler: 'example.Orders::handleRequest',
       codeDir,
       functionName: 'orders-java',
       runtime: java!.runtime,
-      layers: [layer, agentLayer],
+      layers: [agentLayer],
       memorySizeMb: 512,
-      // A trap in front of the extension's PATH records any run of node: there must be none.
-      extensionsWithoutNode: true,
       timeoutMs: 20_000,
       // Lambda gives init 10 s; the JVM and its agent take most of that here when the machine is busy.
       initTimeoutMs: 60_000,
       env: {
         AWS_LAMBDA_EXEC_WRAPPER: join(agentLayer, 'otel-handler'),
         OTEL_SERVICE_NAME: 'orders-java',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         OTEL_LOGS_EXPORTER: 'none',
         // Only the instrumentations this function uses: the agent starts in a fraction of the time.
         OTEL_INSTRUMENTATION_COMMON_DEFAULT_ENABLED: 'false',
         OTEL_INSTRUMENTATION_AWS_LAMBDA_CORE_ENABLED: 'true',
         OTEL_INSTRUMENTATION_OPENTELEMETRY_API_ENABLED: 'true',
-        // Only the agent's end-of-invocation flush exports: what arrives is what it flushed.
-        OTEL_METRIC_EXPORT_INTERVAL: '3600000',
-        ...extensionSettings(sink, prom),
       },
-    });
-    try {
-      expect(nodeOnPath(env.functionEnv)).toBe('');
-      expect(env.processInfo.find((p) => p.name === 'observed-lambda')?.running).toBe(true);
+    };
+    await withObservedFunction(backends, options, async (env, sink) => {
+      expectExtensionWithoutNode(env);
       let spans = 0;
       for (const event of INVOCATIONS) {
-        const result = await env.invoke(event);
-        expect(result.status).toBe('success');
-        expect(env.frozen).toBe(true);
-        const produced = result.result as { spanIds: string[]; traceId: string };
+        const result = await invokeUntilFrozen(env, event);
         spans += event.items + 1;
-        const functionSpans = [
-          ...itemsOfScope(sink, 'traces', 'orders'),
-          ...itemsOfScope(sink, 'traces', SERVER_SCOPE),
-        ] as { spanId: Uint8Array; traceId: Uint8Array }[];
-        expect(functionSpans).toHaveLength(spans);
-        const ids = new Set(functionSpans.map((s) => Buffer.from(s.spanId).toString('hex')));
-        for (const id of produced.spanIds) expect(ids.has(id)).toBe(true);
+        expectFunctionSpans(sink, ['orders', SERVER_SCOPE], spans, result);
         expect(afterRuntimeDone(env, result.requestId, 'observed-lambda')).toBe(true);
       }
       console.log(
@@ -106,6 +80,7 @@ describe.skipIf(!java || !engine)('Java function with the OpenTelemetry Java age
           ...new Set(sink.received.flatMap((r) => JSON.stringify(r.request).match(/"scope":\{"name":"[^"]+"/g) ?? [])),
         ]),
       );
+      const prom = backends.prom;
       if (prom) {
         const sel = 'job="orders-java"';
         expect(await prom.value(`orders_items_total{${sel},channel="web"}`)).toBe(5);
@@ -133,9 +108,6 @@ describe.skipIf(!java || !engine)('Java function with the OpenTelemetry Java age
         'lambda.post_runtime': INVOCATIONS.length,
       });
       expect(env.nodeRunsByExtensions()).toEqual([]);
-    } finally {
-      await env.shutdown();
-      await sink.stop();
-    }
+    });
   });
 });

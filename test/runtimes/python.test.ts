@@ -5,15 +5,18 @@
  * platform.runtimeDone, so each invocation's spans, points and logs are at the OTLP sink and in a real
  * Prometheus before it calls /next and the environment freezes. Exact counts and values.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaEnvironment } from '../../sandbox/index.js';
-import { OtlpSink } from '../support/otlp-sink.js';
-import { PrometheusServer } from '../support/prometheus.js';
-import { layerForAnyRuntime, nodeOnPath, requirePortableEngine, requirePythonRuntime } from '../support/runtimes.js';
-import { afterRuntimeDone, extensionSettings, itemsOfScope } from './telemetry.js';
+import { describe, expect, it } from 'vitest';
+import { requirePortableEngine, requirePythonRuntime } from '../support/runtimes.js';
+import {
+  afterRuntimeDone,
+  expectExtensionWithoutNode,
+  expectFunctionSpans,
+  invokeUntilFrozen,
+  itemsOfScope,
+  runtimeBackends,
+  withObservedFunction,
+} from './telemetry.js';
 
 const python = requirePythonRuntime();
 const engine = requirePortableEngine();
@@ -38,58 +41,27 @@ function expectedPoints(n: number): number {
 }
 
 describe.skipIf(!python || !engine)('Python function with the OpenTelemetry SDK and aws-lambda wrapper', () => {
-  const work = mkdtempSync(join(tmpdir(), 'runtimes-python-'));
-  let prom: PrometheusServer | undefined;
-  let layer: string;
-
-  beforeAll(async () => {
-    [prom, layer] = await Promise.all([PrometheusServer.start(), layerForAnyRuntime(work)]);
-  }, 120_000);
-  afterAll(async () => {
-    await prom?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const backends = runtimeBackends('python');
 
   it('delivers each invocation exactly, before /next, driven by platform.runtimeDone', async () => {
-    const sink = await new OtlpSink().start();
-    const env = await LambdaEnvironment.start({
+    const options = {
       handler: 'app.handler',
       codeDir: CODE,
       functionName: 'orders-py',
       runtime: python!,
-      layers: [layer],
-      // A trap in front of the extension's PATH records any run of node: there must be none.
-      extensionsWithoutNode: true,
       timeoutMs: 10_000,
-      env: {
-        AWS_LAMBDA_EXEC_WRAPPER: join(CODE, 'otel-instrument'),
-        OTEL_SERVICE_NAME: 'orders-py',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        // Only the wrapper's force-flush exports: what arrives is what it flushed.
-        OTEL_METRIC_EXPORT_INTERVAL: '3600000',
-        ...extensionSettings(sink, prom),
-      },
-    });
-    try {
-      expect(nodeOnPath(env.functionEnv)).toBe('');
-      expect(env.processInfo.find((p) => p.name === 'observed-lambda')?.running).toBe(true);
+      env: { AWS_LAMBDA_EXEC_WRAPPER: join(CODE, 'otel-instrument'), OTEL_SERVICE_NAME: 'orders-py' },
+    };
+    await withObservedFunction(backends, options, async (env, sink) => {
+      expectExtensionWithoutNode(env);
       let spans = 0;
       let logs = 0;
       for (const [n, event] of INVOCATIONS.entries()) {
-        const result = await env.invoke(event);
-        expect(result.status).toBe('success');
-        expect(env.frozen).toBe(true);
-        const produced = result.result as { spanIds: string[]; traceId: string };
-        // Frozen now: everything this invocation flushed is at the backend already.
+        // Frozen after it: everything this invocation flushed is at the backend already.
+        const result = await invokeUntilFrozen(env, event);
         spans += event.items + 1;
         logs += event.items;
-        const functionSpans = [
-          ...itemsOfScope(sink, 'traces', 'orders'),
-          ...itemsOfScope(sink, 'traces', 'opentelemetry.instrumentation.aws_lambda'),
-        ] as { spanId: Uint8Array; traceId: Uint8Array; name: string }[];
-        expect(functionSpans).toHaveLength(spans);
-        const ids = new Set(functionSpans.map((s) => Buffer.from(s.spanId).toString('hex')));
-        for (const id of produced.spanIds) expect(ids.has(id)).toBe(true);
+        expectFunctionSpans(sink, ['orders', 'opentelemetry.instrumentation.aws_lambda'], spans, result);
         expect(itemsOfScope(sink, 'logs', 'orders')).toHaveLength(logs);
         // Cumulative temporality: each flush carries one point per instrument and channel seen so far.
         const points = (itemsOfScope(sink, 'metrics', 'orders') as MetricItem[]).flatMap(
@@ -101,6 +73,7 @@ describe.skipIf(!python || !engine)('Python function with the OpenTelemetry SDK 
       }
       expect(env.stdout('observed-lambda')).not.toContain('no runtimeDone or flushed notice');
 
+      const prom = backends.prom;
       if (prom) {
         const sel = 'job="orders-py"';
         const web = INVOCATIONS.filter((e) => e.channel === 'web');
@@ -113,9 +86,6 @@ describe.skipIf(!python || !engine)('Python function with the OpenTelemetry SDK 
         expect(await prom.value(`faas_invoke_duration_seconds_count{${sel}}`)).toBe(INVOCATIONS.length - 1);
       }
       expect(env.nodeRunsByExtensions()).toEqual([]);
-    } finally {
-      await env.shutdown();
-      await sink.stop();
-    }
+    });
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LambdaEnvironment } from '../../sandbox/index.js';
+import { type InvokeResult, LambdaEnvironment } from '../../sandbox/index.js';
 import { buildJavaFunction, nodeOnPath, requireJavaRuntime, requirePythonRuntime } from '../support/runtimes.js';
 
 const FIXTURES = join(__dirname, 'fixtures');
@@ -20,6 +20,20 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * Invokes the new environment `env` twice ({ n: 1 }, then { n: 2 }): a cold start, frozen after it, then a warm
+ * one, both successful. Returns the second.
+ */
+async function coldThenWarm(env: LambdaEnvironment): Promise<InvokeResult> {
+  started.push(env);
+  const first = await env.invoke({ n: 1 });
+  expect(env.frozen).toBe(true);
+  const second = await env.invoke({ n: 2 });
+  expect(first).toMatchObject({ status: 'success', coldStart: true });
+  expect(second).toMatchObject({ status: 'success', coldStart: false });
+  return second;
+}
+
 describe.skipIf(!python)('sandbox: Python functions through awslambdaric', () => {
   it('runs the handler frozen between invocations, with the Python execution environment and no node on PATH', async () => {
     const env = await LambdaEnvironment.start({
@@ -27,12 +41,7 @@ describe.skipIf(!python)('sandbox: Python functions through awslambdaric', () =>
       codeDir: join(FIXTURES, 'python-basic'),
       runtime: python!,
     });
-    started.push(env);
-    const first = await env.invoke({ n: 1 });
-    expect(env.frozen).toBe(true);
-    const second = await env.invoke({ n: 2 });
-    expect(first).toMatchObject({ status: 'success', coldStart: true });
-    expect(second).toMatchObject({ status: 'success', coldStart: false });
+    const second = await coldThenWarm(env);
     expect(second.result).toEqual({
       handler: 'handler',
       node: null,
@@ -83,12 +92,7 @@ describe.skipIf(!java)('sandbox: Java functions through aws-lambda-java-runtime-
       memorySizeMb: 512,
       env: { AWS_LAMBDA_EXEC_WRAPPER: join(FIXTURES, 'java-basic', 'wrapper.sh') },
     });
-    started.push(env);
-    const first = await env.invoke({ n: 1 });
-    expect(env.frozen).toBe(true);
-    const second = await env.invoke({ n: 2 });
-    expect(first).toMatchObject({ status: 'success', coldStart: true });
-    expect(second).toMatchObject({ status: 'success', coldStart: false });
+    const second = await coldThenWarm(env);
     expect(second.result).toEqual({
       executionEnv: 'AWS_Lambda_java17',
       node: 'none',
