@@ -15,6 +15,7 @@ import type { Exporter } from '../contracts/exporter.js';
 import type { BufferBounds } from '../queue/signal-buffer.js';
 import type { Logger } from '../self-telemetry/log.js';
 import type { CounterSource } from '../self-telemetry/metrics.js';
+import type { ExporterDeps } from './deps.js';
 import type { OpenSearchOptions } from './opensearch/config.js';
 import type { OtlpExporterConfig } from './otlp-http/config.js';
 import { OtlpHttpExporter } from './otlp-http/exporter.js';
@@ -53,11 +54,7 @@ export interface ExporterEntry {
   create(context: ExporterContext): Exporter | undefined;
 }
 
-/** What every exporter takes besides its settings. */
-interface CommonDeps {
-  readonly log: Logger;
-  readonly extraHeaders?: () => Readonly<Record<string, string>>;
-}
+type CommonDeps = ExporterDeps & { readonly log: Logger };
 
 type Destination = Exclude<keyof ExporterSettings, 'buffer'>;
 

@@ -29,9 +29,10 @@ import type { OtlpPayload } from '../../contracts/payload.js';
 import { decodeRequest } from '../../otlp/proto.js';
 import type { Signal } from '../../otlp/types.js';
 import { createLogger, type Logger } from '../../self-telemetry/log.js';
+import type { OneBackendDeps } from '../deps.js';
 import { SerialFlush } from '../serial-flush.js';
 import { BULK_STATUS } from '../transport/classify.js';
-import { BackendHealth, backoffDelay, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
+import { BackendHealth, backoffDelay, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
 import { userAgent } from '../transport/send.js';
 import type { OpenSearchOptions } from './config.js';
 import { type Document, indexName, logDocuments, spanDocuments } from './documents.js';
@@ -49,14 +50,9 @@ export interface OpenSearchCounters {
   requestsRetried: number;
 }
 
-export interface OpenSearchDeps {
-  /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
-  readonly extraHeaders?: () => Readonly<Record<string, string>>;
-  /** The extension's logger; the exporter writes through its child `opensearch`. */
-  readonly log?: Logger;
+export interface OpenSearchDeps extends OneBackendDeps {
+  /** Where AWS credentials are read from (the process environment by default). */
   readonly env?: NodeJS.ProcessEnv;
-  readonly initialBackoffMs?: number;
-  readonly maxBackoffMs?: number;
 }
 
 interface QueuedDocument {
@@ -109,12 +105,8 @@ export class OpenSearchExporter implements Exporter {
   private readonly signer: RequestSigner | undefined;
   private readonly log: Logger;
   private readonly backoff: RetryPolicy;
-  private readonly health = new BackendHealth();
-  private readonly rounds = new SerialFlush(
-    this.health,
-    (deadlineMs, final) => this.sendQueued(deadlineMs, final),
-    () => this.queue.length > 0,
-  );
+  private readonly health: BackendHealth;
+  private readonly rounds: SerialFlush;
   private readonly counters: OpenSearchCounters = {
     documentsReceived: 0,
     documentsSent: 0,
@@ -134,7 +126,13 @@ export class OpenSearchExporter implements Exporter {
     // The base as a string: LLRT's URL takes no URL object as base.
     this.bulkUrl = new URL(`${options.endpoint.pathname.replace(/\/+$/, '')}/_bulk`, options.endpoint.href);
     this.log = (deps.log ?? createLogger()).child(this.name);
-    this.backoff = { initialMs: deps.initialBackoffMs ?? 100, maxMs: deps.maxBackoffMs ?? 5_000 };
+    this.backoff = { ...DEFAULT_RETRY, ...deps.retry };
+    this.health = deps.health ?? new BackendHealth();
+    this.rounds = new SerialFlush(
+      this.health,
+      (deadlineMs, final) => this.sendQueued(deadlineMs, final),
+      () => this.queue.length > 0,
+    );
     this.extraHeaders = deps.extraHeaders ?? (() => ({}));
     if (options.auth.kind === 'sigv4') {
       const env = deps.env ?? process.env;

@@ -23,19 +23,16 @@ import { protobufToJson, responseToJson } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
 import { type BufferBounds, type Queued, SignalBuffer } from '../../queue/signal-buffer.js';
 import type { Logger } from '../../self-telemetry/log.js';
+import type { ExporterDeps } from '../deps.js';
 import { describeError } from '../http.js';
 import { SerialFlush } from '../serial-flush.js';
 import { OTLP_STATUS } from '../transport/classify.js';
 import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
 import type { OtlpExporterConfig } from './config.js';
 
-export interface OtlpHttpDeps {
-  /** The extension's logger; the exporter writes through its child `otlp`. */
+export interface OtlpHttpDeps extends ExporterDeps {
   readonly log: Logger;
   readonly bounds: BufferBounds;
-  readonly backoff?: RetryPolicy;
-  /** Extra headers resolved at start (e.g. from a secret); read at every request. */
-  readonly extraHeaders?: () => Readonly<Record<string, string>>;
   readonly userAgent?: string;
   readonly now?: () => number;
 }
@@ -81,7 +78,7 @@ export class OtlpHttpExporter implements Exporter {
     private readonly deps: OtlpHttpDeps,
   ) {
     this.log = deps.log.child(this.name);
-    this.backoff = deps.backoff ?? DEFAULT_RETRY;
+    this.backoff = { ...DEFAULT_RETRY, ...deps.retry };
     this.now = deps.now ?? Date.now;
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const url = config.urls[signal];

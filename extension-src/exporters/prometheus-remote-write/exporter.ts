@@ -25,8 +25,8 @@
  * and in label bytes; beyond either bound the least recently written are
  * forgotten (and counted): they end with the lookback instead.
  *
- * This module owns the translator, the counters and the order of things; the
- * queue (./series-queue.ts), the memory of written series (./stale-series.ts),
+ * This module owns the counters and the order of things; the translation
+ * (../metrics-payload.ts), the queue (./series-queue.ts), the memory of written series (./stale-series.ts),
  * the cutting of requests (./requests.ts) and the sending (./sender.ts) are
  * each their own.
  */
@@ -36,8 +36,8 @@ import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import { createLogger, type Logger } from '../../self-telemetry/log.js';
 import type { SeriesSample } from '../../translate/series.js';
-import { PrometheusTranslator } from '../../translate/translator.js';
-import { translatePayload } from '../metrics-payload.js';
+import type { OneBackendDeps } from '../deps.js';
+import { MetricsIntake } from '../metrics-payload.js';
 import { SerialFlush } from '../serial-flush.js';
 import { retryingOn } from '../transport/classify.js';
 import { BackendHealth, DEFAULT_RETRY, type RetryPolicy } from '../transport/retrying.js';
@@ -80,16 +80,9 @@ export interface RemoteWriteCounters {
   labelValuesShortened: number;
 }
 
-export interface RemoteWriteDeps {
-  /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
-  readonly extraHeaders?: () => Readonly<Record<string, string>>;
-  /** The extension's logger; the exporter writes through its child `remote-write`. */
-  readonly log?: Logger;
+export interface RemoteWriteDeps extends OneBackendDeps {
   /** Where AWS credentials are read from (the process environment by default). */
   readonly env?: NodeJS.ProcessEnv;
-  readonly retry?: Partial<RetryPolicy>;
-  /** Cool-down after failed flushes (so a dead backend does not cost every invocation its whole deadline). */
-  readonly health?: BackendHealth;
 }
 
 /**
@@ -110,7 +103,7 @@ const ISOLATION_REQUESTS = 64;
 export class RemoteWriteExporter implements Exporter {
   readonly name = 'remote-write';
   readonly signals: readonly Signal[] = ['metrics'];
-  readonly translator: PrometheusTranslator;
+  private readonly intake: MetricsIntake;
   private readonly queue: SeriesQueue;
   private readonly written: StaleSeriesMemory;
   /** Points handed to the flush under way and not yet delivered, rejected or put back. */
@@ -130,8 +123,7 @@ export class RemoteWriteExporter implements Exporter {
   private readonly retry: RetryPolicy;
   private readonly health: BackendHealth;
   private readonly rounds: SerialFlush;
-  private readonly counters: RemoteWriteCounters = {
-    pointsReceived: 0,
+  private readonly counters: Omit<RemoteWriteCounters, 'pointsReceived'> = {
     samplesQueued: 0,
     samplesSent: 0,
     samplesDropped: {},
@@ -147,9 +139,8 @@ export class RemoteWriteExporter implements Exporter {
     readonly options: RemoteWriteOptions,
     deps: RemoteWriteDeps = {},
   ) {
-    this.translator = new PrometheusTranslator(options.translate);
     this.log = (deps.log ?? createLogger()).child(this.name);
-    this.translator.onWarning = (message) => this.log.warn(message);
+    this.intake = new MetricsIntake(options.translate, this.log);
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
     this.queue = new SeriesQueue(options.maxQueuedSamples, options.maxQueuedBytes);
@@ -184,8 +175,7 @@ export class RemoteWriteExporter implements Exporter {
   }
 
   stats(): RemoteWriteCounters {
-    const samplesDropped = { ...this.counters.samplesDropped };
-    for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
+    const samplesDropped = this.intake.withTranslationDrops(this.counters.samplesDropped);
     let staleMarkersDropped = this.counters.staleMarkersDropped;
     const closing = this.closing || this.rounds.finalDeadlinePassed();
     if (closing) {
@@ -196,9 +186,10 @@ export class RemoteWriteExporter implements Exporter {
     }
     return {
       ...this.counters,
+      pointsReceived: this.intake.pointsReceived,
       samplesDropped,
       staleMarkersDropped,
-      labelValuesShortened: this.translator.labelValuesShortened,
+      labelValuesShortened: this.intake.translator.labelValuesShortened,
     };
   }
 
@@ -211,11 +202,7 @@ export class RemoteWriteExporter implements Exporter {
   }
 
   enqueue(payload: OtlpPayload): void {
-    if (payload.signal !== 'metrics') return;
-    this.counters.pointsReceived += payload.items;
-    const samples = translatePayload(this.translator, payload, (points, message) =>
-      this.drop('undecodable', points, message),
-    );
+    const samples = this.intake.take(payload, (points, message) => this.drop('undecodable', points, message));
     if (!samples) return;
     for (const sample of samples) this.add(sample);
     this.trim();

@@ -24,8 +24,8 @@ import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import { createLogger, type Logger } from '../../self-telemetry/log.js';
 import type { SeriesSample } from '../../translate/series.js';
-import { PrometheusTranslator } from '../../translate/translator.js';
-import { translatePayload } from '../metrics-payload.js';
+import type { OneBackendDeps } from '../deps.js';
+import { MetricsIntake } from '../metrics-payload.js';
 import { SerialFlush } from '../serial-flush.js';
 import { REMOTE_WRITE_STATUS } from '../transport/classify.js';
 import { BackendHealth, DEFAULT_RETRY, type RetryPolicy, sendWithRetry } from '../transport/retrying.js';
@@ -55,15 +55,7 @@ export interface PushgatewayCounters {
   samplesDropped: Record<string, number>;
 }
 
-export interface PushgatewayDeps {
-  /** Headers read from secrets at start (aws/secrets.ts); asked for on every request, as they arrive after start-up. */
-  readonly extraHeaders?: () => Readonly<Record<string, string>>;
-  /** The extension's logger; the exporter writes through its child `pushgateway`. */
-  readonly log?: Logger;
-  readonly retry?: Partial<RetryPolicy>;
-  /** Cool-down after failed flushes (so a dead backend does not cost every invocation its whole deadline). */
-  readonly health?: BackendHealth;
-}
+export type PushgatewayDeps = OneBackendDeps;
 
 /** One grouping key segment: `/name/value`, or `/name@base64/<base64url>` when the value needs it. */
 export function groupingSegment(name: string, value: string): string {
@@ -76,7 +68,7 @@ export function groupingSegment(name: string, value: string): string {
 export class PushgatewayExporter implements Exporter {
   readonly name = 'pushgateway';
   readonly signals: readonly Signal[] = ['metrics'];
-  readonly translator: PrometheusTranslator;
+  private readonly intake: MetricsIntake;
   private readonly groups = new Map<string, Group>();
   /** Every kept series' group, least recently updated first (a Map keeps insertion order). */
   private readonly recency = new Map<string, Group>();
@@ -88,8 +80,7 @@ export class PushgatewayExporter implements Exporter {
   private closing = false;
   private readonly health: BackendHealth;
   private readonly rounds: SerialFlush;
-  private readonly counters: PushgatewayCounters = {
-    pointsReceived: 0,
+  private readonly counters: Omit<PushgatewayCounters, 'pointsReceived'> = {
     pushes: 0,
     pushesRetried: 0,
     deletes: 0,
@@ -103,9 +94,8 @@ export class PushgatewayExporter implements Exporter {
     readonly options: PushgatewayOptions,
     deps: PushgatewayDeps = {},
   ) {
-    this.translator = new PrometheusTranslator({ ...options.translate, nativeHistograms: false });
     this.log = (deps.log ?? createLogger()).child(this.name);
-    this.translator.onWarning = (message) => this.log.warn(message);
+    this.intake = new MetricsIntake({ ...options.translate, nativeHistograms: false }, this.log);
     this.retry = { ...DEFAULT_RETRY, ...deps.retry };
     this.health = deps.health ?? new BackendHealth();
     this.extraHeaders = deps.extraHeaders ?? (() => ({}));
@@ -131,20 +121,15 @@ export class PushgatewayExporter implements Exporter {
   }
 
   stats(): PushgatewayCounters {
-    const samplesDropped = { ...this.counters.samplesDropped };
-    for (const [reason, count] of this.translator.dropped) samplesDropped[`translation_${reason}`] = count;
+    const samplesDropped = this.intake.withTranslationDrops(this.counters.samplesDropped);
     const closing = this.closing || this.rounds.finalDeadlinePassed();
     const left = closing ? this.pendingItems() : 0;
     if (left > 0) samplesDropped.shutdown = (samplesDropped.shutdown ?? 0) + left;
-    return { ...this.counters, samplesDropped };
+    return { ...this.counters, pointsReceived: this.intake.pointsReceived, samplesDropped };
   }
 
   enqueue(payload: OtlpPayload): void {
-    if (payload.signal !== 'metrics') return;
-    this.counters.pointsReceived += payload.items;
-    const samples = translatePayload(this.translator, payload, (points, message) =>
-      this.drop('undecodable', points, message),
-    );
+    const samples = this.intake.take(payload, (points, message) => this.drop('undecodable', points, message));
     if (!samples) return;
     for (const sample of samples) this.apply(sample);
     this.forgetBeyondBound();

@@ -48,8 +48,7 @@ function exporterFor(fake: OpenSearchFake, env: Record<string, string> = {}, log
   expect(warnings).toEqual([]);
   return new OpenSearchExporter(options!, {
     log: createLogger('debug', (line) => log.push(line)),
-    initialBackoffMs: 5,
-    maxBackoffMs: 20,
+    retry: { initialMs: 5, maxMs: 20 },
     env: {},
   });
 }

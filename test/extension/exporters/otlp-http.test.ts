@@ -107,7 +107,7 @@ describe('OTLP/HTTP exporter', () => {
       seen.push(Date.now());
       return attempt <= 2 ? { status: 503, headers: { 'retry-after': '0.2' } } : undefined;
     };
-    const exporter = new OtlpHttpExporter(config(sink.url), { log, bounds, backoff: FAST });
+    const exporter = new OtlpHttpExporter(config(sink.url), { log, bounds, retry: FAST });
     exporter.enqueue(spans('r', 4));
     await exporter.flush(Date.now() + 3_000);
     expect(names()).toEqual(['r 0', 'r 1', 'r 2', 'r 3']);
@@ -118,7 +118,7 @@ describe('OTLP/HTTP exporter', () => {
 
   it('keeps the batch queued when the deadline comes first, and delivers it at a later flush', async () => {
     sink.fault = () => ({ status: 429, headers: { 'retry-after': '1' } });
-    const exporter = new OtlpHttpExporter(config(sink.url), { log, bounds, backoff: FAST });
+    const exporter = new OtlpHttpExporter(config(sink.url), { log, bounds, retry: FAST });
     exporter.enqueue(spans('d', 3));
     const started = Date.now();
     await exporter.flush(Date.now() + 300);
@@ -134,7 +134,7 @@ describe('OTLP/HTTP exporter', () => {
 
   it('drops and counts a batch refused with 400, logging once per status', async () => {
     sink.fault = () => ({ status: 400 });
-    const exporter = new OtlpHttpExporter(config(sink.url), { log, bounds, backoff: FAST });
+    const exporter = new OtlpHttpExporter(config(sink.url), { log, bounds, retry: FAST });
     exporter.enqueue(spans('x', 2));
     await exporter.flush(Date.now() + 2_000);
     exporter.enqueue(spans('y', 1));
@@ -177,7 +177,7 @@ describe('OTLP/HTTP exporter', () => {
   it('gives an unreachable backend a cool-down so later flushes return at once, and counts what SHUTDOWN cannot deliver', async () => {
     const url = sink.url;
     await sink.stop();
-    const exporter = new OtlpHttpExporter(config(url), { log, bounds, backoff: FAST });
+    const exporter = new OtlpHttpExporter(config(url), { log, bounds, retry: FAST });
     exporter.enqueue(spans('u', 2));
     await exporter.flush(Date.now() + 200);
     expect(exporter.pendingItems()).toBe(2);
