@@ -1,27 +1,27 @@
 /**
- * One local Lambda execution environment: the API server, the extension and
- * runtime processes, and the lifecycle that ties them together (init, invoke,
- * freeze/thaw, timeout reset, shutdown), with Lambda's ordering rules.
+ * One local Lambda execution environment, as its users see it: `start` runs init, `invoke` runs one
+ * invocation at a time, `shutdown` ends it; between them it answers what happened (event log, output,
+ * processes). Init and invoke run here; shutdown is shutdown-phase.ts, what the phases share is
+ * lifecycle-context.ts, and the APIs are served by api-server.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { delimiter, dirname } from 'node:path';
 import { ApiServer } from './api-server.js';
 import { preciseNowMs } from './clock.js';
-import { type EnvironmentSettings, type LambdaEnvironmentOptions, settingsFrom } from './environment-options.js';
-import { EventLog, type SandboxEvent } from './events-log.js';
-import { type ExtensionChange, ExtensionsApi, type RegisteredExtension } from './extensions-api.js';
+import { type LambdaEnvironmentOptions, settingsFrom } from './environment-options.js';
+import type { EventLog, SandboxEvent } from './events-log.js';
 import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
+import { LifecycleContext } from './lifecycle-context.js';
 import { launchFor, type RuntimeLaunch } from './managed-runtimes.js';
-import { sampleGroups, sharedSampler } from './memory.js';
-import { MemoryLimit } from './memory-limit.js';
+import { sharedSampler } from './memory.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
-import { createNodeTrap, type NodeTrap } from './node-trap.js';
+import { createNodeTrap } from './node-trap.js';
 import { pathWithoutNode } from './path-without-node.js';
 import { type ReceiverPorts, receiverPorts } from './ports.js';
-import { type Failure, ProcessSupervisor, RUNTIME } from './process-supervisor.js';
-import { type Invocation, parseJson, platformErrorType, RuntimeApi } from './runtime-api.js';
+import { type Failure, type ProcessInfo, RUNTIME } from './process-supervisor.js';
+import { type Invocation, parseJson, platformErrorType } from './runtime-api.js';
 import { runtimeClientPath } from './runtime-build.js';
-import { TelemetryApi } from './telemetry-api.js';
+import { RUNTIME_SIGTERM_GRACE_MS, reset, type ShutdownResult, terminate } from './shutdown-phase.js';
 import {
   durationBetween,
   type InvokeStatus,
@@ -31,7 +31,7 @@ import {
   type TelemetryEvent,
 } from './telemetry-events.js';
 import { lambdaTraceHeader, telemetryTracing } from './tracing.js';
-import { ChangeWaiter, sleep } from './waiter.js';
+import { sleep } from './waiter.js';
 
 export interface InvokeOptions {
   /** Client context (mobile SDK), passed to the runtime as Lambda-Runtime-Client-Context. */
@@ -77,30 +77,6 @@ export interface InvokeResult {
   events: SandboxEvent[];
 }
 
-export interface ExtensionShutdown {
-  name: string;
-  /** Whether it exited by itself before the deadline. */
-  exitedInTime: boolean;
-  /** From the start of shutdown to its exit. */
-  durationMs?: number;
-  exitCode: number | null;
-  signal: string | null;
-  /** Whether it received SHUTDOWN (it registered for it). */
-  notified: boolean;
-}
-
-export interface ShutdownResult {
-  reason: string;
-  deadlineMs: number;
-  durationMs: number;
-  /** Every extension that received SHUTDOWN exited before the deadline. */
-  extensionsExitedInTime: boolean;
-  extensions: ExtensionShutdown[];
-  /** Processes that had to be killed with SIGKILL. */
-  killed: string[];
-  runtime?: { exitCode: number | null; signal: string | null; killed: boolean };
-}
-
 /** The environment's init failed: the extension's or runtime's error, with what the processes printed. */
 export class LambdaInitError extends Error {
   constructor(
@@ -114,17 +90,11 @@ export class LambdaInitError extends Error {
   }
 }
 
-type State = 'uninitialized' | 'initializing' | 'idle' | 'invoking' | 'resetting' | 'shutting-down' | 'closed';
-
-const RUNTIME_SIGTERM_GRACE_MS = 300;
-
 export class LambdaEnvironment {
   readonly log: EventLog;
   readonly functionName: string;
   readonly functionArn: string;
   readonly memorySizeMb: number;
-  /** The environment's memory cgroup, where the host gives one. */
-  private readonly memoryLimit: MemoryLimit | undefined;
   readonly timeoutMs: number;
   /** Port of the extension's OTLP/HTTP receiver (OBSERVED_RECEIVER_PORT) in this environment. */
   readonly receiverPort: number;
@@ -135,69 +105,35 @@ export class LambdaEnvironment {
 
   /** With `extensionsWithoutNode`: every run of `node` by an extension (its arguments); none is the proof. */
   nodeRunsByExtensions(): string[] {
-    return this.nodeTrap?.runs() ?? [];
+    return this.ctx.nodeTrap?.runs() ?? [];
   }
 
   /** The Node.js that runs the function (the nodeBinary option, or the sandbox's own). */
   readonly node: NodeBinary;
 
-  private readonly settings: EnvironmentSettings;
+  private readonly ctx: LifecycleContext;
   private readonly apiServer: ApiServer;
-  private readonly runtimeApi: RuntimeApi;
-  private readonly extensionsApi: ExtensionsApi;
-  private readonly telemetry: TelemetryApi;
-  private readonly waiter = new ChangeWaiter();
-  private state: State = 'uninitialized';
-  private isFrozen = false;
-  private readonly processes: ProcessSupervisor;
+  /** Invocations and shutdown run one after another, as in one Lambda environment. */
   private queue: Promise<unknown> = Promise.resolve();
-  private pendingInitDurationMs: number | undefined;
-  private peakRssBytes = 0;
-  private announced = new Set<string>();
-  private envVars: Record<string, string> = {};
   private shutdownResult: Promise<ShutdownResult> | undefined;
-  private nodeTrap: NodeTrap | undefined;
 
   private constructor(options: LambdaEnvironmentOptions, apiServer: ApiServer, receiverPorts: ReceiverPorts) {
     const settings = settingsFrom(options);
-    this.settings = settings;
     this.node = nodeBinary(options.nodeBinary);
-    this.log = new EventLog(options.maxLogEntries);
+    this.ctx = new LifecycleContext(settings, this.node, apiServer.address, receiverPorts);
+    this.log = this.ctx.log;
     this.functionName = settings.functionName;
     this.memorySizeMb = settings.memorySizeMb;
-    this.memoryLimit = options.memoryLimit === false ? undefined : MemoryLimit.create(this.memorySizeMb * 1024 * 1024);
     this.timeoutMs = settings.timeoutMs;
     this.functionArn = settings.functionArn;
     this.apiServer = apiServer;
     this.runtimeApiAddress = apiServer.address;
     ({ http: this.receiverPort, grpc: this.receiverGrpcPort } = receiverPorts);
-    this.runtimeApi = new RuntimeApi(this.log, () => this.waiter.notify());
-    this.extensionsApi = new ExtensionsApi(
-      this.log,
-      {
-        functionName: this.functionName,
-        functionVersion: settings.functionVersion,
-        handler: settings.handler,
-        accountId: settings.accountId,
-      },
-      (name) => this.processes.isExtension(name),
-      (ext, change) => this.onExtensionChange(ext, change),
-    );
-    this.telemetry = new TelemetryApi(this.log);
-    this.processes = new ProcessSupervisor({
-      log: this.log,
-      telemetry: this.telemetry,
-      memoryLimit: this.memoryLimit,
-      onOutput: options.onOutput,
-      extension: (name) => this.extensionsApi.byName(name),
-      exitsExpected: () => this.state === 'resetting' || this.state === 'shutting-down' || this.state === 'closed',
-      onExit: () => this.waiter.notify(),
-    });
     apiServer.serve({
-      log: this.log,
-      runtimeApi: this.runtimeApi,
-      extensionsApi: this.extensionsApi,
-      telemetry: this.telemetry,
+      log: this.ctx.log,
+      runtimeApi: this.ctx.runtimeApi,
+      extensionsApi: this.ctx.extensionsApi,
+      telemetry: this.ctx.telemetry,
       telemetrySupported: settings.telemetryApi !== false,
     });
   }
@@ -228,12 +164,12 @@ export class LambdaEnvironment {
 
   /** Whether the environment's processes are stopped (SIGSTOP) between invocations. */
   get frozen(): boolean {
-    return this.isFrozen;
+    return this.ctx.frozen;
   }
 
   /** The function's environment variables of the current (or last) init. */
   get functionEnv(): Record<string, string> {
-    return { ...this.envVars };
+    return { ...this.ctx.functionEnv };
   }
 
   /** Telemetry events generated so far (optionally of one type), in order. */
@@ -251,25 +187,25 @@ export class LambdaEnvironment {
 
   /** Everything a process printed (all generations), by name: `runtime` or the extension's file name. */
   stdout(name = RUNTIME): string {
-    return this.processes.stdout(name);
+    return this.ctx.processes.stdout(name);
   }
 
   stderr(name = RUNTIME): string {
-    return this.processes.stderr(name);
+    return this.ctx.processes.stderr(name);
   }
 
   output(): Record<string, { stdout: string; stderr: string }> {
-    return this.processes.output();
+    return this.ctx.processes.output();
   }
 
   /** The live processes of the current generation. */
-  get processInfo(): { name: string; kind: string; pid: number | undefined; running: boolean }[] {
-    return this.processes.info();
+  get processInfo(): ProcessInfo[] {
+    return this.ctx.processes.info();
   }
 
   /** Registered extensions of the current generation. */
   get extensions(): { name: string; events: string[]; external: boolean; state: string }[] {
-    return this.extensionsApi.all.map((e) => ({
+    return this.ctx.extensionsApi.all.map((e) => ({
       name: e.name,
       events: e.events,
       external: e.external,
@@ -290,7 +226,7 @@ export class LambdaEnvironment {
   shutdown(options: { reason?: string } = {}): Promise<ShutdownResult> {
     // A second call (a test's cleanup after the test shut down itself) gets the first result.
     this.shutdownResult ??= this.enqueue(async () => {
-      const result = await this.terminate(options.reason ?? 'spindown');
+      const result = await terminate(this.ctx, options.reason ?? 'spindown');
       await this.close();
       return result;
     });
@@ -299,51 +235,31 @@ export class LambdaEnvironment {
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
-      if (this.state === 'closed') throw new Error('the environment is shut down');
+      if (this.ctx.state === 'closed') throw new Error('the environment is shut down');
       return task();
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  // ---- processes ------------------------------------------------------------
-
-  /** SIGSTOP of every process group; resolves once the kernel shows them stopped (bounded wait). */
-  private async freeze(): Promise<void> {
-    this.telemetry.pause();
-    await this.processes.freeze();
-    this.isFrozen = true;
-    this.log.add('freeze');
-  }
-
-  private thaw(): void {
-    if (!this.isFrozen) return;
-    this.processes.thaw();
-    this.isFrozen = false;
-    this.telemetry.resume();
-    this.log.add('thaw');
-  }
-
-  private onExtensionChange(ext: RegisteredExtension, change: ExtensionChange): void {
-    if (change === 'ready' && !this.announced.has(ext.name)) {
-      this.announced.add(ext.name);
-      this.telemetry.publish(platform.extension(Date.now(), ext.name, ext.events), 'platform');
-    }
-    this.waiter.notify();
+  private async close(): Promise<void> {
+    this.ctx.state = 'closed';
+    await this.apiServer.close();
+    await this.ctx.memoryLimit?.remove();
   }
 
   // ---- init -----------------------------------------------------------------
 
   private async init(): Promise<Failure | undefined> {
-    const options = this.settings;
-    this.state = 'initializing';
-    this.processes.clearCrash();
-    this.announced.clear();
+    const options = this.ctx.settings;
+    this.ctx.state = 'initializing';
+    this.ctx.processes.clearCrash();
+    this.ctx.forgetAnnouncedExtensions();
     const startMs = preciseNowMs();
     const deadline = startMs + options.initTimeoutMs;
     this.log.add('init.start');
-    this.telemetry.beginInit();
-    this.extensionsApi.registrationOpen = true;
+    this.ctx.telemetry.beginInit();
+    this.ctx.extensionsApi.registrationOpen = true;
 
     const userEnv = { ...(options.env ?? {}) };
     if (options.logFormat) userEnv.AWS_LAMBDA_LOG_FORMAT = options.logFormat;
@@ -353,7 +269,7 @@ export class LambdaEnvironment {
     const clientPath = managed ? undefined : await runtimeClientPath();
     const nodeMajor = this.node.major;
     const version = options.functionVersion;
-    this.envVars = functionEnv({
+    this.ctx.functionEnv = functionEnv({
       functionName: this.functionName,
       functionVersion: version,
       memorySizeMb: this.memorySizeMb,
@@ -373,7 +289,7 @@ export class LambdaEnvironment {
       defaultReceiverPorts: options.receiverPorts === 'default',
       userEnv,
     });
-    this.telemetry.publish(
+    this.ctx.telemetry.publish(
       platform.initStart(startMs, {
         functionName: this.functionName,
         functionVersion: version,
@@ -389,38 +305,41 @@ export class LambdaEnvironment {
     const fail = async (f: Failure, status: 'error' | 'failure' | 'timeout', runtimeDone = true): Promise<Failure> => {
       const now = preciseNowMs();
       if (runtimeDone)
-        this.telemetry.publish(
+        this.ctx.telemetry.publish(
           platform.initRuntimeDone(now, status === 'timeout' ? 'failure' : status, f.errorType),
           'platform',
         );
-      this.telemetry.publish(platform.initReport(now, durationBetween(startMs, now), status, f.errorType), 'platform');
+      this.ctx.telemetry.publish(
+        platform.initReport(now, durationBetween(startMs, now), status, f.errorType),
+        'platform',
+      );
       this.log.add('init.error', { data: { ...f } });
-      await this.reset('failure');
+      await reset(this.ctx, 'failure');
       return f;
     };
 
     // Extensions first: each must register before the runtime starts.
     const executables = findExtensions(options.layers);
-    const extEnv = extensionEnv(this.envVars);
+    const extEnv = extensionEnv(this.ctx.functionEnv);
     if (options.extensionsWithoutNode) {
-      this.nodeTrap ??= createNodeTrap();
-      extEnv.PATH = [this.nodeTrap.dir, pathWithoutNode(extEnv.PATH ?? '')].join(delimiter);
+      this.ctx.nodeTrap ??= createNodeTrap();
+      extEnv.PATH = [this.ctx.nodeTrap.dir, pathWithoutNode(extEnv.PATH ?? '')].join(delimiter);
     }
-    for (const exe of executables) this.processes.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
+    for (const exe of executables) this.ctx.processes.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
     const extensionFailure = (): Failure | undefined => {
-      if (this.processes.crash) return this.processes.crash;
-      const ext = this.extensionsApi.all.find((e) => e.initError);
+      if (this.ctx.processes.crash) return this.ctx.processes.crash;
+      const ext = this.ctx.extensionsApi.all.find((e) => e.initError);
       return ext
         ? { errorType: ext.initError!, errorMessage: `Extension ${ext.name} reported an init error` }
         : undefined;
     };
-    const registered = await this.waiter.until(
-      () => !!extensionFailure() || executables.every((e) => this.extensionsApi.byName(e.name)),
+    const registered = await this.ctx.waiter.until(
+      () => !!extensionFailure() || executables.every((e) => this.ctx.extensionsApi.byName(e.name)),
       deadline,
     );
     if (extensionFailure()) return fail(extensionFailure()!, 'error', false);
     if (!registered) {
-      const missing = executables.filter((e) => !this.extensionsApi.byName(e.name)).map((e) => e.name);
+      const missing = executables.filter((e) => !this.ctx.extensionsApi.byName(e.name)).map((e) => e.name);
       return fail(
         { errorType: 'Sandbox.Timeout', errorMessage: `Extensions did not register in time: ${missing.join(', ')}` },
         'timeout',
@@ -431,52 +350,55 @@ export class LambdaEnvironment {
     // Then the runtime, through the exec wrapper when one is configured.
     let command = options.runtimeCommand ??
       managed?.command ?? [this.node.path, '--expose-gc', '--max-http-header-size=81920', clientPath!];
-    const wrapper = this.envVars.AWS_LAMBDA_EXEC_WRAPPER;
+    const wrapper = this.ctx.functionEnv.AWS_LAMBDA_EXEC_WRAPPER;
     if (wrapper) command = [wrapper, ...command];
-    this.processes.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.envVars, options.codeDir);
-    await this.waiter.until(
-      () => this.runtimeApi.initialized || !!this.runtimeApi.initError || !!extensionFailure(),
+    this.ctx.processes.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.ctx.functionEnv, options.codeDir);
+    await this.ctx.waiter.until(
+      () => this.ctx.runtimeApi.initialized || !!this.ctx.runtimeApi.initError || !!extensionFailure(),
       deadline,
     );
-    if (this.runtimeApi.initError) {
+    if (this.ctx.runtimeApi.initError) {
       // The runtime exits by itself after reporting (aws-lambda-ric with status 129): give it that moment
       // before the reset kills what is left.
-      const runtime = this.processes.get(RUNTIME);
+      const runtime = this.ctx.processes.get(RUNTIME);
       if (runtime?.running) await Promise.race([runtime.exited, sleep(RUNTIME_SIGTERM_GRACE_MS)]);
-      const { errorType, body } = this.runtimeApi.initError;
+      const { errorType, body } = this.ctx.runtimeApi.initError;
       const parsed = parseJson(Buffer.from(body)) as { errorMessage?: string } | string;
       const message = typeof parsed === 'object' && parsed?.errorMessage ? parsed.errorMessage : String(body);
       return fail({ errorType, errorMessage: message }, 'error');
     }
-    const runtimeGone = this.processes.get(RUNTIME)?.exitInfo !== undefined;
-    if (runtimeGone && this.processes.crash) return fail(this.processes.crash, 'failure');
+    const runtimeGone = this.ctx.processes.get(RUNTIME)?.exitInfo !== undefined;
+    if (runtimeGone && this.ctx.processes.crash) return fail(this.ctx.processes.crash, 'failure');
     if (extensionFailure()) return fail(extensionFailure()!, 'error');
-    if (!this.runtimeApi.initialized) {
+    if (!this.ctx.runtimeApi.initialized) {
       return fail({ errorType: 'Sandbox.Timeout', errorMessage: 'The runtime did not finish init in time' }, 'timeout');
     }
-    this.telemetry.publish(platform.initRuntimeDone(Date.now(), 'success'), 'platform');
+    this.ctx.telemetry.publish(platform.initRuntimeDone(Date.now(), 'success'), 'platform');
 
     // Init completes when every extension waits in /next too.
-    const ready = await this.waiter.until(() => !!extensionFailure() || this.extensionsApi.allReady(), deadline);
+    const ready = await this.ctx.waiter.until(
+      () => !!extensionFailure() || this.ctx.extensionsApi.allReady(),
+      deadline,
+    );
     if (extensionFailure()) return fail(extensionFailure()!, 'error', false);
     if (!ready) {
-      const busy = this.extensionsApi.all.filter((e) => e.state !== 'ready').map((e) => e.name);
+      const busy = this.ctx.extensionsApi.all.filter((e) => e.state !== 'ready').map((e) => e.name);
       return fail(
         { errorType: 'Sandbox.Timeout', errorMessage: `Extensions did not call /next in time: ${busy.join(', ')}` },
         'timeout',
         false,
       );
     }
-    this.extensionsApi.registrationOpen = false;
+    this.ctx.extensionsApi.registrationOpen = false;
     const endMs = preciseNowMs();
     const durationMs = durationBetween(startMs, endMs);
-    this.telemetry.publish(platform.initReport(endMs, durationMs, 'success'), 'platform');
-    this.telemetry.endInit();
-    this.pendingInitDurationMs = durationMs;
-    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.processes.groupIds()));
-    this.state = 'idle';
+    this.ctx.telemetry.publish(platform.initReport(endMs, durationMs, 'success'), 'platform');
+    this.ctx.telemetry.endInit();
+    this.ctx.pendingInitDurationMs = durationMs;
+    this.ctx.sampleMemory();
+    this.ctx.state = 'idle';
     this.log.add('init.done', { data: { durationMs } });
-    await this.freeze();
+    await this.ctx.freeze();
     return undefined;
   }
 
@@ -484,9 +406,9 @@ export class LambdaEnvironment {
 
   private async runInvocation(payload: unknown, options: InvokeOptions): Promise<InvokeResult> {
     const fromSeq = this.log.cursor;
-    if (this.state === 'idle' && this.processes.crash) await this.reset('failure');
+    if (this.ctx.state === 'idle' && this.ctx.processes.crash) await reset(this.ctx, 'failure');
     let coldStart = false;
-    if (this.state === 'uninitialized') {
+    if (this.ctx.state === 'uninitialized') {
       coldStart = true;
       const failure = await this.init();
       if (failure) {
@@ -502,9 +424,9 @@ export class LambdaEnvironment {
         };
       }
     }
-    coldStart = this.pendingInitDurationMs !== undefined;
-    this.thaw();
-    this.state = 'invoking';
+    coldStart = this.ctx.pendingInitDurationMs !== undefined;
+    this.ctx.thaw();
+    this.ctx.state = 'invoking';
 
     const requestId = randomUUID();
     const startMs = preciseNowMs();
@@ -512,21 +434,22 @@ export class LambdaEnvironment {
     // timed-out invocation lasts at least its timeout.
     const deadlineMs = Math.ceil(startMs + this.timeoutMs);
     const traceId =
-      this.settings.traceHeader === 'none'
+      this.ctx.settings.traceHeader === 'none'
         ? undefined
-        : (options.traceId ?? lambdaTraceHeader(this.settings.tracing ?? 'PassThrough', options.incomingTraceHeader));
+        : (options.traceId ??
+          lambdaTraceHeader(this.ctx.settings.tracing ?? 'PassThrough', options.incomingTraceHeader));
     const tracing = traceId === undefined ? undefined : telemetryTracing(traceId);
-    this.processes.requestId = requestId;
+    this.ctx.processes.requestId = requestId;
     this.log.add('invoke.start', { requestId, data: { deadlineMs } });
-    this.telemetry.publish(
-      platform.start(startMs, requestId, this.settings.functionVersion, tracing),
+    this.ctx.telemetry.publish(
+      platform.start(startMs, requestId, this.ctx.settings.functionVersion, tracing),
       'platform',
       requestId,
     );
     const unwatch = sharedSampler.watch(
-      () => this.processes.groupIds(),
+      () => this.ctx.processes.groupIds(),
       (bytes) => {
-        this.peakRssBytes = Math.max(this.peakRssBytes, bytes);
+        this.ctx.peakRssBytes = Math.max(this.ctx.peakRssBytes, bytes);
       },
     );
 
@@ -545,27 +468,28 @@ export class LambdaEnvironment {
       clientContext,
       cognitoIdentity: options.cognitoIdentity ? JSON.stringify(options.cognitoIdentity) : undefined,
     };
-    this.extensionsApi.dispatch({
+    this.ctx.extensionsApi.dispatch({
       eventType: 'INVOKE',
       deadlineMs,
       requestId,
       invokedFunctionArn: this.functionArn,
       ...(traceId === undefined ? {} : { tracing: { type: 'X-Amzn-Trace-Id', value: traceId } }),
     });
-    this.runtimeApi.deliver(inv);
+    this.ctx.runtimeApi.deliver(inv);
 
     // The runtime answers, then asks for the next event.
-    await this.waiter.until(() => !!inv.outcome || !!this.processes.crash, deadlineMs);
-    if (inv.outcome) await this.waiter.until(() => this.runtimeApi.ready || !!this.processes.crash, deadlineMs);
+    await this.ctx.waiter.until(() => !!inv.outcome || !!this.ctx.processes.crash, deadlineMs);
+    if (inv.outcome)
+      await this.ctx.waiter.until(() => this.ctx.runtimeApi.ready || !!this.ctx.processes.crash, deadlineMs);
     let status: InvokeStatus;
     let errorType: string | undefined;
     // A runtime that answered and then exited (an uncaught exception after the response, say)
     // keeps its answer; the environment is reset afterwards all the same.
-    const exitedAfterAnswer = !!inv.outcome && this.processes.crash?.errorType === 'Runtime.ExitError';
-    if (this.processes.crash && !exitedAfterAnswer) {
+    const exitedAfterAnswer = !!inv.outcome && this.ctx.processes.crash?.errorType === 'Runtime.ExitError';
+    if (this.ctx.processes.crash && !exitedAfterAnswer) {
       status = 'failure';
-      errorType = this.processes.crash.errorType;
-    } else if (!inv.outcome || (!this.runtimeApi.ready && !exitedAfterAnswer)) {
+      errorType = this.ctx.processes.crash.errorType;
+    } else if (!inv.outcome || (!this.ctx.runtimeApi.ready && !exitedAfterAnswer)) {
       status = 'timeout';
       errorType = 'Sandbox.Timedout';
     } else if (inv.outcome.kind === 'error') {
@@ -581,7 +505,7 @@ export class LambdaEnvironment {
       spans.push(span('responseLatency', runtimeStartMs, inv.responseStartMs));
       spans.push(span('responseDuration', inv.responseStartMs, inv.responseEndMs));
     }
-    this.telemetry.publish(
+    this.ctx.telemetry.publish(
       platform.runtimeDone(runtimeDoneMs, {
         requestId,
         status,
@@ -599,24 +523,27 @@ export class LambdaEnvironment {
     const reportSpans: PhaseSpan[] = [];
     if ((status === 'success' || status === 'error') && !exitedAfterAnswer) {
       const extStart = preciseNowMs();
-      const ready = await this.waiter.until(() => this.extensionsApi.allReady() || !!this.processes.crash, deadlineMs);
-      if (this.processes.crash) {
+      const ready = await this.ctx.waiter.until(
+        () => this.ctx.extensionsApi.allReady() || !!this.ctx.processes.crash,
+        deadlineMs,
+      );
+      if (this.ctx.processes.crash) {
         status = 'failure';
-        errorType = this.processes.crash.errorType;
+        errorType = this.ctx.processes.crash.errorType;
       } else if (!ready) {
         status = 'timeout';
         errorType = 'Sandbox.Timedout';
       }
-      if (this.extensionsApi.all.length > 0) reportSpans.push(span('extensionOverhead', extStart, preciseNowMs()));
+      if (this.ctx.extensionsApi.all.length > 0) reportSpans.push(span('extensionOverhead', extStart, preciseNowMs()));
     }
     const endMs = preciseNowMs();
-    this.peakRssBytes = Math.max(this.peakRssBytes, sampleGroups(this.processes.groupIds()));
+    this.ctx.sampleMemory();
     unwatch();
     const durationMs = durationBetween(startMs, endMs);
-    const initDurationMs = this.pendingInitDurationMs;
-    this.pendingInitDurationMs = undefined;
-    const maxMemoryUsedMB = Math.ceil(this.peakRssBytes / (1024 * 1024));
-    this.telemetry.publish(
+    const initDurationMs = this.ctx.pendingInitDurationMs;
+    this.ctx.pendingInitDurationMs = undefined;
+    const maxMemoryUsedMB = Math.ceil(this.ctx.peakRssBytes / (1024 * 1024));
+    this.ctx.telemetry.publish(
       platform.report(endMs, {
         requestId,
         status,
@@ -634,12 +561,12 @@ export class LambdaEnvironment {
 
     if (status === 'timeout' || status === 'failure' || exitedAfterAnswer) {
       if (status === 'timeout') this.log.add('timeout', { requestId, data: { timeoutMs: this.timeoutMs } });
-      await this.reset(status === 'timeout' ? 'timeout' : 'failure');
+      await reset(this.ctx, status === 'timeout' ? 'timeout' : 'failure');
     } else {
-      this.state = 'idle';
-      await this.freeze();
+      this.ctx.state = 'idle';
+      await this.ctx.freeze();
     }
-    this.processes.requestId = undefined;
+    this.ctx.processes.requestId = undefined;
     this.log.add('invoke.done', { requestId, data: { status } });
 
     const result: InvokeResult = {
@@ -669,106 +596,11 @@ export class LambdaEnvironment {
         errorMessage: `${new Date(endMs).toISOString()} ${requestId} Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`,
       };
     } else if (status === 'failure') {
-      result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: this.processes.crash?.errorMessage };
+      result.error = {
+        errorType: errorType ?? 'Runtime.Unknown',
+        errorMessage: this.ctx.processes.crash?.errorMessage,
+      };
     }
     return result;
-  }
-
-  // ---- reset and shutdown ---------------------------------------------------
-
-  /** Lambda's reset after a timeout or crash: the runtime goes, extensions get SHUTDOWN, next invoke is a cold start. */
-  private async reset(reason: string): Promise<ShutdownResult> {
-    this.log.add('reset', { data: { reason } });
-    const result = await this.terminate(reason);
-    this.state = 'uninitialized';
-    return result;
-  }
-
-  private async terminate(reason: string): Promise<ShutdownResult> {
-    const wasState = this.state;
-    this.state = wasState === 'uninitialized' || wasState === 'idle' ? 'shutting-down' : 'resetting';
-    const startMs = Date.now();
-    const external = this.extensionsApi.all.filter((e) => e.external).length > 0;
-    const deadlineMs = startMs + (this.settings.shutdownDeadlineMs ?? (external ? 2000 : 500));
-    this.log.add('shutdown.start', { data: { reason, deadlineMs } });
-    this.thaw();
-    this.telemetry.resume();
-
-    // The runtime first: SIGTERM and a short grace on a normal shutdown; SIGKILL on a reset.
-    const runtime = this.processes.get(RUNTIME);
-    let runtimeResult: ShutdownResult['runtime'];
-    if (runtime) {
-      let killed = false;
-      if (runtime.running) {
-        if (reason === 'spindown') {
-          runtime.signal('SIGTERM');
-          await Promise.race([runtime.exited, sleep(Math.min(RUNTIME_SIGTERM_GRACE_MS, deadlineMs - Date.now()))]);
-        }
-        if (runtime.running) {
-          killed = true;
-          this.log.add('process.kill', { name: RUNTIME });
-          await runtime.kill();
-        }
-      }
-      const info = await runtime.exited;
-      runtimeResult = { exitCode: info.code, signal: info.signal, killed };
-    }
-
-    // Then SHUTDOWN to the extensions registered for it; the others are stopped now.
-    this.extensionsApi.dispatch({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
-    const extensions = this.processes.extensions();
-    const notified = new Set(this.extensionsApi.all.filter((e) => e.events.includes('SHUTDOWN')).map((e) => e.name));
-    const killed: string[] = [];
-    for (const p of extensions) {
-      if (!notified.has(p.name) && p.running) {
-        killed.push(p.name);
-        this.log.add('process.kill', { name: p.name, data: { why: 'not registered for SHUTDOWN' } });
-        p.kill();
-      }
-    }
-    await Promise.race([Promise.all(extensions.map((p) => p.exited)), sleep(deadlineMs - Date.now())]);
-    const results: ExtensionShutdown[] = [];
-    for (const p of extensions) {
-      const exitedInTime = !p.running && !killed.includes(p.name);
-      if (p.running) {
-        killed.push(p.name);
-        this.log.add('process.kill', { name: p.name, data: { why: 'SHUTDOWN deadline passed' } });
-      }
-      const info = await p.kill();
-      results.push({
-        name: p.name,
-        exitedInTime,
-        durationMs: exitedInTime ? durationBetween(startMs, info.timeMs) : undefined,
-        exitCode: info.code,
-        signal: info.signal,
-        notified: notified.has(p.name),
-      });
-    }
-    if (runtimeResult?.killed) killed.unshift(RUNTIME);
-
-    // Let deliveries already on their way finish (bounded), then forget this generation.
-    await Promise.race([this.telemetry.settled(), sleep(200)]);
-    this.telemetry.closeAll();
-    this.extensionsApi.reset();
-    this.runtimeApi.reset();
-    this.processes.endGeneration();
-    this.isFrozen = false;
-    const result: ShutdownResult = {
-      reason,
-      deadlineMs: deadlineMs - startMs,
-      durationMs: durationBetween(startMs, Date.now()),
-      extensionsExitedInTime: results.filter((r) => r.notified).every((r) => r.exitedInTime),
-      extensions: results,
-      killed,
-      runtime: runtimeResult,
-    };
-    this.log.add('shutdown.done', { data: { ...result } });
-    return result;
-  }
-
-  private async close(): Promise<void> {
-    this.state = 'closed';
-    await this.apiServer.close();
-    await this.memoryLimit?.remove();
   }
 }

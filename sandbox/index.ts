@@ -8,19 +8,18 @@
  *   const s = await env.shutdown();
  */
 export {
-  type ExtensionShutdown,
   type InvokeError,
   type InvokeOptions,
   type InvokeResult,
   LambdaEnvironment,
   LambdaInitError,
-  type ShutdownResult,
 } from './environment.js';
 export type { LambdaEnvironmentOptions } from './environment-options.js';
 export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
 export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
 export type { JavaRuntime, ManagedRuntime, PythonRuntime } from './managed-runtimes.js';
 export { memoryLimitSupport } from './memory-limit.js';
+export type { ExtensionShutdown, ShutdownResult } from './shutdown-phase.js';
 export { BUFFERING } from './telemetry-api.js';
 export type { InvokeStatus, PhaseSpan, TelemetryEvent, TracingContext } from './telemetry-events.js';
 export type { TracingMode } from './tracing.js';
