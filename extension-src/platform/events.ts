@@ -220,7 +220,13 @@ const NANOS_PER_MS = Long.fromNumber(1_000_000);
 /** Exact unix nanoseconds for a (fractional) millisecond time. */
 export function msToNanos(ms: number): Long {
   const whole = Math.floor(ms);
-  return Long.fromNumber(whole)
-    .multiply(NANOS_PER_MS)
-    .add(Math.round((ms - whole) * 1_000_000));
+  const sub = Math.round((ms - whole) * 1_000_000);
+  // Exact in doubles for any time before the year 2255: the low word times 10^6 stays below 2^53, the high word
+  // times 10^6 (plus the carry) below 2^31. Long's 64-bit multiply costs ~25x more on LLRT's interpreter.
+  if (whole >= 0 && whole < 9e12) {
+    const low = (whole % 2 ** 32) * 1_000_000 + sub;
+    const high = Math.floor(whole / 2 ** 32) * 1_000_000 + Math.floor(low / 2 ** 32);
+    return Long.fromBits((low % 2 ** 32) >>> 0, high >>> 0, false);
+  }
+  return Long.fromNumber(whole).multiply(NANOS_PER_MS).add(sub);
 }

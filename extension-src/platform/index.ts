@@ -38,7 +38,6 @@
  * emit, so an account id learned later is used from then on).
  */
 import type { OtlpPayload } from '../contracts/payload.js';
-import { encodeRequest } from '../otlp/proto.js';
 import type { FunctionTrace } from '../otlp/trace-context.js';
 import type { InstrumentationScope, KeyValue, LogRecord, Span } from '../otlp/types.js';
 import {
@@ -49,6 +48,7 @@ import {
   type MissingEvents,
   TelemetryAccumulator,
 } from './accumulator.js';
+import { encodeLogs, encodeMetrics, encodeTraces } from './encode.js';
 import { readEvent } from './events.js';
 import { logRecordFromEvent } from './logs.js';
 import { PlatformMetrics } from './metrics.js';
@@ -267,7 +267,7 @@ export class PlatformTelemetry {
     if (this.signals.metrics && (this.metrics.dirty || options.final)) {
       this.metrics.dirty = false;
       const metrics = this.metrics.toMetrics(now);
-      const bytes = encodeRequest('metrics', {
+      const bytes = encodeMetrics({
         resourceMetrics: [
           { resource: { attributes: this.options.resource() }, scopeMetrics: [{ scope: PLATFORM_SCOPE, metrics }] },
         ],
@@ -431,7 +431,7 @@ export class PlatformTelemetry {
   private emitSpans(spans: Span[]): void {
     if (spans.length === 0) return;
     this.counts.spans += spans.length;
-    const bytes = encodeRequest('traces', {
+    const bytes = encodeTraces({
       resourceSpans: [
         { resource: { attributes: this.options.resource() }, scopeSpans: [{ scope: PLATFORM_SCOPE, spans }] },
       ],
@@ -442,7 +442,7 @@ export class PlatformTelemetry {
   private emitLogs(logRecords: LogRecord[]): void {
     if (logRecords.length === 0) return;
     this.counts.logRecords += logRecords.length;
-    const bytes = encodeRequest('logs', {
+    const bytes = encodeLogs({
       resourceLogs: [
         { resource: { attributes: this.options.resource() }, scopeLogs: [{ scope: PLATFORM_SCOPE, logRecords }] },
       ],
