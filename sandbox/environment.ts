@@ -1,27 +1,22 @@
 /**
  * One local Lambda execution environment, as its users see it: `start` runs init, `invoke` runs one
  * invocation at a time, `shutdown` ends it; between them it answers what happened (event log, output,
- * processes). Init and invoke run here; shutdown is shutdown-phase.ts, what the phases share is
+ * processes). Invoke runs here; init is init-phase.ts, shutdown shutdown-phase.ts, what the phases share
  * lifecycle-context.ts, and the APIs are served by api-server.ts.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { delimiter, dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { ApiServer } from './api-server.js';
 import { preciseNowMs } from './clock.js';
 import { type LambdaEnvironmentOptions, settingsFrom } from './environment-options.js';
 import type { EventLog, SandboxEvent } from './events-log.js';
-import { extensionEnv, findExtensions, functionEnv, logStreamName } from './lambda-env.js';
+import { initialize, LambdaInitError } from './init-phase.js';
 import { LifecycleContext } from './lifecycle-context.js';
-import { launchFor, type RuntimeLaunch } from './managed-runtimes.js';
 import { sharedSampler } from './memory.js';
 import { type NodeBinary, nodeBinary } from './node-binary.js';
-import { createNodeTrap } from './node-trap.js';
-import { pathWithoutNode } from './path-without-node.js';
 import { type ReceiverPorts, receiverPorts } from './ports.js';
-import { type Failure, type ProcessInfo, RUNTIME } from './process-supervisor.js';
+import { type ProcessInfo, RUNTIME } from './process-supervisor.js';
 import { type Invocation, parseJson, platformErrorType } from './runtime-api.js';
-import { runtimeClientPath } from './runtime-build.js';
-import { RUNTIME_SIGTERM_GRACE_MS, reset, type ShutdownResult, terminate } from './shutdown-phase.js';
+import { reset, type ShutdownResult, terminate } from './shutdown-phase.js';
 import {
   durationBetween,
   type InvokeStatus,
@@ -31,7 +26,6 @@ import {
   type TelemetryEvent,
 } from './telemetry-events.js';
 import { lambdaTraceHeader, telemetryTracing } from './tracing.js';
-import { sleep } from './waiter.js';
 
 export interface InvokeOptions {
   /** Client context (mobile SDK), passed to the runtime as Lambda-Runtime-Client-Context. */
@@ -75,19 +69,6 @@ export interface InvokeResult {
   maxMemoryUsedMB: number;
   /** The event log entries of this invocation (init, if it ran, through freeze or reset). */
   events: SandboxEvent[];
-}
-
-/** The environment's init failed: the extension's or runtime's error, with what the processes printed. */
-export class LambdaInitError extends Error {
-  constructor(
-    readonly errorType: string,
-    message: string,
-    readonly output: Record<string, { stdout: string; stderr: string }>,
-    readonly events: SandboxEvent[],
-  ) {
-    super(`${errorType}: ${message}`);
-    this.name = 'LambdaInitError';
-  }
 }
 
 export class LambdaEnvironment {
@@ -148,7 +129,7 @@ export class LambdaEnvironment {
     const apiServer = await ApiServer.listen();
     const ports = await receiverPorts(options.env ?? {}, options.receiverPorts ?? 'free');
     const env = new LambdaEnvironment(options, apiServer, ports);
-    const failure = await env.enqueue(() => env.init());
+    const failure = await env.enqueue(() => initialize(env.ctx));
     if (failure) {
       const error = new LambdaInitError(failure.errorType, failure.errorMessage, env.output(), [...env.log.entries]);
       await env.close();
@@ -248,160 +229,6 @@ export class LambdaEnvironment {
     await this.ctx.memoryLimit?.remove();
   }
 
-  // ---- init -----------------------------------------------------------------
-
-  private async init(): Promise<Failure | undefined> {
-    const options = this.ctx.settings;
-    this.ctx.state = 'initializing';
-    this.ctx.processes.clearCrash();
-    this.ctx.forgetAnnouncedExtensions();
-    const startMs = preciseNowMs();
-    const deadline = startMs + options.initTimeoutMs;
-    this.log.add('init.start');
-    this.ctx.telemetry.beginInit();
-    this.ctx.extensionsApi.registrationOpen = true;
-
-    const userEnv = { ...(options.env ?? {}) };
-    if (options.logFormat) userEnv.AWS_LAMBDA_LOG_FORMAT = options.logFormat;
-    if (options.logLevel) userEnv.AWS_LAMBDA_LOG_LEVEL = options.logLevel;
-    const managed: RuntimeLaunch | undefined =
-      options.runtime && launchFor(options.runtime, options.layers, options.codeDir);
-    const clientPath = managed ? undefined : await runtimeClientPath();
-    const nodeMajor = this.node.major;
-    const version = options.functionVersion;
-    this.ctx.functionEnv = functionEnv({
-      functionName: this.functionName,
-      functionVersion: version,
-      memorySizeMb: this.memorySizeMb,
-      region: options.region,
-      handler: options.handler,
-      codeDir: options.codeDir,
-      layers: options.layers,
-      runtimeApi: this.runtimeApiAddress,
-      runtimeDir: managed?.runtimeDir ?? dirname(clientPath!),
-      logGroupName: `/aws/lambda/${this.functionName}`,
-      logStreamName: logStreamName(version),
-      nodeMajor,
-      nodeDir: dirname(this.node.path),
-      managed,
-      receiverPort: this.receiverPort,
-      receiverGrpcPort: this.receiverGrpcPort,
-      defaultReceiverPorts: options.receiverPorts === 'default',
-      userEnv,
-    });
-    this.ctx.telemetry.publish(
-      platform.initStart(startMs, {
-        functionName: this.functionName,
-        functionVersion: version,
-        functionArn: this.functionArn,
-        instanceId: randomBytes(16).toString('hex'),
-        instanceMaxMemory: this.memorySizeMb * 1024 * 1024,
-        runtimeVersion: managed?.runtimeVersion ?? `nodejs:${nodeMajor}.v${this.node.minor}`,
-        runtimeVersionArn: `arn:aws:lambda:${options.region}::runtime:sandbox-${managed ? managed.runtimeVersion.replace(':', '') : `node${this.node.version}`}-${options.architecture ?? 'x86_64'}`,
-      }),
-      'platform',
-    );
-
-    const fail = async (f: Failure, status: 'error' | 'failure' | 'timeout', runtimeDone = true): Promise<Failure> => {
-      const now = preciseNowMs();
-      if (runtimeDone)
-        this.ctx.telemetry.publish(
-          platform.initRuntimeDone(now, status === 'timeout' ? 'failure' : status, f.errorType),
-          'platform',
-        );
-      this.ctx.telemetry.publish(
-        platform.initReport(now, durationBetween(startMs, now), status, f.errorType),
-        'platform',
-      );
-      this.log.add('init.error', { data: { ...f } });
-      await reset(this.ctx, 'failure');
-      return f;
-    };
-
-    // Extensions first: each must register before the runtime starts.
-    const executables = findExtensions(options.layers);
-    const extEnv = extensionEnv(this.ctx.functionEnv);
-    if (options.extensionsWithoutNode) {
-      this.ctx.nodeTrap ??= createNodeTrap();
-      extEnv.PATH = [this.ctx.nodeTrap.dir, pathWithoutNode(extEnv.PATH ?? '')].join(delimiter);
-    }
-    for (const exe of executables) this.ctx.processes.spawn(exe.name, 'extension', exe.path, [], extEnv, exe.layer);
-    const extensionFailure = (): Failure | undefined => {
-      if (this.ctx.processes.crash) return this.ctx.processes.crash;
-      const ext = this.ctx.extensionsApi.all.find((e) => e.initError);
-      return ext
-        ? { errorType: ext.initError!, errorMessage: `Extension ${ext.name} reported an init error` }
-        : undefined;
-    };
-    const registered = await this.ctx.waiter.until(
-      () => !!extensionFailure() || executables.every((e) => this.ctx.extensionsApi.byName(e.name)),
-      deadline,
-    );
-    if (extensionFailure()) return fail(extensionFailure()!, 'error', false);
-    if (!registered) {
-      const missing = executables.filter((e) => !this.ctx.extensionsApi.byName(e.name)).map((e) => e.name);
-      return fail(
-        { errorType: 'Sandbox.Timeout', errorMessage: `Extensions did not register in time: ${missing.join(', ')}` },
-        'timeout',
-        false,
-      );
-    }
-
-    // Then the runtime, through the exec wrapper when one is configured.
-    let command = options.runtimeCommand ??
-      managed?.command ?? [this.node.path, '--expose-gc', '--max-http-header-size=81920', clientPath!];
-    const wrapper = this.ctx.functionEnv.AWS_LAMBDA_EXEC_WRAPPER;
-    if (wrapper) command = [wrapper, ...command];
-    this.ctx.processes.spawn(RUNTIME, 'runtime', command[0], command.slice(1), this.ctx.functionEnv, options.codeDir);
-    await this.ctx.waiter.until(
-      () => this.ctx.runtimeApi.initialized || !!this.ctx.runtimeApi.initError || !!extensionFailure(),
-      deadline,
-    );
-    if (this.ctx.runtimeApi.initError) {
-      // The runtime exits by itself after reporting (aws-lambda-ric with status 129): give it that moment
-      // before the reset kills what is left.
-      const runtime = this.ctx.processes.get(RUNTIME);
-      if (runtime?.running) await Promise.race([runtime.exited, sleep(RUNTIME_SIGTERM_GRACE_MS)]);
-      const { errorType, body } = this.ctx.runtimeApi.initError;
-      const parsed = parseJson(Buffer.from(body)) as { errorMessage?: string } | string;
-      const message = typeof parsed === 'object' && parsed?.errorMessage ? parsed.errorMessage : String(body);
-      return fail({ errorType, errorMessage: message }, 'error');
-    }
-    const runtimeGone = this.ctx.processes.get(RUNTIME)?.exitInfo !== undefined;
-    if (runtimeGone && this.ctx.processes.crash) return fail(this.ctx.processes.crash, 'failure');
-    if (extensionFailure()) return fail(extensionFailure()!, 'error');
-    if (!this.ctx.runtimeApi.initialized) {
-      return fail({ errorType: 'Sandbox.Timeout', errorMessage: 'The runtime did not finish init in time' }, 'timeout');
-    }
-    this.ctx.telemetry.publish(platform.initRuntimeDone(Date.now(), 'success'), 'platform');
-
-    // Init completes when every extension waits in /next too.
-    const ready = await this.ctx.waiter.until(
-      () => !!extensionFailure() || this.ctx.extensionsApi.allReady(),
-      deadline,
-    );
-    if (extensionFailure()) return fail(extensionFailure()!, 'error', false);
-    if (!ready) {
-      const busy = this.ctx.extensionsApi.all.filter((e) => e.state !== 'ready').map((e) => e.name);
-      return fail(
-        { errorType: 'Sandbox.Timeout', errorMessage: `Extensions did not call /next in time: ${busy.join(', ')}` },
-        'timeout',
-        false,
-      );
-    }
-    this.ctx.extensionsApi.registrationOpen = false;
-    const endMs = preciseNowMs();
-    const durationMs = durationBetween(startMs, endMs);
-    this.ctx.telemetry.publish(platform.initReport(endMs, durationMs, 'success'), 'platform');
-    this.ctx.telemetry.endInit();
-    this.ctx.pendingInitDurationMs = durationMs;
-    this.ctx.sampleMemory();
-    this.ctx.state = 'idle';
-    this.log.add('init.done', { data: { durationMs } });
-    await this.ctx.freeze();
-    return undefined;
-  }
-
   // ---- invoke ---------------------------------------------------------------
 
   private async runInvocation(payload: unknown, options: InvokeOptions): Promise<InvokeResult> {
@@ -410,7 +237,7 @@ export class LambdaEnvironment {
     let coldStart = false;
     if (this.ctx.state === 'uninitialized') {
       coldStart = true;
-      const failure = await this.init();
+      const failure = await initialize(this.ctx);
       if (failure) {
         return {
           requestId: randomUUID(),

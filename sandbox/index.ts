@@ -12,11 +12,11 @@ export {
   type InvokeOptions,
   type InvokeResult,
   LambdaEnvironment,
-  LambdaInitError,
 } from './environment.js';
 export type { LambdaEnvironmentOptions } from './environment-options.js';
 export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
 export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
+export { LambdaInitError } from './init-phase.js';
 export type { JavaRuntime, ManagedRuntime, PythonRuntime } from './managed-runtimes.js';
 export { memoryLimitSupport } from './memory-limit.js';
 export type { ExtensionShutdown, ShutdownResult } from './shutdown-phase.js';
