@@ -168,18 +168,22 @@ describe('secret headers', () => {
     });
     afterAll(() => removeTestLayer());
 
-    it("sends the secret's headers, merged over OBSERVED_OTLP_HEADERS, on every export", async () => {
-      const sink = await new OtlpSink().start();
-      const env = await LambdaEnvironment.start({
+    /** The sample function with the extension's layer; the extension reads its secrets from the fake. */
+    function startSample(env: Record<string, string>): Promise<LambdaEnvironment> {
+      return LambdaEnvironment.start({
         handler: 'index.handler',
         codeDir: SAMPLE_FUNCTION_DIR,
         layers: [layerDir],
-        env: {
-          ...fake.env(),
-          OBSERVED_OTLP_ENDPOINT: sink.url,
-          OBSERVED_OTLP_HEADERS: 'x-api-key=from-plain-variable,x-static=s',
-          OBSERVED_OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
-        },
+        env: { ...fake.env(), ...env },
+      });
+    }
+
+    it("sends the secret's headers, merged over OBSERVED_OTLP_HEADERS, on every export", async () => {
+      const sink = await new OtlpSink().start();
+      const env = await startSample({
+        OBSERVED_OTLP_ENDPOINT: sink.url,
+        OBSERVED_OTLP_HEADERS: 'x-api-key=from-plain-variable,x-static=s',
+        OBSERVED_OTLP_HEADERS_SECRET_ARN: SECRET_ARN,
       });
       try {
         for (let i = 0; i < 3; i++) expect((await env.invoke({ spans: 2, points: 1, logs: 1 })).status).toBe('success');
@@ -217,20 +221,14 @@ describe('secret headers', () => {
       const base = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
       const search = await new OpenSearchFake().start();
       search.basicAuth = { username: 'indexer', password: 'search-pw' };
-      const env = await LambdaEnvironment.start({
-        handler: 'index.handler',
-        codeDir: SAMPLE_FUNCTION_DIR,
-        layers: [layerDir],
-        env: {
-          ...fake.env(),
-          OBSERVED_FLUSH: 'end-of-invocation',
-          OBSERVED_REMOTE_WRITE_URL: `${base}/api/v1/write`,
-          OBSERVED_REMOTE_WRITE_BEARER_TOKEN_SECRET_ARN: token,
-          OBSERVED_PUSHGATEWAY_URL: `${base}/push`,
-          OBSERVED_PUSHGATEWAY_BASIC_AUTH_SECRET_ARN: pushAuth,
-          OBSERVED_OPENSEARCH_ENDPOINT: search.url,
-          OBSERVED_OPENSEARCH_BASIC_AUTH_SECRET_ARN: searchAuth,
-        },
+      const env = await startSample({
+        OBSERVED_FLUSH: 'end-of-invocation',
+        OBSERVED_REMOTE_WRITE_URL: `${base}/api/v1/write`,
+        OBSERVED_REMOTE_WRITE_BEARER_TOKEN_SECRET_ARN: token,
+        OBSERVED_PUSHGATEWAY_URL: `${base}/push`,
+        OBSERVED_PUSHGATEWAY_BASIC_AUTH_SECRET_ARN: pushAuth,
+        OBSERVED_OPENSEARCH_ENDPOINT: search.url,
+        OBSERVED_OPENSEARCH_BASIC_AUTH_SECRET_ARN: searchAuth,
       });
       try {
         for (let i = 0; i < 2; i++) expect((await env.invoke({ spans: 1, points: 2, logs: 2 })).status).toBe('success');
@@ -256,15 +254,9 @@ describe('secret headers', () => {
 
     it('logs one line for a missing secret and still delivers', async () => {
       const sink = await new OtlpSink().start();
-      const env = await LambdaEnvironment.start({
-        handler: 'index.handler',
-        codeDir: SAMPLE_FUNCTION_DIR,
-        layers: [layerDir],
-        env: {
-          ...fake.env(),
-          OBSERVED_OTLP_ENDPOINT: sink.url,
-          OBSERVED_OTLP_HEADERS_SECRET_ARN: `${SECRET_ARN}-missing`,
-        },
+      const env = await startSample({
+        OBSERVED_OTLP_ENDPOINT: sink.url,
+        OBSERVED_OTLP_HEADERS_SECRET_ARN: `${SECRET_ARN}-missing`,
       });
       try {
         const result = await env.invoke({ spans: 2, points: 1, logs: 1 });
