@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpanKind } from '../../extension-src/otlp/types.js';
 import { PLATFORM_SCOPE } from '../../extension-src/platform/index.js';
-import { LambdaEnvironment } from '../../sandbox/index.js';
-import { WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
 import { attribute, useInstrumentedLayer } from '../instrumentation/helpers.js';
 import { requireBinary } from '../support/binaries.js';
 import { accounting, exitTotals } from '../support/extension-layer.js';
@@ -23,21 +21,14 @@ const layer = useInstrumentedLayer();
 const { backend } = layer;
 
 /** The CommonJS fixture with the exec wrapper and the extension, exporting to the backend. */
-async function startWrapped(functionName: string, env: Record<string, string> = {}) {
-  return layer.track(
-    await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: join(FUNCTIONS, 'cjs'),
-      functionName,
-      layers: [layer.layerDir()],
-      timeoutMs: 10_000,
-      env: {
-        AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME),
-        OBSERVED_OTLP_ENDPOINT: backend.url,
-        ...env,
-      },
-    }),
-  );
+function startWrapped(functionName: string, env: Record<string, string> = {}) {
+  return layer.startWrapped({
+    handler: 'index.handler',
+    codeDir: join(FUNCTIONS, 'cjs'),
+    functionName,
+    timeoutMs: 10_000,
+    env,
+  });
 }
 
 /** Runs INVOCATIONS 50 ms apart, then SHUTDOWN; returns the request ids and the extension's output. */

@@ -13,33 +13,26 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TelemetryEvent } from '../../sandbox/index.js';
-import { type InvokeResult, LambdaEnvironment } from '../../sandbox/index.js';
-import { WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
+import type { InvokeResult, TelemetryEvent } from '../../sandbox/index.js';
 import { attribute, hex, spanByInvocation, useInstrumentedLayer } from './helpers.js';
 
 const FUNCTIONS = join(__dirname, 'fixtures', 'functions');
 const layer = useInstrumentedLayer();
 const { backend } = layer;
 
-async function start(codeDir: string, functionName: string) {
-  const env = await LambdaEnvironment.start({
+function start(codeDir: string, functionName: string) {
+  return layer.startWrapped({
     handler: 'index.handler',
     codeDir: join(FUNCTIONS, codeDir),
     functionName,
-    layers: [layer.layerDir()],
     timeoutMs: 10_000,
     env: {
-      AWS_LAMBDA_EXEC_WRAPPER: join(layer.layerDir(), WRAPPER_NAME),
-      OBSERVED_OTLP_ENDPOINT: backend.url,
       OBSERVED_FLUSH: 'end-of-invocation',
       OBSERVED_LOG_LEVEL: 'warn',
       // Lambda holds platform.runtimeDone this long: an extension that waited for it would lag by a second.
       OBSERVED_TELEMETRY_TIMEOUT_MS: '1000',
     },
   });
-  layer.track(env);
-  return env;
 }
 
 /** The spans of the function's own SDK (its handler wrapper's scope), not the platform's. */

@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import type { KeyValue, Span } from '../../extension-src/otlp/types.js';
-import type { LambdaEnvironment } from '../../sandbox/index.js';
+import { LambdaEnvironment, type LambdaEnvironmentOptions } from '../../sandbox/index.js';
 import { buildLayer } from '../../scripts/build-extension.js';
-import { buildInstrumentationLayer } from '../../scripts/build-instrumentation.js';
+import { buildInstrumentationLayer, WRAPPER_NAME } from '../../scripts/build-instrumentation.js';
 import { tempDir } from '../sandbox/helpers.js';
 import { OtlpSink } from '../support/otlp-sink.js';
 
@@ -153,6 +153,23 @@ export function useInstrumentedLayer() {
     /** The layer directory, once built. */
     layerDir: () => layerDir,
     track(env: LambdaEnvironment): LambdaEnvironment {
+      environments.push(env);
+      return env;
+    },
+    /**
+     * Starts a function with the layer and its exec wrapper, the extension exporting to the backend (`env`
+     * adds to these settings), shut down after the suite.
+     */
+    async startWrapped(options: LambdaEnvironmentOptions): Promise<LambdaEnvironment> {
+      const env = await LambdaEnvironment.start({
+        ...options,
+        layers: [layerDir, ...(options.layers ?? [])],
+        env: {
+          AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
+          OBSERVED_OTLP_ENDPOINT: backend.url,
+          ...options.env,
+        },
+      });
       environments.push(env);
       return env;
     },
