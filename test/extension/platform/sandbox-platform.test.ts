@@ -5,17 +5,14 @@
  * invocations, errors, timeouts and cold starts, the durations of the
  * platform.report events, and log lines with their trace ids and severities.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../../extension-src/otlp/trace-context.js';
 import type { HistogramDataPoint, Metric, NumberDataPoint } from '../../../extension-src/otlp/types.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
-import { LambdaEnvironment } from '../../../sandbox/index.js';
 import { OpenSearchFake } from '../../support/opensearch-fake.js';
 import { OtlpSink } from '../../support/otlp-sink.js';
-import { buildExtensionLayer } from './extension-layer.js';
+import { buildExtensionLayer, startPlatformFunction } from './extension-layer.js';
 
-const CODE = join(__dirname, 'fixtures', 'platform-fn');
 const sink = new OtlpSink();
 let layer: { dir: string; cleanup: () => void };
 
@@ -53,15 +50,13 @@ const histogram = (metrics: Map<string, Metric>, name: string) =>
 
 describe('platform telemetry from a sandboxed function', () => {
   it('exports the counts and durations the Telemetry API reported: cold, warm, error, timeout', async () => {
-    const env = await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: CODE,
+    const env = await startPlatformFunction({
       functionName: 'platform-fn',
       layers: [layer.dir],
       timeoutMs: 1_500,
       memorySizeMb: 256,
       tracing: 'Active',
-      env: { OBSERVED_OTLP_ENDPOINT: sink.url, OBSERVED_FLUSH: 'end-of-invocation', OBSERVED_LOG_LEVEL: 'warn' },
+      env: { OBSERVED_OTLP_ENDPOINT: sink.url },
     });
     let shutdown = false;
     try {
@@ -137,9 +132,7 @@ describe('platform telemetry from a sandboxed function', () => {
 
   it('turns a JSON log line with a trace id into a log record with that trace id and severity, also in OpenSearch', async () => {
     const openSearch = await new OpenSearchFake().start();
-    const env = await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: CODE,
+    const env = await startPlatformFunction({
       functionName: 'platform-fn',
       layers: [layer.dir],
       logFormat: 'JSON',
@@ -147,8 +140,6 @@ describe('platform telemetry from a sandboxed function', () => {
         OBSERVED_OTLP_ENDPOINT: sink.url,
         OBSERVED_OPENSEARCH_ENDPOINT: openSearch.url,
         OBSERVED_OPENSEARCH_INDEX: 'lambda-logs-%{yyyy.MM.dd}',
-        OBSERVED_FLUSH: 'end-of-invocation',
-        OBSERVED_LOG_LEVEL: 'warn',
       },
     });
     const traceId = '5b8efff798038103d269b633813fc60c';

@@ -3,13 +3,10 @@
  * the series hold the counts and durations the sandbox's Telemetry API
  * reported (one cold and warm invocations, an error, a timeout).
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaEnvironment } from '../../../sandbox/index.js';
 import { PrometheusServer } from '../../support/prometheus.js';
-import { buildExtensionLayer } from './extension-layer.js';
+import { buildExtensionLayer, startPlatformFunction } from './extension-layer.js';
 
-const CODE = join(__dirname, 'fixtures', 'platform-fn');
 let prometheus: PrometheusServer | undefined;
 let layer: { dir: string; cleanup: () => void } | undefined;
 
@@ -25,17 +22,13 @@ afterAll(async () => {
 describe('platform metrics in Prometheus', () => {
   it('carries the invocation counts and the reported durations', async (ctx) => {
     if (!prometheus || !layer) return ctx.skip();
-    const env = await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: CODE,
+    const env = await startPlatformFunction({
       functionName: 'platform-prom',
       layers: [layer.dir],
       timeoutMs: 1_500,
       env: {
         OBSERVED_REMOTE_WRITE_URL: prometheus.remoteWriteUrl,
         OBSERVED_PROMETHEUS_RESOURCE_LABELS: 'faas.name',
-        OBSERVED_FLUSH: 'end-of-invocation',
-        OBSERVED_LOG_LEVEL: 'warn',
       },
     });
     const statuses: string[] = [];

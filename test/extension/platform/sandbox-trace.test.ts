@@ -10,13 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../../extension-src/otlp/trace-context.js';
 import type { Span } from '../../../extension-src/otlp/types.js';
 import { attributeValue } from '../../../extension-src/resource/attributes.js';
-import { LambdaEnvironment } from '../../../sandbox/index.js';
 import { buildInstrumentationLayer, WRAPPER_NAME } from '../../../scripts/build-instrumentation.js';
 import { tempDir } from '../../sandbox/helpers.js';
 import { OtlpSink } from '../../support/otlp-sink.js';
-import { buildExtensionLayer } from './extension-layer.js';
+import { buildExtensionLayer, startPlatformFunction } from './extension-layer.js';
 
-const CODE = join(__dirname, 'fixtures', 'platform-fn');
 const sink = new OtlpSink();
 const instrumentation = tempDir();
 let extension: { dir: string; cleanup: () => void } | undefined;
@@ -47,9 +45,7 @@ function spansOf(platform: boolean): Span[] {
 
 describe('platform and function spans in the sandbox', () => {
   it("puts the function's root span under the platform invoke span", async () => {
-    const env = await LambdaEnvironment.start({
-      handler: 'index.handler',
-      codeDir: CODE,
+    const env = await startPlatformFunction({
       functionName: 'traced-fn',
       layers: [extension!.dir, instrumentation.dir],
       tracing: 'Active',
@@ -57,8 +53,6 @@ describe('platform and function spans in the sandbox', () => {
         AWS_LAMBDA_EXEC_WRAPPER: join(instrumentation.dir, WRAPPER_NAME),
         OTEL_PROPAGATORS: 'tracecontext,baggage,xray-lambda',
         OBSERVED_OTLP_ENDPOINT: sink.url,
-        OBSERVED_FLUSH: 'end-of-invocation',
-        OBSERVED_LOG_LEVEL: 'warn',
       },
     });
     let requestId: string;
