@@ -29,7 +29,7 @@ describe.skipIf(!engine)('portable layer (LLRT, no Node.js)', () => {
   }, 120_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('ships a launcher, the engine and the bundle, and nothing that names node', () => {
+  it('ships a launcher, the engine, the bundle and the OTLP codec it loads on first use, and nothing that names node', () => {
     const listing = execFileSync('unzip', ['-Z1', layer.zipPath], { encoding: 'utf8' }).trim().split('\n').sort();
     expect(listing).toEqual([
       'extensions/',
@@ -37,14 +37,17 @@ describe.skipIf(!engine)('portable layer (LLRT, no Node.js)', () => {
       'observed-lambda/',
       'observed-lambda/extension.lrt',
       'observed-lambda/llrt',
+      'observed-lambda/otlp-proto.lrt',
     ]);
     const launcher = readFileSync(join(layer.layerDir, 'extensions', 'observed-lambda'), 'utf8');
     expect(launcher.startsWith('#!/bin/sh\n')).toBe(true);
     expect(launcher).not.toMatch(/\bnode\b/);
     // Bytecode, not source: the engine does not parse the bundle at every start.
-    const bundle = readFileSync(join(layer.layerDir, 'observed-lambda', 'extension.lrt'));
-    expect(bundle.subarray(0, 3).toString('latin1')).toBe('lrt');
-    expect(bundle.includes(Buffer.from('function'))).toBe(false);
+    for (const file of ['extension.lrt', 'otlp-proto.lrt']) {
+      const bytecode = readFileSync(join(layer.layerDir, 'observed-lambda', file));
+      expect(bytecode.subarray(0, 3).toString('latin1')).toBe('lrt');
+      expect(bytecode.includes(Buffer.from('function'))).toBe(false);
+    }
   });
 
   it('delivers every span and log record exactly once, runs on the engine and never runs node', async () => {
