@@ -20,6 +20,10 @@ export interface Attempt {
   readonly fault: Fault['kind'];
   readonly bytes: number;
   readonly status?: number;
+  /** Forwarded to Prometheus, which took it (2xx), whether or not the client was still there for the answer. */
+  readonly stored?: boolean;
+  /** The client got the answer (it had not given up on the request). */
+  readonly answered?: boolean;
 }
 
 export class FaultyRemoteWrite {
@@ -31,6 +35,8 @@ export class FaultyRemoteWrite {
   port = 0;
   /** Requests being answered right now. */
   inFlight = 0;
+  /** Requests whose body did not arrive whole (the client gave up while sending): never forwarded. */
+  cutShort = 0;
 
   constructor(private readonly prometheusUrl: string) {}
 
@@ -92,7 +98,16 @@ export class FaultyRemoteWrite {
       return;
     }
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch (error) {
+      this.cutShort++;
+      throw error;
+    }
+    if (!req.complete) {
+      this.cutShort++;
+      return;
+    }
     const body = Buffer.concat(chunks);
     if (fault.kind === 'hang') {
       this.attempts.push({ at: Date.now(), fault: 'hang', bytes: body.length });
@@ -118,7 +133,14 @@ export class FaultyRemoteWrite {
       body,
     });
     const text = await forwarded.text();
-    this.attempts.push({ at: Date.now(), fault: fault.kind, bytes: body.length, status: forwarded.status });
+    this.attempts.push({
+      at: Date.now(),
+      fault: fault.kind,
+      bytes: body.length,
+      status: forwarded.status,
+      stored: forwarded.ok,
+      answered: !res.destroyed,
+    });
     if (res.destroyed) return;
     res.writeHead(forwarded.status, { 'content-type': 'text/plain' }).end(text);
   }

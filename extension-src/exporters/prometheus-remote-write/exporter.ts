@@ -17,6 +17,10 @@
  * answer comes; from SHUTDOWN on, whatever is not yet delivered is reported
  * as dropped (reason `shutdown`), so the totals the extension logs as it
  * exits add up even when it exits with a request still unanswered.
+ * A request that gets no answer (a timeout, a lost connection) may still
+ * have been stored: its samples are sent again, and if they cannot be (the
+ * queue overflows, SHUTDOWN ends) they are counted as `unconfirmed` rather
+ * than as lost, so arrived + dropped never counts a sample twice.
  *
  * At shutdown every series this environment wrote gets a staleness marker, so
  * a finished execution environment disappears from instant queries at once
@@ -47,7 +51,7 @@ import { LabelBlockCache, labelsWireBytes } from './encode.js';
 import { ProtoWriter } from './proto-writer.js';
 import { type Batch, cutRequests, shardBySeries } from './requests.js';
 import { RemoteWriteSender } from './sender.js';
-import { type PendingSeries, SeriesQueue, type Tally } from './series-queue.js';
+import { noPoints, type PendingSeries, SeriesQueue, type Tally } from './series-queue.js';
 import { StaleSeriesMemory, WRITTEN_SERIES_MAX_BYTES } from './stale-series.js';
 
 export type RemoteWriteDropReason =
@@ -60,7 +64,8 @@ export type RemoteWriteDropReason =
   | 'undecodable'
   | 'translation'
   | 'rate_limited'
-  | 'shutdown';
+  | 'shutdown'
+  | 'unconfirmed';
 
 export interface RemoteWriteCounters {
   /** OTLP data points taken in. */
@@ -85,6 +90,10 @@ export interface RemoteWriteDeps extends OneBackendDeps {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** How the log names samples counted as `unconfirmed`. */
+const UNCONFIRMED =
+  'sent in a request that got no answer (a timeout or a lost connection: the backend may have stored them)';
+
 /**
  * Requests on the wire at once per flush. Each series belongs to one shard
  * (by a hash of its key) and a shard sends its requests in turn, so the
@@ -107,7 +116,7 @@ export class RemoteWriteExporter implements Exporter {
   private readonly queue: SeriesQueue;
   private readonly written: StaleSeriesMemory;
   /** Points handed to the flush under way and not yet delivered, rejected or put back. */
-  private inFlight: Tally = { samples: 0, markers: 0 };
+  private inFlight: Tally = noPoints();
   /** Bumped when SHUTDOWN gives up on the flush under way: its late outcome is then ignored. */
   private generation = 0;
   /** From SHUTDOWN (or the final flush's deadline) on, undelivered points are reported as dropped. */
@@ -181,7 +190,9 @@ export class RemoteWriteExporter implements Exporter {
     if (closing) {
       const left = this.undelivered();
       const reason = this.heldByRateLimit ? 'rate_limited' : 'shutdown';
-      if (left.samples > 0) samplesDropped[reason] = (samplesDropped[reason] ?? 0) + left.samples;
+      const certain = left.samples - left.unconfirmed;
+      if (certain > 0) samplesDropped[reason] = (samplesDropped[reason] ?? 0) + certain;
+      if (left.unconfirmed > 0) samplesDropped.unconfirmed = (samplesDropped.unconfirmed ?? 0) + left.unconfirmed;
       staleMarkersDropped += left.markers;
     }
     return {
@@ -198,6 +209,7 @@ export class RemoteWriteExporter implements Exporter {
     return {
       samples: queued.samples + this.inFlight.samples,
       markers: queued.markers + this.inFlight.markers,
+      unconfirmed: queued.unconfirmed + this.inFlight.unconfirmed,
     };
   }
 
@@ -258,16 +270,18 @@ export class RemoteWriteExporter implements Exporter {
     const left = this.undelivered();
     this.generation++;
     this.queue.clear();
-    this.inFlight = { samples: 0, markers: 0 };
+    this.inFlight = noPoints();
     this.counters.staleMarkersDropped += left.markers;
+    this.drop('unconfirmed', left.unconfirmed, `samples ${UNCONFIRMED} were not sent again by the end of SHUTDOWN`);
+    const certain = left.samples - left.unconfirmed;
     if (this.heldByRateLimit) {
       this.drop(
         'rate_limited',
-        left.samples,
+        certain,
         `samples held back by ${this.options.url.host}'s ingestion rate limit were not delivered by the end of SHUTDOWN; raise the workspace's ingestion rate and burst quotas`,
       );
     } else {
-      this.drop('shutdown', left.samples, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
+      this.drop('shutdown', certain, 'samples not delivered by the end of SHUTDOWN (queued or unanswered)');
     }
     if (left.markers > 0) {
       this.log.once(
@@ -310,10 +324,12 @@ export class RemoteWriteExporter implements Exporter {
   private trim(dropped: Tally = this.queue.trim()): void {
     this.counters.staleMarkersDropped += dropped.markers;
     const { maxQueuedSamples, maxQueuedBytes } = this.options;
+    const bound = `queue over ${maxQueuedSamples} samples (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES) or ${maxQueuedBytes} bytes (OBSERVED_REMOTE_WRITE_QUEUE_BYTES)`;
+    this.drop('queue_full', dropped.samples - dropped.unconfirmed, `${bound}; oldest dropped`);
     this.drop(
-      'queue_full',
-      dropped.samples,
-      `queue over ${maxQueuedSamples} samples (OBSERVED_REMOTE_WRITE_QUEUE_SAMPLES) or ${maxQueuedBytes} bytes (OBSERVED_REMOTE_WRITE_QUEUE_BYTES); oldest dropped`,
+      'unconfirmed',
+      dropped.unconfirmed,
+      `${bound}: samples ${UNCONFIRMED} left it before they could be sent again`,
     );
   }
 
@@ -339,7 +355,7 @@ export class RemoteWriteExporter implements Exporter {
     );
     // SHUTDOWN gave up on this flush and counted its points as dropped; the process is about to exit.
     if (generation !== this.generation) return;
-    this.inFlight = { samples: 0, markers: 0 };
+    this.inFlight = noPoints();
     const undelivered = leftover.flat();
     if (undelivered.length > 0) this.trim(this.queue.requeue(undelivered.flatMap((b) => b.series)));
   }
@@ -372,6 +388,7 @@ export class RemoteWriteExporter implements Exporter {
       );
       if (generation !== this.generation) return [];
       if (result.outcome === 'deferred') {
+        if (result.unanswered) this.markUnconfirmed(request);
         this.health.failed(result.notBeforeMs);
         this.heldByRateLimit = /ingestion rate limit/i.test(result.reason);
         const left = work.reduce((n, r) => n + r.samples, 0);
@@ -422,10 +439,25 @@ export class RemoteWriteExporter implements Exporter {
     return answer.kind === 'rate_limited' && (answer.limit === undefined || request.samples <= answer.limit);
   }
 
+  /**
+   * A request that got no answer: the backend may have stored its samples. They are sent again; if they
+   * cannot be (the queue overflows, SHUTDOWN ends), they are counted as `unconfirmed`, not as lost.
+   */
+  private markUnconfirmed(request: Batch): void {
+    for (const s of request.series) {
+      s.points = s.points.map((p) => {
+        if (p.marker || p.unconfirmed) return p;
+        this.inFlight.unconfirmed++;
+        return { ...p, unconfirmed: true };
+      });
+    }
+  }
+
   private delivered(request: Batch): void {
     const samples = request.samples - request.markers;
     this.inFlight.samples -= samples;
     this.inFlight.markers -= request.markers;
+    this.inFlight.unconfirmed -= request.unconfirmed;
     this.counters.requestsSent++;
     this.counters.samplesSent += samples;
     this.counters.staleMarkersSent += request.markers;
@@ -437,6 +469,7 @@ export class RemoteWriteExporter implements Exporter {
     const samples = request.samples - request.markers;
     this.inFlight.samples -= samples;
     this.inFlight.markers -= request.markers;
+    this.inFlight.unconfirmed -= request.unconfirmed;
     this.counters.requestsSent++;
     this.counters.staleMarkersDropped += request.markers;
     for (const s of request.series) this.written.refused(s.key);

@@ -17,6 +17,8 @@ export interface Batch {
   readonly samples: number;
   /** Of which staleness markers. */
   readonly markers: number;
+  /** Of the samples, those sent before in a request that got no answer. */
+  readonly unconfirmed: number;
 }
 
 export interface RequestLimits {
@@ -47,17 +49,19 @@ export function cutRequests(
   let current: PendingSeries[] = [];
   let samples = 0;
   let markers = 0;
+  let unconfirmed = 0;
   let families = new Map<string, MetricFamily>();
   let metadataBytes = 0;
   w.reset();
   const finish = () => {
     if (current.length === 0) return;
     for (const f of families.values()) writeMetadata(w, f);
-    out.push({ body: compress(w.bytes()), series: current, samples, markers });
+    out.push({ body: compress(w.bytes()), series: current, samples, markers, unconfirmed });
     w.reset();
     current = [];
     samples = 0;
     markers = 0;
+    unconfirmed = 0;
     families = new Map();
     metadataBytes = 0;
   };
@@ -95,7 +99,9 @@ export function cutRequests(
       }
       current.push({ ...s, points: slice });
       samples += slice.length;
-      markers += tally(slice).markers;
+      const counted = tally(slice);
+      markers += counted.markers;
+      unconfirmed += counted.unconfirmed;
       points = slice.length === points.length ? [] : points.slice(slice.length);
       take = Math.min(points.length, maxSamples);
     }

@@ -8,9 +8,13 @@ import type { Label } from '../../translate/labels.js';
 import type { MetricFamily, SeriesSample } from '../../translate/series.js';
 import type { WritePoint } from './encode.js';
 
-/** A queued point; `marker` tells the exporter's own staleness markers from the function's samples. */
+/**
+ * A queued point; `marker` tells the exporter's own staleness markers from the function's samples, and
+ * `unconfirmed` a sample already sent in a request that got no answer (the backend may have stored it).
+ */
 export interface QueuedPoint extends WritePoint {
   readonly marker?: boolean;
+  readonly unconfirmed?: boolean;
 }
 
 export interface PendingSeries {
@@ -20,16 +24,22 @@ export interface PendingSeries {
   points: QueuedPoint[];
 }
 
-/** Samples and staleness markers, counted apart. */
+/** Samples and staleness markers, counted apart; `unconfirmed` of the samples were sent once without an answer. */
 export interface Tally {
   samples: number;
   markers: number;
+  unconfirmed: number;
 }
 
-export function tally(points: readonly QueuedPoint[], into: Tally = { samples: 0, markers: 0 }): Tally {
+export const noPoints = (): Tally => ({ samples: 0, markers: 0, unconfirmed: 0 });
+
+export function tally(points: readonly QueuedPoint[], into: Tally = noPoints()): Tally {
   for (const p of points) {
     if (p.marker) into.markers++;
-    else into.samples++;
+    else {
+      into.samples++;
+      if (p.unconfirmed) into.unconfirmed++;
+    }
   }
   return into;
 }
@@ -62,6 +72,7 @@ export class SeriesQueue {
   /** Queued points, staleness markers included (the bound counts both). */
   private points = 0;
   private markers = 0;
+  private unconfirmed = 0;
   /** Approximate heap bytes of the queue. */
   private bytes = 0;
 
@@ -77,7 +88,7 @@ export class SeriesQueue {
 
   /** What is queued, samples and staleness markers apart. */
   counts(): Tally {
-    return { samples: this.points - this.markers, markers: this.markers };
+    return { samples: this.points - this.markers, markers: this.markers, unconfirmed: this.unconfirmed };
   }
 
   add(sample: SeriesSample, marker: boolean): void {
@@ -95,7 +106,7 @@ export class SeriesQueue {
 
   /** Beyond either bound the oldest series' points go first; returns what was dropped. */
   trim(): Tally {
-    const dropped: Tally = { samples: 0, markers: 0 };
+    const dropped = noPoints();
     const within = () => this.points <= this.maxSamples && this.bytes <= this.maxBytes;
     for (const [key, series] of this.pending) {
       if (within()) break;
@@ -105,6 +116,7 @@ export class SeriesQueue {
       tally(series.points, dropped);
     }
     this.markers -= dropped.markers;
+    this.unconfirmed -= dropped.unconfirmed;
     return dropped;
   }
 
@@ -120,6 +132,7 @@ export class SeriesQueue {
     this.pending = new Map();
     this.points = 0;
     this.markers = 0;
+    this.unconfirmed = 0;
     this.bytes = 0;
   }
 
@@ -141,6 +154,8 @@ export class SeriesQueue {
     }
     for (const p of series.points) this.bytes += pointBytes(p);
     this.points += series.points.length;
-    this.markers += tally(series.points).markers;
+    const added = tally(series.points);
+    this.markers += added.markers;
+    this.unconfirmed += added.unconfirmed;
   }
 }

@@ -46,13 +46,14 @@ export function backoffDelay(retry: number, policy: RetryPolicy = DEFAULT_RETRY,
 
 export type AttemptResult<T> =
   | { readonly kind: 'done'; readonly value: T }
-  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number };
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number; readonly unanswered?: boolean };
 
 export const done = <T>(value: T): AttemptResult<T> => ({ kind: 'done', value });
-export const retry = <T = never>(reason: string, retryAfterMs?: number): AttemptResult<T> => ({
+export const retry = <T = never>(reason: string, retryAfterMs?: number, unanswered?: boolean): AttemptResult<T> => ({
   kind: 'retry',
   reason,
   retryAfterMs,
+  unanswered,
 });
 
 export type RetryOutcome<T> =
@@ -63,6 +64,8 @@ export type RetryOutcome<T> =
       readonly attempts: number;
       /** When the server asked not to be called before (Retry-After beyond the deadline). */
       readonly notBeforeMs?: number;
+      /** An attempt got no answer after the request went out: the backend may have stored the data. */
+      readonly unanswered?: boolean;
     };
 
 export interface RetryHooks {
@@ -90,20 +93,22 @@ export async function retryWithin<T>(
   const minAttemptMs = policy.minAttemptMs ?? 5;
   const maxAttempts = policy.maxAttempts ?? Number.POSITIVE_INFINITY;
   let reason = 'flush deadline reached before the first attempt';
+  let unanswered = false;
   for (let n = 1; ; n++) {
     const left = deadlineMs - now();
-    if (left < minAttemptMs) return { outcome: 'deferred', reason, attempts: n - 1 };
+    if (left < minAttemptMs) return { outcome: 'deferred', reason, attempts: n - 1, unanswered };
     const result = await attempt(n, left);
     if (result.kind === 'done') return { outcome: 'done', value: result.value, attempts: n };
     reason = result.reason;
+    unanswered ||= result.unanswered === true;
     if (n >= maxAttempts) {
       const notBeforeMs = result.retryAfterMs === undefined ? undefined : now() + result.retryAfterMs;
-      return { outcome: 'deferred', reason, attempts: n, notBeforeMs };
+      return { outcome: 'deferred', reason, attempts: n, notBeforeMs, unanswered };
     }
     const wait = result.retryAfterMs ?? backoffDelay(n, policy, hooks.random);
     if (now() + wait + minAttemptMs > deadlineMs) {
       const notBeforeMs = result.retryAfterMs === undefined ? undefined : now() + result.retryAfterMs;
-      return { outcome: 'deferred', reason, attempts: n, notBeforeMs };
+      return { outcome: 'deferred', reason, attempts: n, notBeforeMs, unanswered };
     }
     hooks.onRetry?.(reason, n);
     await sleep(wait);
@@ -119,6 +124,8 @@ export type SendResult =
       readonly attempts: number;
       /** The server asked not to be called before this time (Retry-After past the deadline). */
       readonly notBeforeMs?: number;
+      /** An attempt got no answer after the request went out: the backend may have stored the data. */
+      readonly unanswered?: boolean;
     };
 
 /** Sends `call` until it is delivered or rejected, or no further attempt fits before `deadlineMs`. */
@@ -135,7 +142,9 @@ export async function sendWithRetry(
     policy,
     async (_attempt, timeLeftMs) => {
       const attempt = await send(call, classify, Math.min(call.timeoutMs, timeLeftMs), now);
-      return attempt.outcome === 'retryable' ? retry(attempt.reason, attempt.retryAfterMs) : done(attempt);
+      return attempt.outcome === 'retryable'
+        ? retry(attempt.reason, attempt.retryAfterMs, attempt.unanswered)
+        : done(attempt);
     },
     hooks,
   );

@@ -25,7 +25,23 @@ export interface HttpCall {
 export type Attempt =
   | { readonly outcome: 'delivered'; readonly response: HttpResponse }
   | { readonly outcome: 'rejected'; readonly status: number; readonly message: string }
-  | { readonly outcome: 'retryable'; readonly reason: string; readonly retryAfterMs?: number };
+  | {
+      readonly outcome: 'retryable';
+      readonly reason: string;
+      readonly retryAfterMs?: number;
+      /** No answer came after the connection was made (a timeout, a lost connection): the backend may have the data. */
+      readonly unanswered?: boolean;
+    };
+
+/** Network errors that mean no connection was made, so the backend cannot have the request. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 
 /** `observed-lambda/<version>`, the package version baked in at build time. */
 export function userAgent(): string {
@@ -56,7 +72,8 @@ export async function send(
       maxResponseBytes: call.maxResponseBytes ?? 4096,
     });
   } catch (error) {
-    return { outcome: 'retryable', reason: describeError(error) };
+    const code = (error as NodeJS.ErrnoException)?.code;
+    return { outcome: 'retryable', reason: describeError(error), unanswered: !(code && NOT_CONNECTED.has(code)) };
   }
   const failed = response.status < 200 || response.status >= 300;
   const body = failed ? response.body.toString('utf8').trim() : '';

@@ -49,7 +49,8 @@ export interface Attempt {
   uncompressedBytes: number;
 }
 
-export type Answer = { status: number; headers?: Record<string, string>; body?: string };
+/** `afterMs`: the answer comes that late (the request is recorded, as a backend stores it, on arrival). */
+export type Answer = { status: number; headers?: Record<string, string>; body?: string; afterMs?: number };
 
 export class ScriptedRemoteWrite {
   readonly attempts: Attempt[] = [];
@@ -84,7 +85,11 @@ export class ScriptedRemoteWrite {
           uncompressedBytes: raw.length,
         });
         const answer = this.script(n, body);
-        res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+        const reply = () => {
+          if (!res.destroyed) res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+        };
+        if (answer.afterMs === undefined) reply();
+        else setTimeout(reply, answer.afterMs);
       });
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
