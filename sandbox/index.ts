@@ -7,16 +7,12 @@
  *   const r = await env.invoke({ hello: 'world' });
  *   const s = await env.shutdown();
  */
-export {
-  type InvokeError,
-  type InvokeOptions,
-  type InvokeResult,
-  LambdaEnvironment,
-} from './environment.js';
+export { LambdaEnvironment } from './environment.js';
 export type { LambdaEnvironmentOptions } from './environment-options.js';
 export { EventLog, type SandboxEvent, type SandboxEventType } from './events-log.js';
 export type { ExtensionEvent, InvokeEvent, ShutdownEvent } from './extensions-api.js';
 export { LambdaInitError } from './init-phase.js';
+export type { InvokeError, InvokeOptions, InvokeResult } from './invoke-phase.js';
 export type { JavaRuntime, ManagedRuntime, PythonRuntime } from './managed-runtimes.js';
 export { memoryLimitSupport } from './memory-limit.js';
 export type { ExtensionShutdown, ShutdownResult } from './shutdown-phase.js';
