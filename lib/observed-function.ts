@@ -28,6 +28,7 @@ export interface ObservedFunctionProps extends nodejs.NodejsFunctionProps {
 export class ObservedFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: ObservedFunctionProps) {
     super(scope, id, ObservedFunction.bundledProps(scope, id, props));
+    // Marked before its telemetry: its bundle instruments it, so the exec wrapper must never be added to it.
     markObserved(this);
     applyTelemetry(this, props.telemetry, 'ObservedFunction');
   }
