@@ -29,9 +29,12 @@ function describe(rev: string, dir: string, dependencies: string): Revision {
   return { dir, sha, short: sha.slice(0, 7), subject: git(['log', '-1', '--format=%s', sha]), dependencies };
 }
 
-/** This checkout, as built now (its uncommitted changes, if any, included and said). */
+/** What the layer and the encoder are built from: changes elsewhere (docs, results) do not make a tree differ. */
+const BUILT_FROM = ['extension-src', 'instrumentation-src', 'scripts', 'package.json', 'package-lock.json'];
+
+/** This checkout, as built now (its uncommitted changes to what the layer is built from, if any, included and said). */
 export function currentCheckout(): Revision {
-  const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
+  const dirty = git(['status', '--porcelain', '--', ...BUILT_FROM]) !== '';
   const head = describe('HEAD', ROOT, 'this checkout');
   return dirty
     ? { ...head, short: `${head.short}+changes`, subject: `${head.subject} (with uncommitted changes)` }
