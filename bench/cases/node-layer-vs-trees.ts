@@ -3,7 +3,7 @@
  * repository, and each tree's Node.js layer and remote write encoder built by that tree's own code.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -105,9 +105,6 @@ export function buildTreeLayer(tree: Revision, outDir: string): { layerDir: stri
   return { layerDir: built.layerDir, zipBytes: built.zipBytes };
 }
 
-/** What the bundle of a tree's remote write path exports: decode, translate, cut, encode, snappy; samples out. */
-export type EncodeSamples = (payloads: Uint8Array[]) => number;
-
 /**
  * The path of the `encode` row of bench/cases/remote-write.ts (the same in both trees), written against each tree's
  * own modules: one OTLP protobuf request at a time decoded, translated, cut into requests, encoded and compressed.
@@ -139,8 +136,8 @@ export function encodeSamples(payloads: Uint8Array[]): number {
 }
 `;
 
-/** Bundles ENCODE_ENTRY against the tree's modules with esbuild (as the layer is built) and loads it. */
-export async function loadTreeEncoder(tree: Revision, outFile: string): Promise<EncodeSamples> {
+/** Bundles ENCODE_ENTRY against the tree's modules with esbuild (as the layer is built) into `outFile`. */
+export async function bundleTreeEncoder(tree: Revision, outFile: string): Promise<void> {
   await build({
     stdin: { contents: ENCODE_ENTRY, resolveDir: tree.dir, loader: 'ts', sourcefile: 'encode-entry.ts' },
     outfile: outFile,
@@ -151,5 +148,51 @@ export async function loadTreeEncoder(tree: Revision, outFile: string): Promise<
     format: 'cjs',
     logLevel: 'error',
   });
-  return (require(outFile) as { encodeSamples: EncodeSamples }).encodeSamples;
+}
+
+/**
+ * Run by `node -e` in a fresh process: loads a bundle of ENCODE_ENTRY and the requests of a file (each a 32-bit
+ * little-endian length, then the bytes), runs them once to warm up, then `passes` times; prints samples per
+ * CPU-second of each pass as JSON.
+ */
+const ENCODE_TIMER = `
+const { readFileSync } = require('node:fs');
+const [bundle, requestsFile, passes] = process.argv.slice(1);
+const file = readFileSync(requestsFile);
+const payloads = [];
+for (let at = 0; at < file.length; ) {
+  const length = file.readUInt32LE(at);
+  payloads.push(new Uint8Array(file.subarray(at + 4, at + 4 + length)));
+  at += 4 + length;
+}
+const { encodeSamples } = require(bundle);
+encodeSamples(payloads);
+const rates = [];
+for (let i = 0; i < Number(passes); i++) {
+  const cpu = process.cpuUsage();
+  const samples = encodeSamples(payloads);
+  const used = process.cpuUsage(cpu);
+  rates.push(samples / ((used.user + used.system) / 1e6));
+}
+console.log(JSON.stringify(rates));
+`;
+
+/** Writes requests in the file format ENCODE_TIMER reads. */
+export function writeRequests(file: string, payloads: Uint8Array[]): void {
+  const parts: Buffer[] = [];
+  for (const p of payloads) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(p.length);
+    parts.push(length, Buffer.from(p));
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+/** Samples per CPU-second of each pass of one fresh process running the bundled encoder over the requests. */
+export function timeEncoder(bundle: string, requestsFile: string, passes: number): number[] {
+  const result = spawnSync(process.execPath, ['-e', ENCODE_TIMER, bundle, requestsFile, String(passes)], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`the encoder ${bundle} exited ${result.status}:\n${result.stderr}`);
+  return JSON.parse(result.stdout) as number[];
 }

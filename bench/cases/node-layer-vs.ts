@@ -7,8 +7,8 @@
  * sandbox exactly as the `peers` case runs a layer (bench/peers/compare.ts), interleaved: each round runs 1,000
  * invocations under one, then the other, then 10,000 data points/s into a real Prometheus under each, the order
  * reversed every other round. Translate + encode: each tree's remote write path (OTLP decode, translation, request
- * cutting, WriteRequest encoding, snappy) bundled by esbuild from its own modules and timed in this one process on
- * the same payloads, alternating.
+ * cutting, WriteRequest encoding, snappy) bundled by esbuild from its own modules and timed on the same requests,
+ * one fresh process per side and round, alternating.
  *
  * Per figure: the median over the rounds, the range (min to max), the median of the per-round differences (after
  * minus before, both measured in that round) and in how many rounds the checkout was worse. The verdict says
@@ -24,11 +24,12 @@ import { type Comparison, compare, type LayerResult, MEMORY_MB, percentile } fro
 import { observedNodeLayer } from '../peers/layers.js';
 import {
   buildTreeLayer,
+  bundleTreeEncoder,
   checkoutRevision,
   currentCheckout,
-  type EncodeSamples,
-  loadTreeEncoder,
   type Revision,
+  timeEncoder,
+  writeRequests,
 } from './node-layer-vs-trees.js';
 import { lambdaLikeRequest } from './remote-write.js';
 
@@ -39,26 +40,23 @@ export const title = 'Node.js layer of this checkout against another revision, s
 const DEFAULT_REVISION = '439f7a6';
 const LOAD_RATE = 10_000;
 const ENCODE_PAYLOADS = 300;
-const ENCODE_ROUNDS = 12;
+const ENCODE_ROUNDS = 10;
+const ENCODE_PASSES = 3;
 
 type Row = Record<string, string>;
 
 const median = (values: number[]) => percentile(values, 0.5);
 
-/** Samples per CPU-second of each encoder, alternating (A B, B A, ...) so that neither gets the quieter moments. */
-function encodeRounds(encoders: EncodeSamples[], rounds: number): number[][] {
-  const t0 = Date.now() - 3_600_000;
-  const payloads = Array.from({ length: ENCODE_PAYLOADS }, (_, i) => lambdaLikeRequest(t0 + i * 100));
-  for (const encode of encoders) encode(payloads); // warm-up: JIT
-  const perSecond: number[][] = encoders.map(() => []);
+/**
+ * Samples per CPU-second of each tree's encoder: one fresh process per side and round, the sides alternating
+ * (A B, B A, ...) so that neither gets the quieter moments; per process the median of its passes. A process of its
+ * own for each, since how V8 happens to optimise the hot loops in one process is part of what varies.
+ */
+function encodeRounds(bundles: string[], requestsFile: string, rounds: number): number[][] {
+  const perSecond: number[][] = bundles.map(() => []);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const i of order) {
-      const cpu = process.cpuUsage();
-      const samples = encoders[i](payloads);
-      const used = process.cpuUsage(cpu);
-      perSecond[i].push(samples / ((used.user + used.system) / 1e6));
-    }
+    for (const i of order) perSecond[i].push(median(timeEncoder(bundles[i], requestsFile, ENCODE_PASSES)));
   }
   return perSecond;
 }
@@ -162,10 +160,17 @@ export async function run(options: { quick?: boolean; args?: string[] } = {}): P
     ];
 
     if (parts.includes('encode')) {
-      const encoders = await Promise.all(trees.map((t, i) => loadTreeEncoder(t, join(work, `encode-${i}.cjs`))));
+      const bundles = trees.map((_, i) => join(work, `encode-${i}.cjs`));
+      await Promise.all(trees.map((t, i) => bundleTreeEncoder(t, bundles[i])));
+      const t0 = Date.now() - 3_600_000;
+      const requestsFile = join(work, 'requests.bin');
+      writeRequests(
+        requestsFile,
+        Array.from({ length: ENCODE_PAYLOADS }, (_, i) => lambdaLikeRequest(t0 + i * 100)),
+      );
       const encodeRoundCount = options.quick ? 2 : ENCODE_ROUNDS;
-      console.error(`translate + encode: ${encodeRoundCount} rounds of ${ENCODE_PAYLOADS} requests each, alternating`);
-      const encode = encodeRounds(encoders, encodeRoundCount);
+      console.error(`translate + encode: ${encodeRoundCount} rounds of one process per side, alternating`);
+      const encode = encodeRounds(bundles, requestsFile, encodeRoundCount);
       rows.push(
         measureRow(
           {
@@ -222,8 +227,9 @@ export const notes =
   `is built by its own tree's build code and run in this checkout's sandbox (a ${MEMORY_MB} MB function) with the ` +
   'function and method of the `peers` case (its notes in bench/cases/peers.ts). Cold start: the init phase (runtime ' +
   "and extension until both wait for the first event) and the first invocation's duration, from platform.report. " +
-  `Translate + encode: ${ENCODE_ROUNDS} alternating rounds of ${ENCODE_PAYLOADS} OTLP protobuf requests of ` +
-  "bench/cases/remote-write.ts (776 samples each) through each tree's own modules, bundled by esbuild and timed in " +
-  'one process (CPU time). Cells: median over the rounds (min to max); "after - before": the median of the ' +
+  `Translate + encode: ${ENCODE_ROUNDS} alternating rounds, one fresh process per side and round, each running ` +
+  `${ENCODE_PAYLOADS} OTLP protobuf requests of bench/cases/remote-write.ts (776 samples each) through its tree's ` +
+  `own modules (bundled by esbuild) once to warm up, then ${ENCODE_PASSES} times, CPU time, the median pass. ` +
+  'Cells: median over the rounds (min to max); "after - before": the median of the ' +
   'per-round differences; "rounds worse": rounds in which the checkout did worse; verdict "worse" or "better" ' +
   "only when the checkout's median lies outside the other revision's range.";
