@@ -4,7 +4,13 @@
  * writes (prometheus-rules.ts, METRICS) and select functions by `job`.
  */
 import { FUNCTION_LABEL, METRICS } from '../prometheus-rules.js';
-import { DashboardBuilder, type DashboardDefinition, type PanelSpec, type PrometheusQuery } from './model.js';
+import {
+  DashboardBuilder,
+  type DashboardDefinition,
+  type PanelSpec,
+  type PrometheusQuery,
+  type VariableSpec,
+} from './model.js';
 
 const FN = FUNCTION_LABEL;
 
@@ -23,6 +29,22 @@ function requests(matcher: string): string {
 
 function failures(matcher: string): string {
   return [METRICS.errors, METRICS.timeouts].map((m) => rateBy(m, matcher)).join(' + ');
+}
+
+/** The share of invocations that failed (errors and timeouts). */
+function errorRatio(matcher: string): string {
+  return `(${failures(matcher)}) / (${requests(matcher)})`;
+}
+
+/** The dashboard's `function` variable: every observed function (`job`), one or several of them at once. */
+function functionVariable(several: boolean): VariableSpec {
+  return {
+    name: 'function',
+    label: 'Function',
+    query: `label_values(${METRICS.invocations}, ${FN})`,
+    multi: several,
+    includeAll: several,
+  };
 }
 
 function quantile(q: number, bucket: string, matcher: string): string {
@@ -64,18 +86,12 @@ export function lambdaOverviewDashboard(uid = 'observed-lambda-overview'): Dashb
   const m = '$function';
   return new DashboardBuilder(uid, 'Lambda overview')
     .tag('observed-lambda', 'lambda')
-    .variable({
-      name: 'function',
-      label: 'Function',
-      query: `label_values(${METRICS.invocations}, ${FN})`,
-      multi: true,
-      includeAll: true,
-    })
+    .variable(functionVariable(true))
     .row(
       'Traffic and errors',
       timeseries('Invocations', 'reqps', [{ expr: requests(m), legend }], 'Invocations per second, successful or not.'),
       timeseries('Errors and timeouts', 'reqps', [{ expr: failures(m), legend }]),
-      timeseries('Error ratio', 'percentunit', [{ expr: `(${failures(m)}) / (${requests(m)})`, legend }]),
+      timeseries('Error ratio', 'percentunit', [{ expr: errorRatio(m), legend }]),
       timeseries('Timeouts', 'reqps', [{ expr: rateBy(METRICS.timeouts, m), legend }]),
     )
     .row(
@@ -125,17 +141,11 @@ export function lambdaFunctionDashboard(uid = 'observed-lambda-function'): Dashb
   const m = '$function';
   return new DashboardBuilder(uid, 'Lambda function')
     .tag('observed-lambda', 'lambda')
-    .variable({
-      name: 'function',
-      label: 'Function',
-      query: `label_values(${METRICS.invocations}, ${FN})`,
-      multi: false,
-      includeAll: false,
-    })
+    .variable(functionVariable(false))
     .row(
       'Summary',
       stat('Invocations / s', 'reqps', requests(m)),
-      stat('Error ratio', 'percentunit', `(${failures(m)}) / (${requests(m)})`),
+      stat('Error ratio', 'percentunit', errorRatio(m)),
       stat('Duration p99', 's', quantile(0.99, METRICS.invokeDurationBucket, m)),
       stat('Cold start ratio', 'percentunit', `${rateBy(METRICS.coldStarts, m)} / (${requests(m)})`),
     )
