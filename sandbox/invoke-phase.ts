@@ -180,6 +180,8 @@ export async function runInvocation(
     requestId,
   );
 
+  // The reset that follows a crash forgets it; the result still tells it.
+  const crash = processes.crash;
   if (status === 'timeout' || status === 'failure' || exitedAfterAnswer) {
     if (status === 'timeout') log.add('timeout', { requestId, data: { timeoutMs: settings.timeoutMs } });
     await reset(ctx, status === 'timeout' ? 'timeout' : 'failure');
@@ -213,7 +215,7 @@ export async function runInvocation(
       errorMessage: `${new Date(endMs).toISOString()} ${requestId} Task timed out after ${(settings.timeoutMs / 1000).toFixed(2)} seconds`,
     };
   } else if (status === 'failure') {
-    result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: processes.crash?.errorMessage };
+    result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: crash?.errorMessage };
   }
   return result;
 }

@@ -172,6 +172,7 @@ describe('sandbox runtime: handlers', () => {
     const r = await env.invoke();
     expect(r.status).toBe('failure');
     expect(r.error?.errorType).toBe('Runtime.ExitError');
+    expect(r.error?.errorMessage).toBe('Runtime exited with error: exit status 3');
     expect(r.events.some((e) => e.type === 'reset')).toBe(true);
     const next = await env.invoke();
     expect(next.coldStart).toBe(true);
