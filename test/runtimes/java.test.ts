@@ -75,11 +75,6 @@ describe.skipIf(!java || !engine)('Java function with the OpenTelemetry Java age
         expectFunctionSpans(sink, ['orders', SERVER_SCOPE], spans, result);
         expect(afterRuntimeDone(env, result.requestId, 'observed-lambda')).toBe(true);
       }
-      console.log(
-        JSON.stringify([
-          ...new Set(sink.received.flatMap((r) => JSON.stringify(r.request).match(/"scope":\{"name":"[^"]+"/g) ?? [])),
-        ]),
-      );
       const prom = backends.prom;
       if (prom) {
         const sel = 'job="orders-java"';
