@@ -30,8 +30,8 @@ import { PlatformTelemetry } from '../extension-src/platform/index.js';
 import { countOtlpItems } from '../extension-src/receiver/grpc/otlp-items.js';
 import { GrpcReceiver, GrpcStatus } from '../extension-src/receiver/grpc/server.js';
 import { enrichPayload } from '../extension-src/resource/enrich.js';
-import { WireError } from '../extension-src/resource/wire.js';
 import { silentLogger } from '../extension-src/self-telemetry/log.js';
+import { WireFormatError } from '../extension-src/wire/error.js';
 import type { FuzzTarget } from './engine.js';
 import { httpClientTarget, httpServerTarget } from './http-targets.js';
 import { otlpLogs, otlpMetrics, otlpTraces, telemetryBatches } from './seeds.js';
@@ -42,7 +42,7 @@ const NOWHERE = 'http://127.0.0.1:9';
 
 /** Errors a decoder may throw for malformed input (anything else escaping is a crash). */
 function isDecodeError(error: unknown): boolean {
-  if (error instanceof WireError) return true;
+  if (error instanceof WireFormatError) return true;
   // protobufjs reports malformed input with plain Error / RangeError ("index out of range", "invalid wire type").
   return error instanceof Error && (error.constructor === Error || error.constructor === RangeError);
 }
@@ -82,7 +82,7 @@ export function otlpProtobufTarget(): FuzzTarget {
         try {
           items = countOtlpItems(signal, input);
         } catch (error) {
-          if (!(error instanceof WireError)) throw error;
+          if (!(error instanceof WireFormatError)) throw error;
           counts.rejected++;
           continue;
         }

@@ -25,9 +25,9 @@ import {
   writeMetadata,
   writeSeries,
 } from '../extension-src/exporters/prometheus-remote-write/encode.js';
-import { ProtoWriter } from '../extension-src/exporters/prometheus-remote-write/proto-writer.js';
 import type { Label } from '../extension-src/translate/labels.js';
 import type { MetricFamily } from '../extension-src/translate/series.js';
+import { WireWriter } from '../extension-src/wire/writer.js';
 import type { LambdaEnvironment } from '../sandbox/index.js';
 import { countedDropped, exitTotals, sleep, startEmitter } from '../test/reliability/harness.js';
 import { AMP_QUOTAS, CortexServer, type TenantLimits } from '../test/support/cortex.js';
@@ -139,7 +139,7 @@ const SERIES_PER_FUNCTION = ROUTES.length * STATUSES.length + 1 + BOUNDS.length 
 /** One simulated function: a request per invocation, sent after the previous one was answered. */
 class SimulatedFunction {
   private readonly series: SimSeries[];
-  private readonly writer = new ProtoWriter();
+  private readonly writer = new WireWriter();
   private readonly cache = new LabelBlockCache(1_000);
   private invocations = 0;
   private lastMs = 0;

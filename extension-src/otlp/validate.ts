@@ -6,11 +6,9 @@
  * forwarded as bytes, and concatenated with other requests of its signal.
  */
 
-import { WireFormatError } from './json.js';
+import { WireFormatError } from '../wire/error.js';
 import { ITEM_TYPES, messageIndex, REQUEST_TYPE, WIRE_TYPE } from './schema.js';
 import type { Signal } from './types.js';
-
-export { WireFormatError } from './json.js';
 
 /** Per message type: expected wire type by field number, and sub-message type names; built once. */
 interface Plan {

@@ -12,7 +12,8 @@
  * messages are read and rewritten and everything else is copied as bytes.
  */
 import type { KeyValue, Resource } from '../otlp/types.js';
-import { concat, decodeString, encodeKeyValue, fields, lenPrefix, WIRE_LEN, type WireField } from './wire.js';
+import { decodeString, fields, WIRE_LEN, type WireField } from '../wire/reader.js';
+import { concat, encodeKeyValue, lenPrefix } from './wire.js';
 
 const SERVICE_NAME = 'service.name';
 

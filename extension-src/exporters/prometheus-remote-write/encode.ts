@@ -25,7 +25,7 @@ import {
   STALE_NAN_HIGH,
   STALE_NAN_LOW,
 } from '../../translate/series.js';
-import type { ProtoWriter } from './proto-writer.js';
+import { varintSize, type WireWriter } from '../../wire/writer.js';
 
 /** One series of a request: its labels and the points to send, oldest first. */
 export interface WriteSeries {
@@ -54,15 +54,6 @@ const METRIC_TYPES: Record<MetricFamily['type'], number> = {
 
 const utf8 = new TextEncoder();
 
-function varintBytes(n: number): number {
-  let bytes = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    bytes++;
-  }
-  return bytes;
-}
-
 /**
  * The protobuf size of a series' labels (each `Label` message, without the
  * enclosing field's tag and length), summed: what Cortex compares with its
@@ -73,13 +64,13 @@ export function labelsWireBytes(labels: readonly Label[]): number {
   for (const l of labels) {
     const name = utf8.encode(l.name).length;
     const value = utf8.encode(l.value).length;
-    if (name > 0) total += 1 + varintBytes(name) + name;
-    if (value > 0) total += 1 + varintBytes(value) + value;
+    if (name > 0) total += 1 + varintSize(name) + name;
+    if (value > 0) total += 1 + varintSize(value) + value;
   }
   return total;
 }
 
-function writeLabels(w: ProtoWriter, field: number, labels: readonly Label[]): void {
+function writeLabels(w: WireWriter, field: number, labels: readonly Label[]): void {
   for (const l of labels) {
     const at = w.begin(field);
     w.string(1, l.name);
@@ -88,29 +79,28 @@ function writeLabels(w: ProtoWriter, field: number, labels: readonly Label[]): v
   }
 }
 
-function writeSpans(w: ProtoWriter, field: number, spans: readonly BucketSpan[]): void {
+function writeSpans(w: WireWriter, field: number, spans: readonly BucketSpan[]): void {
   for (const s of spans) {
     const at = w.begin(field);
     w.sint(1, s.offset);
-    w.tag(2, 0);
-    w.varint(s.length);
+    w.integer(2, s.length);
     w.end(at);
   }
 }
 
-function writeHistogram(w: ProtoWriter, h: NativeHistogram, timestampMs: number, stale: boolean): void {
+function writeHistogram(w: WireWriter, h: NativeHistogram, timestampMs: number, stale: boolean): void {
   const at = w.begin(4);
-  w.uint64(1, h.count);
+  w.integer(1, h.count);
   if (stale) w.doubleBits(3, STALE_NAN_HIGH, STALE_NAN_LOW);
   else w.double(3, h.sum);
   w.sint(4, h.schema);
   w.double(5, h.zeroThreshold);
-  w.uint64(6, h.zeroCount);
+  w.integer(6, h.zeroCount);
   writeSpans(w, 8, h.negativeSpans);
   w.packedSint(9, h.negativeDeltas);
   writeSpans(w, 11, h.positiveSpans);
   w.packedSint(12, h.positiveDeltas);
-  w.int64(15, timestampMs);
+  w.integer(15, timestampMs);
   w.end(at);
 }
 
@@ -133,35 +123,26 @@ export class LabelBlockCache {
   }
 }
 
-function varintLength(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    n++;
-  }
-  return n;
-}
-
 function isPlain(points: readonly WritePoint[]): boolean {
   for (const p of points) if (p.histogram || p.exemplars || p.timestampMs < 0) return false;
   return true;
 }
 
-function writeSample(w: ProtoWriter, p: WritePoint): void {
+function writeSample(w: WireWriter, p: WritePoint): void {
   const s = w.begin(2);
   if (p.stale) w.doubleBits(1, STALE_NAN_HIGH, STALE_NAN_LOW);
   else w.double(1, p.value);
-  w.int64(2, p.timestampMs);
+  w.integer(2, p.timestampMs);
   w.end(s);
 }
 
 /** Appends one TimeSeries message (field 1 of WriteRequest). */
-export function writeSeries(w: ProtoWriter, series: WriteSeries, cache?: LabelBlockCache): void {
+export function writeSeries(w: WireWriter, series: WriteSeries, cache?: LabelBlockCache): void {
   const block = cache && series.key !== undefined ? cache.get(series.key) : undefined;
   if (block && isPlain(series.points)) {
     // The common case, sized up front so nothing moves: cached labels, then float samples.
     let size = block.length;
-    for (const p of series.points) size += 12 + varintLength(p.timestampMs);
+    for (const p of series.points) size += 12 + varintSize(p.timestampMs);
     w.tag(1, 2);
     w.varint(size);
     w.raw(block);
@@ -187,7 +168,7 @@ export function writeSeries(w: ProtoWriter, series: WriteSeries, cache?: LabelBl
         const x = w.begin(3);
         writeLabels(w, 1, e.labels);
         w.double(2, e.value);
-        w.int64(3, e.timestampMs);
+        w.integer(3, e.timestampMs);
         w.end(x);
       }
     }
@@ -197,10 +178,9 @@ export function writeSeries(w: ProtoWriter, series: WriteSeries, cache?: LabelBl
 }
 
 /** Appends one MetricMetadata message (field 3 of WriteRequest). */
-export function writeMetadata(w: ProtoWriter, family: MetricFamily): void {
+export function writeMetadata(w: WireWriter, family: MetricFamily): void {
   const at = w.begin(3);
-  w.tag(1, 0);
-  w.varint(METRIC_TYPES[family.type]);
+  w.integer(1, METRIC_TYPES[family.type]);
   w.string(2, family.name);
   if (family.help) w.string(4, family.help);
   if (family.unit) w.string(5, family.unit);

@@ -40,6 +40,7 @@ import type { OtlpPayload } from '../../contracts/payload.js';
 import type { Signal } from '../../otlp/types.js';
 import { createLogger, type Logger } from '../../self-telemetry/log.js';
 import type { SeriesSample } from '../../translate/series.js';
+import { WireWriter } from '../../wire/writer.js';
 import type { OneBackendDeps } from '../deps.js';
 import { MetricsIntake } from '../metrics-payload.js';
 import { SerialFlush } from '../serial-flush.js';
@@ -48,7 +49,6 @@ import { BackendHealth, DEFAULT_RETRY, type RetryPolicy } from '../transport/ret
 import { classifyAnswer, type RefusalReason } from './answers.js';
 import type { RemoteWriteOptions } from './config.js';
 import { LabelBlockCache, labelsWireBytes } from './encode.js';
-import { ProtoWriter } from './proto-writer.js';
 import { type Batch, cutRequests, shardBySeries } from './requests.js';
 import { RemoteWriteSender } from './sender.js';
 import { noPoints, type PendingSeries, SeriesQueue, type Tally } from './series-queue.js';
@@ -125,7 +125,7 @@ export class RemoteWriteExporter implements Exporter {
   private rateLimitedSamples: number | undefined;
   /** The last flush left samples queued because of the ingestion rate limit (what SHUTDOWN then drops is `rate_limited`). */
   private heldByRateLimit = false;
-  private readonly writer = new ProtoWriter();
+  private readonly writer = new WireWriter();
   private readonly labelBlocks = new LabelBlockCache();
   private readonly sender: RemoteWriteSender;
   private readonly log: Logger;

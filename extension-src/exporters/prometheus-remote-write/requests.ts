@@ -6,8 +6,8 @@
  * (its samples then still arrive in time order, as remote write requires).
  */
 import type { MetricFamily } from '../../translate/series.js';
+import type { WireWriter } from '../../wire/writer.js';
 import { compress, type LabelBlockCache, writeMetadata, writeSeries } from './encode.js';
-import type { ProtoWriter } from './proto-writer.js';
 import { type PendingSeries, tally } from './series-queue.js';
 
 export interface Batch {
@@ -41,7 +41,7 @@ export function shardBySeries(series: Iterable<PendingSeries>, shards: number): 
 export function cutRequests(
   series: Iterable<PendingSeries>,
   limits: RequestLimits,
-  w: ProtoWriter,
+  w: WireWriter,
   labelBlocks: LabelBlockCache,
 ): Batch[] {
   const { maxSamples, maxBytes } = limits;

@@ -5,9 +5,8 @@
  * level it passes is checked, so truncated or garbled requests are refused.
  */
 import type { Signal } from '../../otlp/types.js';
-import { fields, WIRE_LEN, WireError } from '../../resource/wire.js';
-
-export { WireError } from '../../resource/wire.js';
+import { WireFormatError } from '../../wire/error.js';
+import { fields, WIRE_LEN } from '../../wire/reader.js';
 
 /** Metric fields that hold data points: gauge 5, sum 7, histogram 9, exponential histogram 10, summary 11. */
 const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
@@ -16,7 +15,7 @@ function countLen(buf: Uint8Array, start: number, end: number, field: number, ea
   let n = 0;
   for (const f of fields(buf, start, end)) {
     if (f.field !== field) continue;
-    if (f.wireType !== WIRE_LEN) throw new WireError(`field ${field} is not length-delimited`);
+    if (f.wireType !== WIRE_LEN) throw new WireFormatError(`field ${field} is not length-delimited`);
     n += each(f.valueStart, f.end);
   }
   return n;
@@ -26,7 +25,7 @@ function countDataPoints(buf: Uint8Array, start: number, end: number): number {
   let n = 0;
   for (const f of fields(buf, start, end)) {
     if (!METRIC_DATA_FIELDS.has(f.field)) continue;
-    if (f.wireType !== WIRE_LEN) throw new WireError('metric data is not length-delimited');
+    if (f.wireType !== WIRE_LEN) throw new WireFormatError('metric data is not length-delimited');
     n += countLen(buf, f.valueStart, f.end, 1, (s, e) => {
       for (const _ of fields(buf, s, e));
       return 1;
@@ -35,7 +34,7 @@ function countDataPoints(buf: Uint8Array, start: number, end: number): number {
   return n;
 }
 
-/** Items in the request; throws WireError when the protobuf structure is broken. */
+/** Items in the request; throws WireFormatError when the protobuf structure is broken. */
 export function countOtlpItems(signal: Signal, buf: Uint8Array): number {
   return countLen(buf, 0, buf.length, 1, (rs, re) =>
     // Resource{Spans,Metrics,Logs}: resource 1 (checked), scope list 2.

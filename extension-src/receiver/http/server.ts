@@ -28,8 +28,9 @@ import { HttpServer, type Reply, type RequestHead, type Route } from '../../io/h
 import { jsonToProtobuf, OtlpJsonError } from '../../otlp/json.js';
 import { type FunctionTrace, functionTraceFromNotice } from '../../otlp/trace-context.js';
 import type { Signal } from '../../otlp/types.js';
-import { validateRequest, WireFormatError } from '../../otlp/validate.js';
+import { validateRequest } from '../../otlp/validate.js';
 import type { Logger } from '../../self-telemetry/log.js';
+import { WireFormatError } from '../../wire/error.js';
 
 export const FLUSHED_PATH = '/observed/v1/flushed';
 /** The function's first invocation says where it sits in its trace as it starts (same body as the flushed notice). */

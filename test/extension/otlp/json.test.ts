@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { jsonToProtobuf, OtlpJsonError, protobufToJson } from '../../../extension-src/otlp/json.js';
 import { decodeRequest, messageTypes } from '../../../extension-src/otlp/proto.js';
 import { SIGNALS, type Signal } from '../../../extension-src/otlp/types.js';
-import { validateRequest, WireFormatError } from '../../../extension-src/otlp/validate.js';
+import { validateRequest } from '../../../extension-src/otlp/validate.js';
+import { WireFormatError } from '../../../extension-src/wire/error.js';
 import { sdkRequests } from '../../support/otlp-fixtures.js';
 
 /** The decoded request as plain data (Long -> string, bytes -> hex), for deep comparison. */
