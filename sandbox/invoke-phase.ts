@@ -12,7 +12,15 @@ import { sharedSampler } from './memory.js';
 import type { Failure } from './process-supervisor.js';
 import { type Invocation, parseJson, platformErrorType } from './runtime-api.js';
 import { reset } from './shutdown-phase.js';
-import { durationBetween, type InvokeStatus, type PhaseSpan, platform, span } from './telemetry-events.js';
+import {
+  durationBetween,
+  type InvokeStatus,
+  type PhaseSpan,
+  platform,
+  span,
+  type TelemetryEvent,
+  type TracingContext,
+} from './telemetry-events.js';
 import { lambdaTraceHeader, telemetryTracing } from './tracing.js';
 
 export interface InvokeOptions {
@@ -61,6 +69,10 @@ export interface InvokeResult {
 
 const TIMED_OUT = 'Sandbox.Timedout';
 
+/**
+ * One invocation, after init on a cold start. Resolves once the environment is frozen again, or has been
+ * reset after a timeout or crash (the next invocation then starts cold).
+ */
 export async function runInvocation(
   ctx: LifecycleContext,
   payload: unknown,
@@ -122,26 +134,7 @@ export async function runInvocation(
   // keeps its answer; the environment is reset afterwards all the same.
   const exitedAfterAnswer = !!inv.outcome && processes.crash?.errorType === 'Runtime.ExitError';
   let { status, errorType } = runtimeStatus(inv, processes.crash, runtimeApi.ready, exitedAfterAnswer);
-  const runtimeDoneMs = preciseNowMs();
-  const runtimeStartMs = inv.deliveredMs ?? startMs;
-  const spans: PhaseSpan[] = [];
-  if (inv.responseStartMs !== undefined && inv.responseEndMs !== undefined) {
-    spans.push(span('responseLatency', runtimeStartMs, inv.responseStartMs));
-    spans.push(span('responseDuration', inv.responseStartMs, inv.responseEndMs));
-  }
-  telemetry.publish(
-    platform.runtimeDone(runtimeDoneMs, {
-      requestId,
-      status,
-      errorType,
-      durationMs: durationBetween(runtimeStartMs, runtimeDoneMs),
-      producedBytes: inv.outcome?.kind === 'response' ? inv.outcome.body.length : 0,
-      spans,
-      tracing,
-    }),
-    'platform',
-    requestId,
-  );
+  telemetry.publish(runtimeDoneEvent(inv, startMs, status, errorType, tracing), 'platform', requestId);
 
   // Then every extension must be back in /next (their time counts against the timeout).
   const reportSpans: PhaseSpan[] = [];
@@ -210,14 +203,45 @@ export async function runInvocation(
   } else if (status === 'error' && inv.outcome?.kind === 'error') {
     result.error = functionError(inv.outcome.errorType, inv.outcome.body);
   } else if (status === 'timeout') {
-    result.error = {
-      errorType: TIMED_OUT,
-      errorMessage: `${new Date(endMs).toISOString()} ${requestId} Task timed out after ${(settings.timeoutMs / 1000).toFixed(2)} seconds`,
-    };
+    result.error = timeoutError(endMs, requestId, settings.timeoutMs);
   } else if (status === 'failure') {
     result.error = { errorType: errorType ?? 'Runtime.Unknown', errorMessage: crash?.errorMessage };
   }
   return result;
+}
+
+/** platform.runtimeDone, with the response's latency and duration when the runtime sent one. */
+function runtimeDoneEvent(
+  inv: Invocation,
+  startMs: number,
+  status: InvokeStatus,
+  errorType: string | undefined,
+  tracing: TracingContext | undefined,
+): TelemetryEvent {
+  const runtimeDoneMs = preciseNowMs();
+  const runtimeStartMs = inv.deliveredMs ?? startMs;
+  const spans: PhaseSpan[] = [];
+  if (inv.responseStartMs !== undefined && inv.responseEndMs !== undefined) {
+    spans.push(span('responseLatency', runtimeStartMs, inv.responseStartMs));
+    spans.push(span('responseDuration', inv.responseStartMs, inv.responseEndMs));
+  }
+  return platform.runtimeDone(runtimeDoneMs, {
+    requestId: inv.requestId,
+    status,
+    errorType,
+    durationMs: durationBetween(runtimeStartMs, runtimeDoneMs),
+    producedBytes: inv.outcome?.kind === 'response' ? inv.outcome.body.length : 0,
+    spans,
+    tracing,
+  });
+}
+
+/** The message Lambda gives a timed-out invocation. */
+function timeoutError(endMs: number, requestId: string, timeoutMs: number): InvokeError {
+  return {
+    errorType: TIMED_OUT,
+    errorMessage: `${new Date(endMs).toISOString()} ${requestId} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+  };
 }
 
 /** The result of an invocation whose cold start failed in init: no request reached the function. */

@@ -46,6 +46,7 @@ export async function reset(ctx: LifecycleContext, reason: string): Promise<Shut
   return result;
 }
 
+/** SHUTDOWN with its reason and deadline; resolves once every process is gone and the generation forgotten. */
 export async function terminate(ctx: LifecycleContext, reason: string): Promise<ShutdownResult> {
   const { log, extensionsApi, telemetry } = ctx;
   ctx.state = ctx.state === 'uninitialized' || ctx.state === 'idle' ? 'shutting-down' : 'resetting';
