@@ -10,7 +10,7 @@
  * interval, so the SDK sent nothing) are fine.
  */
 import { sameBounds } from './bounds.js';
-import { addBuckets, type DenseBuckets, downscale } from './exponential.js';
+import { addBuckets, downscale, type ExponentialPoint } from './exponential.js';
 
 export interface SumState {
   kind: 'sum';
@@ -28,17 +28,9 @@ export interface HistogramState {
   hasSum: boolean;
 }
 
-export interface ExponentialState {
+export interface ExponentialState extends ExponentialPoint {
   kind: 'exponential';
   lastNanos: number;
-  scale: number;
-  zeroThreshold: number;
-  zeroCount: number;
-  count: number;
-  sum: number;
-  hasSum: boolean;
-  positive: DenseBuckets;
-  negative: DenseBuckets;
 }
 
 export type StreamState = SumState | HistogramState | ExponentialState;
@@ -100,11 +92,7 @@ export class DeltaAccumulator {
   }
 
   /** Adds a delta exponential histogram, merging at the coarser of the two scales. */
-  addExponential(
-    key: string,
-    timeNanos: number,
-    point: Omit<ExponentialState, 'kind' | 'lastNanos'>,
-  ): ExponentialState | undefined {
+  addExponential(key: string, timeNanos: number, point: ExponentialPoint): ExponentialState | undefined {
     const state = this.streams.get(key);
     if (state === undefined || state.kind !== 'exponential') {
       const fresh: ExponentialState = {

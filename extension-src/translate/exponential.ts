@@ -5,11 +5,23 @@
  * deltas (bucket j covering (base^(j-1), base^j], hence index + 1) or into
  * classic cumulative `le` buckets.
  */
-import type { BucketSpan } from './series.js';
+import type { BucketSpan, NativeHistogram } from './series.js';
 
 export interface DenseBuckets {
   offset: number;
   counts: number[];
+}
+
+/** An exponential histogram data point with its buckets dense (the delta accumulator keeps running totals of these). */
+export interface ExponentialPoint {
+  scale: number;
+  zeroThreshold: number;
+  zeroCount: number;
+  count: number;
+  sum: number;
+  hasSum: boolean;
+  positive: DenseBuckets;
+  negative: DenseBuckets;
 }
 
 /** Prometheus accepts native histogram schemas -4..8. */
@@ -89,4 +101,58 @@ export function upperBound(index: number, scale: number): number {
 /** Lower boundary of OpenTelemetry bucket `index` at `scale`: base^index. */
 export function lowerBound(index: number, scale: number): number {
   return 2 ** (index * 2 ** -scale);
+}
+
+/**
+ * The point as a Prometheus native histogram: scales finer than Prometheus
+ * accepts are merged down to 8; undefined when the scale is coarser than -4.
+ */
+export function toNativeHistogram(point: ExponentialPoint): NativeHistogram | undefined {
+  let { scale, positive, negative } = point;
+  if (scale > MAX_NATIVE_SCHEMA) {
+    positive = downscale(positive, scale - MAX_NATIVE_SCHEMA);
+    negative = downscale(negative, scale - MAX_NATIVE_SCHEMA);
+    scale = MAX_NATIVE_SCHEMA;
+  }
+  if (scale < MIN_NATIVE_SCHEMA) return undefined;
+  const pos = toSpans(positive);
+  const neg = toSpans(negative);
+  return {
+    count: point.count,
+    sum: point.hasSum ? point.sum : 0,
+    schema: scale,
+    zeroThreshold: point.zeroThreshold > 0 ? point.zeroThreshold : 1e-128,
+    zeroCount: point.zeroCount,
+    positiveSpans: pos.spans,
+    positiveDeltas: pos.deltas,
+    negativeSpans: neg.spans,
+    negativeDeltas: neg.deltas,
+  };
+}
+
+/**
+ * The point as classic cumulative buckets, by upper bound: negative buckets
+ * (most negative first), the zero bucket, positive buckets, then +Inf.
+ */
+export function toClassicBuckets(point: ExponentialPoint): { upper: number[]; cumulative: number[] } {
+  const upper: number[] = [];
+  const cumulative: number[] = [];
+  let running = 0;
+  const { scale, negative, positive } = point;
+  for (let i = negative.counts.length - 1; i >= 0; i--) {
+    running += negative.counts[i];
+    upper.push(-lowerBound(negative.offset + i, scale));
+    cumulative.push(running);
+  }
+  running += point.zeroCount;
+  upper.push(point.zeroThreshold);
+  cumulative.push(running);
+  for (let i = 0; i < positive.counts.length; i++) {
+    running += positive.counts[i];
+    upper.push(upperBound(positive.offset + i, scale));
+    cumulative.push(running);
+  }
+  upper.push(Number.POSITIVE_INFINITY);
+  cumulative.push(point.count);
+  return { upper, cumulative };
 }
