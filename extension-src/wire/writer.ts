@@ -142,23 +142,13 @@ export class WireWriter {
     this.varint((field << 3) | wireType);
   }
 
-  /** The tag of a fixed64 field and room for its value; one byte for fields below 16, the hot ones. */
-  private fixed64Tag(field: number): void {
-    if (field < 16) {
-      this.ensure(9);
-      this.buf[this.pos++] = (field << 3) | FIXED64;
-    } else {
-      this.tag(field, FIXED64);
-      this.ensure(8);
-    }
-  }
-
   string(field: number, value: string): void {
     this.tag(field, LEN);
     this.stringValue(value);
   }
 
   double(field: number, value: number): void {
+    this.ensure(18);
     this.fixed64Tag(field);
     this.view.setFloat64(this.pos, value, true);
     this.pos += 8;
@@ -166,10 +156,17 @@ export class WireWriter {
 
   /** A double given as its two 32-bit halves, for NaN payloads that must survive exactly. */
   doubleBits(field: number, high: number, low: number): void {
+    this.ensure(18);
     this.fixed64Tag(field);
     this.view.setUint32(this.pos, low, true);
     this.view.setUint32(this.pos + 4, high, true);
     this.pos += 8;
+  }
+
+  /** The tag of a fixed64 field, room for which is ensured: one byte below field 16 (the hot fields). */
+  private fixed64Tag(field: number): void {
+    if (field < 16) this.buf[this.pos++] = (field << 3) | FIXED64;
+    else this.varint((field << 3) | FIXED64);
   }
 
   /** int32, int64, uint32, uint64, enum or bool (as 0 or 1) given as a number. */
