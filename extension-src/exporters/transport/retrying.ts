@@ -56,17 +56,18 @@ export const retry = <T = never>(reason: string, retryAfterMs?: number, unanswer
   unanswered,
 });
 
-export type RetryOutcome<T> =
-  | { readonly outcome: 'done'; readonly value: T; readonly attempts: number }
-  | {
-      readonly outcome: 'deferred';
-      readonly reason: string;
-      readonly attempts: number;
-      /** When the server asked not to be called before (Retry-After beyond the deadline). */
-      readonly notBeforeMs?: number;
-      /** An attempt got no answer after the request went out: the backend may have stored the data. */
-      readonly unanswered?: boolean;
-    };
+/** No attempt delivered before the deadline: the data stays queued for the next flush. */
+export interface Deferred {
+  readonly outcome: 'deferred';
+  readonly reason: string;
+  readonly attempts: number;
+  /** The server asked not to be called before this time (Retry-After beyond the deadline). */
+  readonly notBeforeMs?: number;
+  /** An attempt got no answer after the request went out: the backend may have stored the data. */
+  readonly unanswered?: boolean;
+}
+
+export type RetryOutcome<T> = { readonly outcome: 'done'; readonly value: T; readonly attempts: number } | Deferred;
 
 export interface RetryHooks {
   /** Called before each retry's wait, with the reason of the failure. */
@@ -101,12 +102,8 @@ export async function retryWithin<T>(
     if (result.kind === 'done') return { outcome: 'done', value: result.value, attempts: n };
     reason = result.reason;
     unanswered ||= result.unanswered === true;
-    if (n >= maxAttempts) {
-      const notBeforeMs = result.retryAfterMs === undefined ? undefined : now() + result.retryAfterMs;
-      return { outcome: 'deferred', reason, attempts: n, notBeforeMs, unanswered };
-    }
     const wait = result.retryAfterMs ?? backoffDelay(n, policy, hooks.random);
-    if (now() + wait + minAttemptMs > deadlineMs) {
+    if (n >= maxAttempts || now() + wait + minAttemptMs > deadlineMs) {
       const notBeforeMs = result.retryAfterMs === undefined ? undefined : now() + result.retryAfterMs;
       return { outcome: 'deferred', reason, attempts: n, notBeforeMs, unanswered };
     }
@@ -118,15 +115,7 @@ export async function retryWithin<T>(
 export type SendResult =
   | { readonly outcome: 'delivered'; readonly response: HttpResponse; readonly attempts: number }
   | { readonly outcome: 'rejected'; readonly status: number; readonly message: string; readonly attempts: number }
-  | {
-      readonly outcome: 'deferred';
-      readonly reason: string;
-      readonly attempts: number;
-      /** The server asked not to be called before this time (Retry-After past the deadline). */
-      readonly notBeforeMs?: number;
-      /** An attempt got no answer after the request went out: the backend may have stored the data. */
-      readonly unanswered?: boolean;
-    };
+  | Deferred;
 
 /** Sends `call` until it is delivered or rejected, or no further attempt fits before `deadlineMs`. */
 export async function sendWithRetry(
