@@ -2,7 +2,7 @@
  * Benchmark: two or more builds of a layer side by side, for a before/after figure of one change. Each round
  * starts one fresh sandbox environment per layer, in turn (so every layer meets the same machine load), runs
  * the peers function (bench/peers/function.ts: 5 spans, 1 log record, 1 metric point per invocation, OTLP/HTTP
- * JSON, the flushed notice) against an OTLP sink, and reads:
+ * JSON to the extension's receiver, then the flushed notice; the extension exports to an OTLP sink), and reads:
  * - ready: extension spawn to its first `/next` (sandbox event log, whole ms);
  * - peak RSS (VmHWM of the extension's process tree) once idle at `/next`, and after the invocations;
  * - CPU (utime + stime of that tree) of the invocations, per 1,000.
@@ -17,6 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LambdaEnvironment } from '../../sandbox/index.js';
+import { freePort } from '../../sandbox/ports.js';
 import { OtlpSink } from '../../test/support/otlp-sink.js';
 import { percentile } from '../peers/compare.js';
 import { HANDLER } from '../peers/function.js';
@@ -51,13 +52,17 @@ export async function run(options: { quick?: boolean } = {}) {
     for (let round = 0; round < rounds; round++) {
       for (const layer of layers) {
         const s = samples.get(layer) as Samples;
+        // The function sends to the extension's receiver, as in the peers case, so receiving, converting and
+        // exporting its data count in the extension's CPU.
+        const receiverPort = await freePort();
         const env = await LambdaEnvironment.start({
           handler: 'index.handler',
           codeDir,
           layers: [layer],
           env: {
             OBSERVED_OTLP_ENDPOINT: sink.url,
-            OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+            OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiverPort}`,
+            OBSERVED_RECEIVER_PORT: String(receiverPort),
             BENCH_COMPLETION: 'observed-flushed',
             ...extraEnv,
           },
