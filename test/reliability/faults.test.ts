@@ -96,14 +96,19 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     return { got, dropped, totals };
   }
 
-  it('no fault: every sample arrives', async () => {
-    const run = 'fault-none';
-    const t = await setup(run);
-    for (let i = 0; i < 5; i++) expect((await t.invoke()).status).toBe('success');
+  /** The accounting of a fault the extension recovers from: after SHUTDOWN every sample sent arrived, none dropped. */
+  async function shutDownAndExpectEverySampleArrived(run: string, t: Awaited<ReturnType<typeof setup>>) {
     await t.env.shutdown();
     const { got, dropped } = await account(run, t.sent());
     expect(got).toBe(t.sent());
     expect(dropped?.exporter).toBe(0);
+  }
+
+  it('no fault: every sample arrives', async () => {
+    const run = 'fault-none';
+    const t = await setup(run);
+    for (let i = 0; i < 5; i++) expect((await t.invoke()).status).toBe('success');
+    await shutDownAndExpectEverySampleArrived(run, t);
   });
 
   it('backend down for a whole invocation, then back: kept and delivered, nothing dropped, invocation time bounded', async () => {
@@ -117,10 +122,7 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     expect(during.durationMs).toBeLessThan(2_000);
     await t.backend.up();
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
-    expect(got).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
+    await shutDownAndExpectEverySampleArrived(run, t);
   });
 
   it('backend slower than the flush deadline: the invocation is not held, samples arrive later', async () => {
@@ -132,10 +134,7 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     await t.invoke();
     t.backend.fault = { kind: 'pass' };
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
-    expect(got).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
+    await shutDownAndExpectEverySampleArrived(run, t);
   });
 
   it('429 with Retry-After: waits as asked, then delivers everything', async () => {
@@ -147,14 +146,11 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     t.backend.fault = { kind: 'pass' };
     await sleep(1_100);
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
+    await shutDownAndExpectEverySampleArrived(run, t);
     const refused = t.backend.attempts.filter((a) => a.status === 429);
     expect(refused.length).toBeGreaterThan(0);
     // No second attempt inside the second the server asked for.
     for (let i = 1; i < refused.length; i++) expect(refused[i].at - refused[i - 1].at).toBeGreaterThanOrEqual(950);
-    expect(got).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
   });
 
   it('connection reset mid-request: retried, nothing lost', async () => {
@@ -165,11 +161,8 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     t.backend.fault = { kind: 'pass' };
     await sleep(1_100);
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
+    await shutDownAndExpectEverySampleArrived(run, t);
     expect(t.backend.attempts.some((a) => a.fault === 'reset')).toBe(true);
-    expect(got).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
   });
 
   it(`frozen in the middle of an export for ${FREEZE_MS} ms, thawed later (stale sockets): nothing lost`, async () => {
@@ -190,10 +183,7 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     for (const pid of groups) process.kill(-pid, 'SIGCONT');
     expect((await pending).status).toBe('success');
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
-    expect(got).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
+    await shutDownAndExpectEverySampleArrived(run, t);
   });
 
   it('SHUTDOWN while an export is in flight: the final flush completes it', async () => {
@@ -262,11 +252,8 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     const crashed = await t.invoke({ crash: true });
     expect(crashed.status).toBe('failure');
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
-    expect(got).toBe(t.sent());
     // Platform metrics share the exporter here: none of its samples may be dropped either.
-    expect(dropped?.exporter).toBe(0);
+    await shutDownAndExpectEverySampleArrived(run, t);
   });
 
   it('function times out mid-invocation: what it sent before arrives', async () => {
@@ -276,10 +263,7 @@ describe.skipIf(!available)('faults: sent = arrived + counted dropped', () => {
     const timedOut = await t.invoke({ hangMs: 10_000 });
     expect(timedOut.status).toBe('timeout');
     await t.invoke();
-    await t.env.shutdown();
-    const { got, dropped } = await account(run, t.sent());
-    expect(got).toBe(t.sent());
-    expect(dropped?.exporter).toBe(0);
+    await shutDownAndExpectEverySampleArrived(run, t);
   });
 
   it('more than the buffers hold: oldest dropped and counted, newest kept, memory bounded', async () => {
