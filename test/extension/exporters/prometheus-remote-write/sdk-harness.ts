@@ -18,7 +18,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { OtlpPayload } from '../../../../extension-src/contracts/payload.js';
 import { decodeRequest } from '../../../../extension-src/otlp/proto.js';
-import type { ExportMetricsServiceRequest } from '../../../../extension-src/otlp/types.js';
+import type { Metric } from '../../../../extension-src/otlp/types.js';
+import { countPoints, metricsIn, pointsOf } from './metrics-request.js';
 
 export class OtlpCapture {
   readonly bodies: Buffer[] = [];
@@ -103,32 +104,11 @@ export class SdkFunction {
   }
 }
 
-export function countPoints(request: ExportMetricsServiceRequest): number {
-  let n = 0;
-  for (const rm of request.resourceMetrics ?? []) {
-    for (const sm of rm.scopeMetrics ?? []) {
-      for (const m of sm.metrics ?? []) {
-        const data = m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary;
-        n += data?.dataPoints?.length ?? 0;
-      }
-    }
-  }
-  return n;
-}
-
 /** Millisecond timestamps of every point of a metric in the payloads, oldest first. */
 export function pointTimes(payloads: OtlpPayload[], metricName: string): number[] {
   const out: number[] = [];
-  for (const p of payloads) {
-    for (const rm of decodeRequest('metrics', p.bytes).resourceMetrics ?? []) {
-      for (const sm of rm.scopeMetrics ?? []) {
-        for (const m of sm.metrics ?? []) {
-          if (m.name !== metricName) continue;
-          const data = m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary;
-          for (const dp of data?.dataPoints ?? []) out.push(Number(BigInt(String(dp.timeUnixNano)) / 1_000_000n));
-        }
-      }
-    }
+  for (const m of metricsNamed(payloads, metricName)) {
+    for (const dp of pointsOf(m)) out.push(Number(BigInt(String(dp.timeUnixNano)) / 1_000_000n));
   }
   return [...new Set(out)].sort((a, b) => a - b);
 }
@@ -136,17 +116,17 @@ export function pointTimes(payloads: OtlpPayload[], metricName: string): number[
 /** Scales the SDK chose for an exponential histogram, over all payloads. */
 export function exponentialScales(payloads: OtlpPayload[], metricName: string): number[] {
   const out: number[] = [];
-  for (const p of payloads) {
-    for (const rm of decodeRequest('metrics', p.bytes).resourceMetrics ?? []) {
-      for (const sm of rm.scopeMetrics ?? []) {
-        for (const m of sm.metrics ?? []) {
-          if (m.name !== metricName) continue;
-          for (const dp of m.exponentialHistogram?.dataPoints ?? []) out.push(dp.scale ?? 0);
-        }
-      }
-    }
+  for (const m of metricsNamed(payloads, metricName)) {
+    for (const dp of m.exponentialHistogram?.dataPoints ?? []) out.push(dp.scale ?? 0);
   }
   return out;
+}
+
+/** The metrics of that name in the payloads, in the order they were sent. */
+function* metricsNamed(payloads: OtlpPayload[], metricName: string): Generator<Metric> {
+  for (const p of payloads) {
+    for (const m of metricsIn(decodeRequest('metrics', p.bytes))) if (m.name === metricName) yield m;
+  }
 }
 
 export const EXPONENTIAL_VIEW = (instrumentName: string): ViewOptions => ({
