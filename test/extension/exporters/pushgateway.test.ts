@@ -11,17 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePushgatewayOptions } from '../../../extension-src/exporters/pushgateway/config.js';
 import { groupingSegment, PushgatewayExporter } from '../../../extension-src/exporters/pushgateway/exporter.js';
 import { renderText } from '../../../extension-src/exporters/pushgateway/text-format.js';
-import { encodeRequest } from '../../../extension-src/otlp/proto.js';
+import type { Metric } from '../../../extension-src/otlp/types.js';
 import { silentLogger } from '../../../extension-src/self-telemetry/log.js';
 import { findBinary, requireBinary } from '../../support/binaries.js';
 import { PushgatewayServer } from '../../support/prometheus.js';
 import { sum } from './prometheus-remote-write/expected.js';
+import { metricsPayload, nanos, stringResource } from './prometheus-remote-write/metrics-request.js';
 import { SdkFunction, sleep } from './prometheus-remote-write/sdk-harness.js';
 import { find, parseText } from './prometheus-remote-write/text-parse.js';
 
 const available =
   findBinary('prometheus-pushgateway') !== undefined || requireBinary('prometheus-pushgateway') !== undefined;
 const BOUNDS = [0.1, 0.5, 1];
+const SVC = stringResource({ 'service.name': 'svc' });
 
 describe('grouping key path', () => {
   it('uses base64url for values with slashes and "=" for empty values, as the Pushgateway documents', () => {
@@ -74,19 +76,11 @@ describe('Pushgateway exporter accounting', () => {
       const exporter = new PushgatewayExporter(parsed.options, { log: silentLogger });
       const t = Date.now();
       const dataPoints = [1, 2, 3].map((i) => ({
-        timeUnixNano: (BigInt(t) * 1_000_000n).toString() as never,
+        timeUnixNano: nanos(t),
         asDouble: i,
         attributes: [{ key: 'i', value: { stringValue: String(i) } }],
       }));
-      const bytes = encodeRequest('metrics', {
-        resourceMetrics: [
-          {
-            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
-            scopeMetrics: [{ metrics: [{ name: 'load', gauge: { dataPoints } }] }],
-          },
-        ],
-      });
-      exporter.enqueue({ signal: 'metrics', bytes, items: 3 });
+      exporter.enqueue(metricsPayload(SVC, [{ name: 'load', gauge: { dataPoints } }]));
       const pending = exporter.pendingItems();
       expect(pending).toBeGreaterThanOrEqual(3);
       const flushing = exporter.flush(Date.now() + 1_000);
@@ -130,19 +124,11 @@ describe('Pushgateway exporter bounds', () => {
       const exporter = new PushgatewayExporter(parsed.options, { log: silentLogger });
       const t = Date.now();
       const dataPoints = ['a', 'b', 'c'].map((w, i) => ({
-        timeUnixNano: (BigInt(t + i) * 1_000_000n).toString() as never,
+        timeUnixNano: nanos(t + i),
         asDouble: i,
         attributes: [{ key: 'worker', value: { stringValue: w } }],
       }));
-      const bytes = encodeRequest('metrics', {
-        resourceMetrics: [
-          {
-            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
-            scopeMetrics: [{ metrics: [{ name: 'load', gauge: { dataPoints } }] }],
-          },
-        ],
-      });
-      exporter.enqueue({ signal: 'metrics', bytes, items: 3 });
+      exporter.enqueue(metricsPayload(SVC, [{ name: 'load', gauge: { dataPoints } }]));
       await exporter.flush(Date.now() + 5_000);
       expect(exporter.stats().seriesForgotten).toBe(1);
       expect(bodies).toHaveLength(1);
@@ -250,48 +236,17 @@ describe.skipIf(!available)('Pushgateway export to a real Pushgateway', () => {
 
   it('pushes summaries and deletes the group at shutdown when asked to', async () => {
     const exporter = exporterFor({ OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN: 'true' });
-    const resource = {
-      attributes: [
-        { key: 'service.name', value: { stringValue: 'legacy' } },
-        { key: 'faas.instance', value: { stringValue: '2026/11/23/[$LATEST]0f0e' } },
-      ],
-    };
-    const now = Date.now();
+    const resource = stringResource({ 'service.name': 'legacy', 'faas.instance': '2026/11/23/[$LATEST]0f0e' });
     const quantiles = [
       { quantile: 0.5, value: 12 },
       { quantile: 0.99, value: 80.5 },
     ];
-    exporter.enqueue({
-      signal: 'metrics',
-      items: 1,
-      bytes: encodeRequest('metrics', {
-        resourceMetrics: [
-          {
-            resource,
-            scopeMetrics: [
-              {
-                metrics: [
-                  {
-                    name: 'rpc.latency',
-                    unit: 'ms',
-                    summary: {
-                      dataPoints: [
-                        {
-                          timeUnixNano: (BigInt(now) * 1_000_000n).toString() as never,
-                          count: 40,
-                          sum: 700.25,
-                          quantileValues: quantiles,
-                        },
-                      ],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      }),
-    });
+    const latency: Metric = {
+      name: 'rpc.latency',
+      unit: 'ms',
+      summary: { dataPoints: [{ timeUnixNano: nanos(Date.now()), count: 40, sum: 700.25, quantileValues: quantiles }] },
+    };
+    exporter.enqueue(metricsPayload(resource, [latency]));
     await exporter.flush(Date.now() + 10_000);
     const group = { job: 'legacy', instance: '2026/11/23/[$LATEST]0f0e' };
     const parsed = parseText(await gateway.metricsText());

@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OtlpPayload } from '../../../../extension-src/contracts/payload.js';
 import { parseRemoteWriteOptions } from '../../../../extension-src/exporters/prometheus-remote-write/config.js';
 import { RemoteWriteExporter } from '../../../../extension-src/exporters/prometheus-remote-write/exporter.js';
-import { encodeRequest } from '../../../../extension-src/otlp/proto.js';
+import type { Metric } from '../../../../extension-src/otlp/types.js';
 import { createLogger } from '../../../../extension-src/self-telemetry/log.js';
 import type { InstantVector } from '../../../support/prometheus.js';
 import { classicQuantile, nativeQuantile, sum } from './expected.js';
+import { metricsPayload, nanos, stringResource } from './metrics-request.js';
 import { EXPONENTIAL_VIEW, exponentialScales, pointTimes, SdkFunction, sleep } from './sdk-harness.js';
 
 const BOUNDS = [0.1, 0.5, 1, 2.5];
@@ -225,13 +226,8 @@ export function remoteWriteSuite(
     it('summaries, exemplars, staleness flags and classic buckets for exponential histograms', async () => {
       const exporter = exporterFor({ OBSERVED_PROMETHEUS_NATIVE_HISTOGRAMS: 'false' });
       const start = Date.now() - 2_000;
-      const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString() as never;
-      const resource = {
-        attributes: [
-          { key: 'service.name', value: { stringValue: 'legacy' } },
-          { key: 'faas.instance', value: { stringValue: '2026/11/23/[$LATEST]abc' } },
-        ],
-      };
+      const resource = stringResource({ 'service.name': 'legacy', 'faas.instance': '2026/11/23/[$LATEST]abc' });
+      const scope = { name: 'legacy-lib' };
       const traceId = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex');
       const spanId = Buffer.from('b7ad6b7169203331', 'hex');
       const summaries = [
@@ -239,99 +235,70 @@ export function remoteWriteSuite(
         { t: start + 500, count: 25, sum: 31.25, q: [0.5, 1.2, 0.99, 2.9] },
       ];
       for (const s of summaries) {
-        const bytes = encodeRequest('metrics', {
-          resourceMetrics: [
-            {
-              resource,
-              scopeMetrics: [
+        const metrics: Metric[] = [
+          {
+            name: 'rpc.latency',
+            unit: 'ms',
+            description: 'RPC latency',
+            summary: {
+              dataPoints: [
                 {
-                  scope: { name: 'legacy-lib' },
-                  metrics: [
-                    {
-                      name: 'rpc.latency',
-                      unit: 'ms',
-                      description: 'RPC latency',
-                      summary: {
-                        dataPoints: [
-                          {
-                            timeUnixNano: ns(s.t),
-                            count: s.count,
-                            sum: s.sum,
-                            quantileValues: [
-                              { quantile: s.q[0], value: s.q[1] },
-                              { quantile: s.q[2], value: s.q[3] },
-                            ],
-                          },
-                        ],
-                      },
-                    },
-                    {
-                      name: 'jobs.done',
-                      sum: {
-                        isMonotonic: true,
-                        aggregationTemporality: 2,
-                        dataPoints: [
-                          {
-                            timeUnixNano: ns(s.t),
-                            asInt: s.count,
-                            exemplars: [{ timeUnixNano: ns(s.t - 1), asInt: 1, traceId, spanId }],
-                          },
-                        ],
-                      },
-                    },
-                    {
-                      name: 'body.size',
-                      unit: 'By',
-                      exponentialHistogram: {
-                        aggregationTemporality: 2,
-                        dataPoints: [
-                          {
-                            timeUnixNano: ns(s.t),
-                            count: s.count,
-                            sum: s.sum,
-                            scale: 0,
-                            zeroCount: 1,
-                            // buckets (1,2], (2,4], (4,8]
-                            positive: { offset: 0, bucketCounts: [s.count - 4, 1, 2] },
-                          },
-                        ],
-                      },
-                    },
+                  timeUnixNano: nanos(s.t),
+                  count: s.count,
+                  sum: s.sum,
+                  quantileValues: [
+                    { quantile: s.q[0], value: s.q[1] },
+                    { quantile: s.q[2], value: s.q[3] },
                   ],
                 },
               ],
             },
-          ],
-        });
-        exporter.enqueue({ signal: 'metrics', bytes, items: 3 });
+          },
+          {
+            name: 'jobs.done',
+            sum: {
+              isMonotonic: true,
+              aggregationTemporality: 2,
+              dataPoints: [
+                {
+                  timeUnixNano: nanos(s.t),
+                  asInt: s.count,
+                  exemplars: [{ timeUnixNano: nanos(s.t - 1), asInt: 1, traceId, spanId }],
+                },
+              ],
+            },
+          },
+          {
+            name: 'body.size',
+            unit: 'By',
+            exponentialHistogram: {
+              aggregationTemporality: 2,
+              dataPoints: [
+                {
+                  timeUnixNano: nanos(s.t),
+                  count: s.count,
+                  sum: s.sum,
+                  scale: 0,
+                  zeroCount: 1,
+                  // buckets (1,2], (2,4], (4,8]
+                  positive: { offset: 0, bucketCounts: [s.count - 4, 1, 2] },
+                },
+              ],
+            },
+          },
+        ];
+        exporter.enqueue(metricsPayload(resource, metrics, scope));
       }
       // The stream ends: the SDK marks the last point as having no recorded value.
-      exporter.enqueue({
-        signal: 'metrics',
-        items: 1,
-        bytes: encodeRequest('metrics', {
-          resourceMetrics: [
-            {
-              resource,
-              scopeMetrics: [
-                {
-                  scope: { name: 'legacy-lib' },
-                  metrics: [
-                    {
-                      name: 'jobs.done',
-                      sum: {
-                        isMonotonic: true,
-                        aggregationTemporality: 2,
-                        dataPoints: [{ timeUnixNano: ns(start + 1000), flags: 1 }],
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-        }),
-      });
+      const ended: Metric = {
+        name: 'jobs.done',
+        sum: {
+          isMonotonic: true,
+          aggregationTemporality: 2,
+          dataPoints: [{ timeUnixNano: nanos(start + 1000), flags: 1 }],
+        },
+      };
+      exporter.enqueue(metricsPayload(resource, [ended], scope));
       await exporter.flush(Date.now() + 10_000);
       expect(exporter.stats().samplesDropped).toEqual({});
       const sel = 'job="legacy",instance="2026/11/23/[$LATEST]abc"';
