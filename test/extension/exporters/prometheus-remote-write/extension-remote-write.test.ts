@@ -65,29 +65,48 @@ describe.skipIf(!available)('function metrics through the extension to a real Pr
     if (layerRoot) rmSync(layerRoot, { recursive: true, force: true });
   });
 
+  /**
+   * Runs `body` with the orders function (the layer's exec wrapper, metrics only, flushed after every invocation),
+   * shut down afterwards when `body` did not get that far (a second shutdown only returns the first one's result).
+   */
+  async function withOrdersFunction(
+    functionName: string,
+    temporality: 'delta' | 'cumulative',
+    exporterEnv: Record<string, string>,
+    body: (env: LambdaEnvironment) => Promise<void>,
+  ): Promise<void> {
+    const env = await LambdaEnvironment.start({
+      handler: 'index.handler',
+      codeDir: CODE,
+      functionName,
+      region: 'eu-west-1',
+      layers: [layerDir],
+      timeoutMs: 10_000,
+      env: {
+        AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: temporality,
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_LOGS_EXPORTER: 'none',
+        OBSERVED_FLUSH: 'end-of-invocation',
+        OBSERVED_LOG_LEVEL: 'warn',
+        ...exporterEnv,
+      },
+    });
+    try {
+      await body(env);
+    } finally {
+      await env.shutdown().catch(() => undefined);
+    }
+  }
+
   for (const temporality of ['delta', 'cumulative'] as const) {
     it(`${temporality} SDK temporality: exact values across frozen invocations, gone after SHUTDOWN`, async () => {
       const functionName = `orders-${temporality}`;
-      const env = await LambdaEnvironment.start({
-        handler: 'index.handler',
-        codeDir: CODE,
-        functionName,
-        region: 'eu-west-1',
-        layers: [layerDir],
-        timeoutMs: 10_000,
-        env: {
-          AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
-          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: temporality,
-          OTEL_TRACES_EXPORTER: 'none',
-          OTEL_LOGS_EXPORTER: 'none',
-          OBSERVED_REMOTE_WRITE_URL: prom.remoteWriteUrl,
-          OBSERVED_PROMETHEUS_EXTERNAL_LABELS: 'cluster=sandbox',
-          OBSERVED_FLUSH: 'end-of-invocation',
-          OBSERVED_LOG_LEVEL: 'warn',
-        },
-      });
-      let shutDown = false;
-      try {
+      const exporterEnv = {
+        OBSERVED_REMOTE_WRITE_URL: prom.remoteWriteUrl,
+        OBSERVED_PROMETHEUS_EXTERNAL_LABELS: 'cluster=sandbox',
+      };
+      await withOrdersFunction(functionName, temporality, exporterEnv, async (env) => {
         const events: InvocationEvent[] = [];
         for (let i = 0; i < 5; i++) {
           const event = invocation(i);
@@ -139,15 +158,12 @@ describe.skipIf(!available)('function metrics through the extension to a real Pr
 
         expect((await prom.query(`{${sel}}`, Date.now() / 1000)).length).toBeGreaterThan(0);
         const shutdown = await env.shutdown();
-        shutDown = true;
         expect(shutdown.extensionsExitedInTime).toBe(true);
         expect(await prom.query(`{${sel}}`, (Date.now() + 1) / 1000)).toEqual([]);
         // Data written before SHUTDOWN stays queryable at its own time.
         expect(await prom.value(`sum(orders_placed_total{${sel}})`, last)).toBe(orders.length);
         expect(env.output()['observed-lambda']?.stdout ?? '').not.toMatch(/dropped|rejected/);
-      } finally {
-        if (!shutDown) await env.shutdown().catch(() => undefined);
-      }
+      });
     });
   }
 
@@ -156,50 +172,35 @@ describe.skipIf(!available)('function metrics through the extension to a real Pr
     async () => {
       const gateway = (await PushgatewayServer.start()) as PushgatewayServer;
       const functionName = 'orders-push';
-      const env = await LambdaEnvironment.start({
-        handler: 'index.handler',
-        codeDir: CODE,
-        functionName,
-        layers: [layerDir],
-        timeoutMs: 10_000,
-        env: {
-          AWS_LAMBDA_EXEC_WRAPPER: join(layerDir, WRAPPER_NAME),
-          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
-          OTEL_TRACES_EXPORTER: 'none',
-          OTEL_LOGS_EXPORTER: 'none',
-          OBSERVED_PUSHGATEWAY_URL: gateway.url,
-          OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN: 'true',
-          OBSERVED_FLUSH: 'end-of-invocation',
-          OBSERVED_LOG_LEVEL: 'warn',
-        },
-      });
-      let shutDown = false;
       try {
-        const events = [0, 1, 2, 3].map(invocation);
-        for (const event of events) {
-          expect((await env.invoke(event)).status).toBe('success');
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        const orders = events.flatMap((e) => e.orders);
-        const parsed = parseText(await gateway.metricsText());
-        expect(parsed.types.orders_placed_total).toBe('counter');
-        for (const method of METHODS) {
-          expect(
-            find(parsed, 'orders_placed_total', { job: functionName, payment_method: method }).map((s) => s.value),
-          ).toEqual([orders.filter((o) => o.method === method).length]);
-        }
-        expect(find(parsed, 'orders_latency_seconds_count', { job: functionName }).map((s) => s.value)).toEqual([
-          orders.length,
-        ]);
-        expect(find(parsed, 'orders_open', { job: functionName }).map((s) => s.value)).toEqual([
-          sum(events.map((e) => e.openChange)),
-        ]);
-        const shutdown = await env.shutdown();
-        shutDown = true;
-        expect(shutdown.extensionsExitedInTime).toBe(true);
-        expect(find(parseText(await gateway.metricsText()), 'orders_placed_total', { job: functionName })).toEqual([]);
+        const exporterEnv = { OBSERVED_PUSHGATEWAY_URL: gateway.url, OBSERVED_PUSHGATEWAY_DELETE_ON_SHUTDOWN: 'true' };
+        await withOrdersFunction(functionName, 'delta', exporterEnv, async (env) => {
+          const events = [0, 1, 2, 3].map(invocation);
+          for (const event of events) {
+            expect((await env.invoke(event)).status).toBe('success');
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          const orders = events.flatMap((e) => e.orders);
+          const parsed = parseText(await gateway.metricsText());
+          expect(parsed.types.orders_placed_total).toBe('counter');
+          for (const method of METHODS) {
+            expect(
+              find(parsed, 'orders_placed_total', { job: functionName, payment_method: method }).map((s) => s.value),
+            ).toEqual([orders.filter((o) => o.method === method).length]);
+          }
+          expect(find(parsed, 'orders_latency_seconds_count', { job: functionName }).map((s) => s.value)).toEqual([
+            orders.length,
+          ]);
+          expect(find(parsed, 'orders_open', { job: functionName }).map((s) => s.value)).toEqual([
+            sum(events.map((e) => e.openChange)),
+          ]);
+          const shutdown = await env.shutdown();
+          expect(shutdown.extensionsExitedInTime).toBe(true);
+          expect(find(parseText(await gateway.metricsText()), 'orders_placed_total', { job: functionName })).toEqual(
+            [],
+          );
+        });
       } finally {
-        if (!shutDown) await env.shutdown().catch(() => undefined);
         await gateway.stop();
       }
     },
