@@ -59,7 +59,7 @@ const EXTENSION_MODULES: Record<string, { mayImport: string[]; job: string }> = 
     mayImport: ['contracts', 'config', 'otlp', 'resource', 'wire', 'self-telemetry', 'io'],
     job: "the function's OTLP over HTTP and gRPC, handed on as OtlpPayload",
   },
-  platform: { mayImport: ['contracts', 'otlp', 'resource', 'env'], job: 'Telemetry API events -> OTLP' },
+  platform: { mayImport: ['contracts', 'otlp', 'resource', 'wire', 'env'], job: 'Telemetry API events -> OTLP' },
   pipeline: {
     mayImport: ['contracts', 'queue', 'config', 'otlp', 'self-telemetry'],
     job: 'buffers, batching and the flush scheduler, in front of the exporters',

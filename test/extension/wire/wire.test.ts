@@ -117,6 +117,53 @@ describe('WireWriter', () => {
     expect(values).toEqual(['0', '-1', '1', String(-(2 ** 35))]);
   });
 
+  it('writes fixed64 halves, bytes fields and tags of fields 16 and above as protobufjs reads them', () => {
+    const w = new WireWriter(1);
+    w.tag(1, WIRE_FIXED64);
+    w.fixed64Bits(0xffffffff, 0xfffffffe);
+    w.tag(2, WIRE_FIXED64);
+    w.fixed64Bits(-1, -2);
+    w.tag(3, WIRE_FIXED64);
+    w.fixed64Bits(0x18ea4f5d, 0x2f8b3a15);
+    w.bytesField(4, new Uint8Array([1, 2, 3]));
+    w.fixed32Field(16, 5);
+    w.integer(2047, 6);
+    const r = $protobuf.Reader.create(w.copy());
+    expect(r.uint32()).toBe((1 << 3) | 1);
+    expect(String(r.fixed64())).toBe('18446744073709551614');
+    r.uint32();
+    expect(String(r.fixed64())).toBe('18446744073709551614');
+    r.uint32();
+    expect(String(r.fixed64())).toBe(String((0x18ea4f5dn << 32n) | 0x2f8b3a15n));
+    expect(r.uint32()).toBe((4 << 3) | 2);
+    expect([...r.bytes()]).toEqual([1, 2, 3]);
+    expect(r.uint32()).toBe((16 << 3) | 5);
+    expect(r.fixed32()).toBe(5);
+    expect(r.uint32()).toBe(2047 << 3);
+    expect(r.uint32()).toBe(6);
+    expect(r.pos).toBe(w.pos);
+  });
+
+  it('writes cached strings as plain ones, the first time, again, and past the cache bounds', () => {
+    const values = ['faas.name', 'grüße 🚀 λ', '', 'x'.repeat(129), 'y'.repeat(300)];
+    for (let i = 0; i < 2100; i++) values.push(`key-${i}`);
+    values.push('faas.name', 'grüße 🚀 λ', 'x'.repeat(129), 'key-0', 'key-2099');
+    const cached = new WireWriter(1);
+    const plain = new WireWriter(1);
+    for (const [field, value] of values.entries()) {
+      cached.cachedString(1 + (field % 20), value);
+      plain.string(1 + (field % 20), value);
+    }
+    expect(Buffer.from(cached.copy()).equals(Buffer.from(plain.copy()))).toBe(true);
+    const r = $protobuf.Reader.create(cached.copy());
+    const read: string[] = [];
+    while (r.pos < r.len) {
+      r.uint32();
+      read.push(r.string());
+    }
+    expect(read).toEqual(values);
+  });
+
   it('starts over on reset and copies what it wrote', () => {
     const w = new WireWriter(16);
     w.string(1, 'first');
