@@ -33,7 +33,7 @@ const root = join(__dirname, '..');
 
 export const LLRT_VERSION = '0.8.1-beta';
 /** scripts/install/llrt.sh's folder in the tools cache: its build loads on Amazon Linux 2023's glibc 2.34. */
-export const LLRT_TOOL_DIR = `llrt-${LLRT_VERSION}-opt-s-glibc2.34`;
+export const LLRT_TOOL_DIR = `llrt-${LLRT_VERSION}-opt-s-qjs3-glibc2.34`;
 export const EXTENSION_NAME = 'observed-lambda';
 
 /** The LLRT binary scripts/install/llrt.sh builds, if present. */
