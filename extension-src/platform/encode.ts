@@ -15,39 +15,26 @@
  * platform module and are refused.
  */
 import type {
-  AnyValue,
   ExportLogsServiceRequest,
   ExportMetricsServiceRequest,
   ExportTraceServiceRequest,
   HistogramDataPoint,
   InstrumentationScope,
   Int64,
-  KeyValue,
   LogRecord,
   Metric,
   NumberDataPoint,
   Resource,
   Span,
 } from '../otlp/types.js';
+import { isSet, writeAnyValue, writeAttributes } from '../otlp/write-values.js';
 import { WireWriter } from '../wire/writer.js';
 
-const VARINT = 0;
 const FIXED64 = 1;
 const TWO_32 = 4294967296;
 
 /** One writer (its buffer and string cache) for every payload: encoding is synchronous, payloads never interleave. */
 const shared = new WireWriter(16 * 1024);
-
-/** int64: a Long or a number beyond 2^53 through a BigInt, as ten bytes when negative. */
-function int64(out: WireWriter, field: number, value: Int64): void {
-  if (typeof value === 'number' && value >= 0 && value < 2 ** 53) {
-    out.integer(field, value);
-    return;
-  }
-  out.tag(field, VARINT);
-  if (typeof value === 'number') out.varint64(BigInt(Math.trunc(value)));
-  else out.varint64((BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0));
-}
 
 /** The 8 bytes of a fixed64/sfixed64 value (no tag): two's complement for negatives. */
 function fixed64Value(out: WireWriter, value: Int64): void {
@@ -63,42 +50,10 @@ function fixed64(out: WireWriter, field: number, value: Int64): void {
   else fixed64Value(out, value);
 }
 
-const isSet = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
-
-function anyValue(out: WireWriter, field: number, value: AnyValue): void {
-  const at = out.begin(field);
-  if (isSet(value.stringValue)) out.cachedString(1, value.stringValue);
-  if (isSet(value.boolValue)) out.integer(2, value.boolValue ? 1 : 0);
-  if (isSet(value.intValue)) int64(out, 3, value.intValue);
-  if (isSet(value.doubleValue)) out.double(4, value.doubleValue);
-  if (isSet(value.arrayValue)) {
-    const array = out.begin(5);
-    for (const item of value.arrayValue.values ?? []) anyValue(out, 1, item);
-    out.end(array);
-  }
-  if (isSet(value.kvlistValue)) {
-    const list = out.begin(6);
-    attributes(out, 1, value.kvlistValue.values);
-    out.end(list);
-  }
-  if (isSet(value.bytesValue)) out.bytesField(7, value.bytesValue);
-  out.end(at);
-}
-
-function attributes(out: WireWriter, field: number, list: readonly KeyValue[] | undefined): void {
-  if (!list) return;
-  for (const kv of list) {
-    const at = out.begin(field);
-    if (isSet(kv.key)) out.cachedString(1, kv.key);
-    if (isSet(kv.value)) anyValue(out, 2, kv.value);
-    out.end(at);
-  }
-}
-
 function resource(out: WireWriter, value: Resource | null | undefined): void {
   if (!isSet(value)) return;
   const at = out.begin(1);
-  attributes(out, 1, value.attributes);
+  writeAttributes(out, 1, value.attributes);
   if (isSet(value.droppedAttributesCount)) out.integer(2, value.droppedAttributesCount >>> 0);
   out.end(at);
 }
@@ -108,7 +63,7 @@ function scope(out: WireWriter, value: InstrumentationScope | null | undefined):
   const at = out.begin(1);
   if (isSet(value.name)) out.cachedString(1, value.name);
   if (isSet(value.version)) out.cachedString(2, value.version);
-  attributes(out, 3, value.attributes);
+  writeAttributes(out, 3, value.attributes);
   if (isSet(value.droppedAttributesCount)) out.integer(4, value.droppedAttributesCount >>> 0);
   out.end(at);
 }
@@ -123,13 +78,13 @@ function span(out: WireWriter, s: Span): void {
   if (isSet(s.kind)) out.integer(6, s.kind);
   if (isSet(s.startTimeUnixNano)) fixed64(out, 7, s.startTimeUnixNano);
   if (isSet(s.endTimeUnixNano)) fixed64(out, 8, s.endTimeUnixNano);
-  attributes(out, 9, s.attributes);
+  writeAttributes(out, 9, s.attributes);
   if (isSet(s.droppedAttributesCount)) out.integer(10, s.droppedAttributesCount >>> 0);
   for (const event of s.events ?? []) {
     const e = out.begin(11);
     if (isSet(event.timeUnixNano)) fixed64(out, 1, event.timeUnixNano);
     if (isSet(event.name)) out.cachedString(2, event.name);
-    attributes(out, 3, event.attributes);
+    writeAttributes(out, 3, event.attributes);
     if (isSet(event.droppedAttributesCount)) out.integer(4, event.droppedAttributesCount >>> 0);
     out.end(e);
   }
@@ -139,7 +94,7 @@ function span(out: WireWriter, s: Span): void {
     if (isSet(link.traceId)) out.bytesField(1, link.traceId);
     if (isSet(link.spanId)) out.bytesField(2, link.spanId);
     if (isSet(link.traceState)) out.cachedString(3, link.traceState);
-    attributes(out, 4, link.attributes);
+    writeAttributes(out, 4, link.attributes);
     if (isSet(link.droppedAttributesCount)) out.integer(5, link.droppedAttributesCount >>> 0);
     if (isSet(link.flags)) out.fixed32Field(6, link.flags);
     out.end(l);
@@ -166,7 +121,7 @@ function numberPoint(out: WireWriter, p: NumberDataPoint): void {
   if (isSet(p.asDouble)) out.double(4, p.asDouble);
   if (p.exemplars?.length) refuse('exemplars');
   if (isSet(p.asInt)) fixed64(out, 6, p.asInt);
-  attributes(out, 7, p.attributes);
+  writeAttributes(out, 7, p.attributes);
   if (isSet(p.flags)) out.integer(8, p.flags >>> 0);
   out.end(at);
 }
@@ -188,7 +143,7 @@ function histogramPoint(out: WireWriter, p: HistogramDataPoint): void {
     out.end(packed);
   }
   if (p.exemplars?.length) refuse('exemplars');
-  attributes(out, 9, p.attributes);
+  writeAttributes(out, 9, p.attributes);
   if (isSet(p.flags)) out.integer(10, p.flags >>> 0);
   if (isSet(p.min)) out.double(11, p.min);
   if (isSet(p.max)) out.double(12, p.max);
@@ -220,7 +175,7 @@ function metric(out: WireWriter, m: Metric): void {
   }
   if (isSet(m.exponentialHistogram)) refuse('exponential histograms');
   if (isSet(m.summary)) refuse('summaries');
-  attributes(out, 12, m.metadata);
+  writeAttributes(out, 12, m.metadata);
   out.end(at);
 }
 
@@ -229,8 +184,8 @@ function logRecord(out: WireWriter, r: LogRecord): void {
   if (isSet(r.timeUnixNano)) fixed64(out, 1, r.timeUnixNano);
   if (isSet(r.severityNumber)) out.integer(2, r.severityNumber);
   if (isSet(r.severityText)) out.cachedString(3, r.severityText);
-  if (isSet(r.body)) anyValue(out, 5, r.body);
-  attributes(out, 6, r.attributes);
+  if (isSet(r.body)) writeAnyValue(out, 5, r.body);
+  writeAttributes(out, 6, r.attributes);
   if (isSet(r.droppedAttributesCount)) out.integer(7, r.droppedAttributesCount >>> 0);
   if (isSet(r.flags)) out.fixed32Field(8, r.flags);
   if (isSet(r.traceId)) out.bytesField(9, r.traceId);
